@@ -1,0 +1,48 @@
+# FlexUnity: the few commands a newcomer needs. Every target runs the idempotent setup first.
+#   make demo        set up, then run a full community round on a local anvil devnet (the main job)
+#   make test        set up, then run every test tier and static check (what CI runs)
+#   make test-quick  pure-Python and eth-tester tests only, no devnet, no slow tests, no slither
+SHELL := /bin/bash
+VENV := .venv/bin
+export PATH := $(CURDIR)/.venv/bin:$(CURDIR)/node_modules/.bin:$(PATH)
+export SOLCX_BINARY_PATH := $(CURDIR)/.solcx
+export MPLBACKEND := Agg
+PYTEST_WORKERS ?= 2
+
+.PHONY: setup demo test test-quick lint typecheck pytest forge slither bench clean
+
+setup:
+	@tools/setup.sh
+
+demo: setup
+	$(VENV)/flexunity demo $(ARGS)
+
+test: setup lint typecheck pytest forge slither
+	@echo "make test: every tier passed"
+
+test-quick: setup
+	$(VENV)/ruff check flexunity tests scripts
+	$(VENV)/pytest -q -m "not devnet and not slow" -n $(PYTEST_WORKERS)
+
+lint:
+	$(VENV)/ruff check flexunity tests scripts
+	$(VENV)/ruff format --check flexunity tests scripts
+
+typecheck:
+	$(VENV)/mypy
+
+pytest:
+	$(VENV)/pytest -q -n $(PYTEST_WORKERS)
+
+forge:
+	forge test --offline
+
+slither:
+	$(VENV)/slither . --config-file slither.config.json --fail-medium
+
+bench:
+	$(VENV)/flexunity bench clearing --peers 40 --intervals 96
+	$(VENV)/flexunity bench gas
+
+clean:
+	rm -rf build out cache crytic-export .pytest_cache .mypy_cache .ruff_cache

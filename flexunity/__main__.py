@@ -1,0 +1,3 @@
+from flexunity.cli import main
+
+main()

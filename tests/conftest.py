@@ -1,0 +1,36 @@
+"""Fixtures shared by every test tier.
+
+Tiers (markers, see pyproject.toml): unmarked tests are pure Python; ``chain`` tests run on the
+in-process eth-tester chain; ``devnet`` tests run against anvil started on a free loopback port and
+always stopped in teardown, whatever the test did; ``slow`` tests are left out of ``make test-quick``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+from web3 import Web3
+
+from flexunity.chain.devnet import Anvil, eth_tester_web3, start_anvil
+
+
+@pytest.fixture
+def eth_tester_w3() -> Web3:
+    """A web3 on a fresh in-process py-evm chain with ten funded, unlocked accounts."""
+    return eth_tester_web3()
+
+
+@pytest.fixture(scope="module")
+def anvil_node() -> Iterator[Anvil]:
+    """An anvil devnet on a free loopback port, shared by one test module and always stopped."""
+    node = start_anvil()
+    try:
+        yield node
+    finally:
+        node.stop()
+
+
+@pytest.fixture
+def anvil_w3(anvil_node: Anvil) -> Web3:
+    return anvil_node.web3()
