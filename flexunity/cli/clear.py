@@ -1,0 +1,112 @@
+"""``flexunity clear SCENARIO --out RESULT.json``: dispatch, prices, bills and KPIs of one round."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import click
+
+PRICING = ("dual", "sdr", "sdr-compensated", "mmr", "bill-sharing")
+
+
+@click.command()
+@click.argument("scenario", type=click.Path(exists=True, path_type=Path))
+@click.option("--out", "out", type=click.Path(path_type=Path), help="Write the result document (JSON) here.")
+@click.option(
+    "--pricing",
+    type=click.Choice(PRICING),
+    default=None,
+    help="Pricing rule [default: the scenario's, else dual].",
+)
+@click.option("--format", "fmt", type=click.Choice(["json", "table"]), default="table", show_default=True)
+@click.option(
+    "--enforce-ir", is_flag=True, help="Add zero-sum side payments so no peer loses against standalone."
+)
+@click.option(
+    "--compensation", type=click.FloatRange(0, 1), default=None, help="c of sdr-compensated [default 0.5]."
+)
+def clear(
+    scenario: Path,
+    out: Path | None,
+    pricing: str | None,
+    fmt: str,
+    enforce_ir: bool,
+    compensation: float | None,
+) -> None:
+    """Clear one round of SCENARIO (a JSON file or a folder with scenario.json and CSV profiles)."""
+    from flexunity.data.scenario_io import load_scenario
+    from flexunity.optimize import clear as run_clear
+
+    sc = load_scenario(scenario)
+    options = {} if compensation is None else {"compensation": compensation}
+    result = run_clear(sc, pricing or sc.community.pricing, enforce_ir=enforce_ir, pricing_options=options)
+    doc = result.to_dict()
+    if out is not None:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        out.write_text(json.dumps(doc, indent=1) + "\n")
+    if fmt == "json":
+        click.echo(json.dumps(doc, indent=1))
+    else:
+        _print_table(doc)
+
+
+def _money(value: float | None) -> str:
+    return "—" if value is None else f"{value:,.2f}"
+
+
+def _print_table(doc: dict[str, Any]) -> None:
+    """A readable summary: bills per peer, then the community KPIs."""
+    from rich.console import Console
+    from rich.table import Table
+
+    console = Console(width=None if Console().is_terminal else 140)
+    rule, cur, obj = doc["pricing"]["rule"], doc["currency"], doc["objective"]
+    table = Table(title=f"{doc['scenario']}: {doc['status']}, pricing {rule}, objective {obj:.2f} {cur}")
+    for col in (
+        "peer",
+        "trades",
+        "import",
+        "export",
+        "fees",
+        "G share",
+        "side",
+        "total",
+        "flex cost",
+        "standalone",
+        "saving",
+    ):
+        table.add_column(col, justify="left" if col == "peer" else "right")
+    for pid, b in doc["bills"].items():
+        s = doc["standalone_bills"].get(pid)
+        saving = None if s is None else s["cost"] - b["cost"]
+        table.add_row(
+            pid,
+            *(
+                _money(b[k])
+                for k in (
+                    "trades",
+                    "import",
+                    "export",
+                    "fees",
+                    "community_grid",
+                    "side_payment",
+                    "total",
+                    "flex_cost",
+                )
+            ),
+            _money(None if s is None else s["total"]),
+            _money(saving),
+        )
+    console.print(table)
+    kpis = Table(title="KPIs")
+    kpis.add_column("KPI")
+    kpis.add_column("value", justify="right")
+    for key, value in doc["kpis"].items():
+        kpis.add_row(
+            key, "—" if value is None else f"{value:,.4g}" if isinstance(value, float) else str(value)
+        )
+    ir = doc["individual_rationality"]
+    kpis.add_row("individually rational", "yes" if ir["satisfied"] else f"no: {', '.join(ir['violations'])}")
+    console.print(kpis)

@@ -1,0 +1,1 @@
+"""Profiles in and out (pandas), pilot scenarios, validation with clear errors."""

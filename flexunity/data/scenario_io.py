@@ -1,0 +1,458 @@
+"""Read and write scenarios (docs/scenario-format.md): one JSON file, or a folder with
+``scenario.json`` and CSV profiles read with pandas.
+
+Parsing converts units to kW and currency/kWh and validates as it goes, so errors name the file,
+the peer, the field and the interval. ``scenario_to_dict`` writes canonical units back.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from flexunity.data import validation as v
+from flexunity.errors import InputError
+from flexunity.model import (
+    Battery,
+    CommunitySettings,
+    CostFunction,
+    CurtailableLoad,
+    EVCharger,
+    Grid,
+    Peer,
+    Scenario,
+    ShiftableLoad,
+    Tariff,
+)
+
+FORMAT = "flexunity-scenario/1"
+PROFILES_CSV = "profiles.csv"
+
+
+@dataclass
+class _Reader:
+    """Parsing context: round size, units, where CSV files live, and a cache of read CSVs."""
+
+    source: str
+    intervals: int
+    interval_minutes: int
+    start: str
+    base_dir: Path | None
+    power: float = 1.0
+    price: float = 1.0
+    csvs: dict[str, pd.DataFrame] = field(default_factory=dict)
+
+    def where(self, what: str) -> str:
+        return f"{self.source}: {what}"
+
+    def profile(self, value: Any, what: str, factor: float = 1.0) -> np.ndarray:
+        """A Profile (list, number or CSV reference) as a validated array, times ``factor``."""
+        if isinstance(value, dict):
+            value = self._csv_column(value, what)
+        return v.check_profile(value, self.intervals, self.where(what)) * factor
+
+    def _csv_column(self, ref: dict[str, Any], what: str) -> np.ndarray:
+        if self.base_dir is None or "csv" not in ref or "column" not in ref:
+            raise InputError(
+                "CSV references need a folder scenario and keys csv, column", where=self.where(what)
+            )
+        frame = self._frame(str(ref["csv"]))
+        if ref["column"] not in frame.columns:
+            raise InputError(f"no column {ref['column']!r} in {ref['csv']}", where=self.where(what))
+        return frame[ref["column"]].to_numpy(dtype=float)
+
+    def _frame(self, name: str) -> pd.DataFrame:
+        if name not in self.csvs:
+            path = (self.base_dir or Path(".")) / name
+            try:
+                frame = pd.read_csv(path)
+            except (OSError, pd.errors.ParserError) as exc:
+                raise InputError(f"cannot read CSV: {exc}", where=str(path)) from None
+            self.csvs[name] = self._ordered(frame, str(path))
+        return self.csvs[name]
+
+    def _ordered(self, frame: pd.DataFrame, where: str) -> pd.DataFrame:
+        """Rows sorted by interval (from an ``interval`` or a ``timestamp`` column), every interval once."""
+        if "interval" in frame.columns:
+            idx = pd.to_numeric(frame["interval"], errors="coerce").to_numpy()
+        elif "timestamp" in frame.columns:
+            stamps = pd.to_datetime(frame["timestamp"], utc=True)
+            offset = (stamps - pd.Timestamp(self.start)).dt.total_seconds() / 60 / self.interval_minutes
+            idx = offset.to_numpy()
+        else:
+            raise InputError("needs an 'interval' or a 'timestamp' column", where=where)
+        if np.any(~np.isfinite(idx)) or np.any(idx != np.round(idx)):
+            raise InputError("interval/timestamp column has values off the interval grid", where=where)
+        v.check_intervals_column(idx.astype(int), self.intervals, where)
+        return frame.assign(_order=idx.astype(int)).sort_values("_order").reset_index(drop=True)
+
+
+def _need(doc: dict[str, Any], key: str, where: str) -> Any:
+    if key not in doc:
+        raise InputError(f"missing required key {key!r}", where=where)
+    return doc[key]
+
+
+def load_scenario(path: str | Path) -> Scenario:
+    """A scenario from a JSON file or a folder holding ``scenario.json`` and its CSV profiles."""
+    p = Path(path)
+    file = p / "scenario.json" if p.is_dir() else p
+    try:
+        doc = json.loads(file.read_text())
+    except OSError as exc:
+        raise InputError(f"cannot read scenario: {exc.strerror}", where=str(file)) from None
+    except json.JSONDecodeError as exc:
+        raise InputError(f"invalid JSON at line {exc.lineno}: {exc.msg}", where=str(file)) from None
+    return scenario_from_dict(doc, base_dir=file.parent, source=str(file))
+
+
+def scenario_from_dict(
+    doc: dict[str, Any], *, base_dir: str | Path | None = None, source: str = "scenario"
+) -> Scenario:
+    """A validated Scenario from the JSON document (CSV references resolved against ``base_dir``)."""
+    if not isinstance(doc, dict):
+        raise InputError("a scenario must be a JSON object", where=source)
+    if doc.get("format") != FORMAT:
+        raise InputError(f"format must be {FORMAT!r}, got {doc.get('format')!r}", where=f"{source}: format")
+    intervals = int(_need(doc, "intervals", source))
+    minutes = int(_need(doc, "interval_minutes", source))
+    if intervals < 1:
+        raise InputError(f"must be at least 1, got {intervals}", where=f"{source}: intervals")
+    if minutes not in v.INTERVAL_MINUTES:
+        raise InputError(f"must be one of 15, 30, 60, got {minutes}", where=f"{source}: interval_minutes")
+    currency = str(doc.get("currency", "GBP"))
+    units = doc.get("units", {}) or {}
+    start = str(doc.get("start", "2026-01-01T00:00:00+00:00"))
+    rd = _Reader(source, intervals, minutes, start, None if base_dir is None else Path(base_dir))
+    rd.power = v.power_factor(units.get("power", "kW"))
+    rd.price = v.price_factor(units.get("price", f"{currency}/kWh"), currency)
+    tariffs = {name: _tariff(rd, t, f"tariffs.{name}") for name, t in _need(doc, "tariffs", source).items()}
+    if not tariffs:
+        raise InputError("at least one tariff is needed", where=f"{source}: tariffs")
+    peers = tuple(_peer(rd, p, i, tariffs) for i, p in enumerate(_need(doc, "peers", source)))
+    v.check_unique([p.id for p in peers], rd.where("peers"))
+    return Scenario(
+        name=str(doc.get("name", Path(source).stem)),
+        intervals=intervals,
+        interval_minutes=minutes,
+        tariffs=tariffs,
+        peers=peers,
+        grid=_grid(rd, doc.get("grid", {}) or {}),
+        community=_community(rd, doc.get("community", {}) or {}),
+        start=start,
+        timezone=str(doc.get("timezone", "UTC")),
+        currency=currency,
+        metadata=dict(doc.get("metadata", {}) or {}),
+    )
+
+
+def _tariff(rd: _Reader, doc: dict[str, Any], where: str) -> Tariff:
+    return Tariff(
+        import_price=rd.profile(
+            _need(doc, "import_price", rd.where(where)), f"{where}.import_price", rd.price
+        ),
+        export_price=rd.profile(
+            _need(doc, "export_price", rd.where(where)), f"{where}.export_price", rd.price
+        ),
+        country=doc.get("country"),
+        tso_area=doc.get("tso_area"),
+    )
+
+
+def _opt_number(doc: dict[str, Any], key: str, where: str, factor: float = 1.0) -> float | None:
+    if doc.get(key) is None:
+        return None
+    value = float(doc[key]) * factor
+    v.check_nonnegative(value, where)
+    return value
+
+
+def _grid(rd: _Reader, doc: dict[str, Any]) -> Grid:
+    price = lambda key: None if doc.get(key) is None else rd.profile(doc[key], f"grid.{key}", rd.price)  # noqa: E731
+    charge = float(doc.get("capacity_charge_per_kw", 0.0)) * rd.price / rd.power
+    v.check_nonnegative(charge, rd.where("grid.capacity_charge_per_kw"))
+    return Grid(
+        connected=bool(doc.get("connected", True)),
+        import_price=price("import_price"),
+        export_price=price("export_price"),
+        capacity_charge_per_kw=charge,
+        max_import_kw=_opt_number(doc, "max_import_kw", rd.where("grid.max_import_kw"), rd.power),
+        max_export_kw=_opt_number(doc, "max_export_kw", rd.where("grid.max_export_kw"), rd.power),
+    )
+
+
+def _community(rd: _Reader, doc: dict[str, Any]) -> CommunitySettings:
+    fee = float(doc.get("fee_per_kwh", 0.0)) * rd.price
+    v.check_nonnegative(fee, rd.where("community.fee_per_kwh"))
+    segments = int(doc.get("pwl_segments", 16))
+    if segments < 1:
+        raise InputError(f"must be at least 1, got {segments}", where=rd.where("community.pwl_segments"))
+    return CommunitySettings(fee, str(doc.get("pricing", "dual")), segments)
+
+
+def _peer(rd: _Reader, doc: dict[str, Any], index: int, tariffs: dict[str, Tariff]) -> Peer:
+    pid = v.check_id(_need(doc, "id", rd.where(f"peers[{index}]")), rd.where(f"peers[{index}].id"))
+    at = f"peer {pid}"
+    tariff = str(_need(doc, "tariff", rd.where(at)))
+    if tariff not in tariffs:
+        raise InputError(
+            f"unknown tariff {tariff!r} (known: {', '.join(tariffs)})", where=rd.where(f"{at}.tariff")
+        )
+    load = rd.profile(_need(doc, "load_kw", rd.where(at)), f"{at}.load_kw", rd.power)
+    v.check_nonnegative(load, rd.where(f"{at}.load_kw"))
+    pv = None if doc.get("pv_kw") is None else rd.profile(doc["pv_kw"], f"{at}.pv_kw", rd.power)
+    if pv is not None:
+        v.check_nonnegative(pv, rd.where(f"{at}.pv_kw"))
+    assets: dict[str, Any] = {
+        key: tuple(parse(rd, a, f"{at}.{key}[{i}]") for i, a in enumerate(doc.get(key, []) or []))
+        for key, parse in ASSET_PARSERS.items()
+    }
+    for key, items in assets.items():
+        v.check_unique([a.id for a in items], rd.where(f"{at}.{key}"))
+    delta = {k: float(doc.get(k, 1.0)) for k in ("delta_imp", "delta_exp")}
+    for k, val in delta.items():
+        v.check_nonnegative(val, rd.where(f"{at}.{k}"))
+    cf = doc.get("cost_function")
+    return Peer(
+        id=pid,
+        tariff=tariff,
+        load_kw=load,
+        pv_kw=pv,
+        kind=str(doc.get("kind", "home")),
+        delta_imp=delta["delta_imp"],
+        delta_exp=delta["delta_exp"],
+        cost_function=None if cf is None else _cost_function(rd, cf, f"{at}.cost_function"),
+        metadata=dict(doc.get("metadata", {}) or {}),
+        **assets,
+    )
+
+
+def _num(
+    rd: _Reader, doc: dict[str, Any], key: str, where: str, default: float | None = None, factor: float = 1.0
+) -> float:
+    value = doc.get(key, default)
+    if value is None:
+        raise InputError(f"missing required key {key!r}", where=rd.where(where))
+    try:
+        return float(value) * factor
+    except (TypeError, ValueError):
+        raise InputError(f"not a number: {value!r}", where=rd.where(f"{where}.{key}")) from None
+
+
+def _asset_id(rd: _Reader, doc: dict[str, Any], where: str) -> str:
+    return v.check_id(
+        doc.get("id", where.rsplit(".", 1)[-1].replace("[", "-").rstrip("]")), rd.where(f"{where}.id")
+    )
+
+
+def _battery(rd: _Reader, doc: dict[str, Any], where: str) -> Battery:
+    n = lambda key, default=None, f=1.0: _num(rd, doc, key, where, default, f)  # noqa: E731
+    final = doc.get("soc_final_kwh")
+    b = Battery(
+        id=_asset_id(rd, doc, where),
+        capacity_kwh=n("capacity_kwh"),
+        charge_kw=n("charge_kw", None, rd.power),
+        discharge_kw=n("discharge_kw", None, rd.power),
+        charge_efficiency=n("charge_efficiency", 1.0),
+        discharge_efficiency=n("discharge_efficiency", 1.0),
+        soc_initial_kwh=n("soc_initial_kwh", 0.0),
+        soc_final_kwh=None if final is None else float(final),
+        soc_min_kwh=n("soc_min_kwh", 0.0),
+        cycling_cost_per_kwh=n("cycling_cost_per_kwh", 0.0, rd.price),
+    )
+    v.check_battery(b, rd.where(where))
+    return b
+
+
+def _shiftable(rd: _Reader, doc: dict[str, Any], where: str) -> ShiftableLoad:
+    window = _need(doc, "window", rd.where(where))
+    first, last = int(window[0]), int(window[1])
+    v.check_window(first, last, rd.intervals, rd.where(f"{where}.window"))
+    pref = doc.get("preferred_kw")
+    s = ShiftableLoad(
+        id=_asset_id(rd, doc, where),
+        energy_kwh=_num(rd, doc, "energy_kwh", where),
+        max_kw=_num(rd, doc, "max_kw", where, None, rd.power),
+        window=(first, last),
+        discomfort_cost_per_kwh=_num(rd, doc, "discomfort_cost_per_kwh", where, 0.0, rd.price),
+        preferred_kw=None if pref is None else rd.profile(pref, f"{where}.preferred_kw", rd.power),
+    )
+    for key in ("energy_kwh", "max_kw", "discomfort_cost_per_kwh"):
+        v.check_nonnegative(getattr(s, key), rd.where(f"{where}.{key}"))
+    return s
+
+
+def _curtailable(rd: _Reader, doc: dict[str, Any], where: str) -> CurtailableLoad:
+    c = CurtailableLoad(
+        id=_asset_id(rd, doc, where),
+        profile_kw=rd.profile(_need(doc, "profile_kw", rd.where(where)), f"{where}.profile_kw", rd.power),
+        max_curtail_fraction=_num(rd, doc, "max_curtail_fraction", where),
+        cost_per_kwh=_num(rd, doc, "cost_per_kwh", where, 0.0, rd.price),
+        rebound_fraction=_num(rd, doc, "rebound_fraction", where, 0.0),
+    )
+    v.check_nonnegative(c.profile_kw, rd.where(f"{where}.profile_kw"))
+    v.check_range(c.max_curtail_fraction, 0.0, 1.0, rd.where(f"{where}.max_curtail_fraction"))
+    v.check_range(c.rebound_fraction, 0.0, 1.0, rd.where(f"{where}.rebound_fraction"))
+    v.check_nonnegative(c.cost_per_kwh, rd.where(f"{where}.cost_per_kwh"))
+    return c
+
+
+def _ev(rd: _Reader, doc: dict[str, Any], where: str) -> EVCharger:
+    ev = EVCharger(
+        id=_asset_id(rd, doc, where),
+        energy_kwh=_num(rd, doc, "energy_kwh", where),
+        max_kw=_num(rd, doc, "max_kw", where, None, rd.power),
+        arrival=int(_num(rd, doc, "arrival", where)),
+        departure=int(_num(rd, doc, "departure", where)),
+    )
+    for key in ("energy_kwh", "max_kw"):
+        v.check_nonnegative(getattr(ev, key), rd.where(f"{where}.{key}"))
+    if not 0 <= ev.arrival < ev.departure <= rd.intervals:
+        raise InputError(
+            f"need 0 <= arrival < departure <= {rd.intervals}, got {ev.arrival}, {ev.departure}",
+            where=rd.where(where),
+        )
+    return ev
+
+
+def _cost_function(rd: _Reader, doc: dict[str, Any], where: str) -> CostFunction:
+    prof = lambda key, f: rd.profile(_need(doc, key, rd.where(where)), f"{where}.{key}", f)  # noqa: E731
+    cf = CostFunction(
+        a=prof("a", rd.price),
+        b=prof("b", rd.price),
+        p_min_kw=prof("p_min_kw", rd.power),
+        p_max_kw=prof("p_max_kw", rd.power),
+    )
+    v.check_nonnegative(cf.a, rd.where(f"{where}.a"))
+    bad = np.nonzero(cf.p_min_kw > cf.p_max_kw)[0]
+    if bad.size:
+        raise InputError(f"p_min_kw exceeds p_max_kw at interval {bad[0]}", where=rd.where(where))
+    return cf
+
+
+ASSET_PARSERS: dict[str, Any] = {
+    "batteries": _battery,
+    "shiftable_loads": _shiftable,
+    "curtailable_loads": _curtailable,
+    "ev_chargers": _ev,
+}
+
+
+def _clean(value: Any) -> Any:
+    """numpy to plain JSON: arrays to lists, constant arrays kept as lists (explicit T values)."""
+    if isinstance(value, np.ndarray):
+        return value.tolist()
+    if isinstance(value, dict):
+        return {k: _clean(x) for k, x in value.items() if x is not None}
+    if isinstance(value, (list, tuple)):
+        return [_clean(x) for x in value]
+    return value
+
+
+def _asset_dict(asset: Any) -> dict[str, Any]:
+    out = {k: getattr(asset, k) for k in asset.__dataclass_fields__}
+    if isinstance(asset, ShiftableLoad):
+        out["window"] = list(asset.window)
+    return out
+
+
+def scenario_to_dict(sc: Scenario) -> dict[str, Any]:
+    """The JSON document of a scenario, profiles inline, in canonical units (kW, currency/kWh)."""
+    peers = []
+    for p in sc.peers:
+        doc: dict[str, Any] = {
+            "id": p.id,
+            "kind": p.kind,
+            "tariff": p.tariff,
+            "load_kw": p.load_kw,
+            "pv_kw": p.pv_kw,
+            "delta_imp": p.delta_imp,
+            "delta_exp": p.delta_exp,
+        }
+        for key in ASSET_PARSERS:
+            items = getattr(p, key)
+            if items:
+                doc[key] = [_asset_dict(a) for a in items]
+        if p.cost_function is not None:
+            doc["cost_function"] = _asset_dict(p.cost_function)
+        if p.metadata:
+            doc["metadata"] = p.metadata
+        peers.append(doc)
+    g = sc.grid
+    return _clean(
+        {
+            "format": FORMAT,
+            "name": sc.name,
+            "start": sc.start,
+            "timezone": sc.timezone,
+            "interval_minutes": sc.interval_minutes,
+            "intervals": sc.intervals,
+            "currency": sc.currency,
+            "units": {"power": "kW", "price": f"{sc.currency}/kWh"},
+            "tariffs": {
+                k: {
+                    "import_price": t.import_price,
+                    "export_price": t.export_price,
+                    "country": t.country,
+                    "tso_area": t.tso_area,
+                }
+                for k, t in sc.tariffs.items()
+            },
+            "grid": {
+                "connected": g.connected,
+                "import_price": g.import_price,
+                "export_price": g.export_price,
+                "capacity_charge_per_kw": g.capacity_charge_per_kw,
+                "max_import_kw": g.max_import_kw,
+                "max_export_kw": g.max_export_kw,
+            },
+            "community": {
+                "fee_per_kwh": sc.community.fee_per_kwh,
+                "pricing": sc.community.pricing,
+                "pwl_segments": sc.community.pwl_segments,
+            },
+            "peers": peers,
+            "metadata": sc.metadata,
+        }
+    )
+
+
+def _move_profiles(node: Any, path: str, intervals: int, columns: dict[str, list[float]]) -> Any:
+    """Replace every list of ``intervals`` numbers by a CSV reference, collecting the columns."""
+    if isinstance(node, dict):
+        return {
+            k: _move_profiles(x, f"{path}.{k}" if path else k, intervals, columns) for k, x in node.items()
+        }
+    if isinstance(node, list) and len(node) == intervals and all(isinstance(x, (int, float)) for x in node):
+        if path.endswith("window"):
+            return node
+        columns[path] = node
+        return {"csv": PROFILES_CSV, "column": path}
+    if isinstance(node, list):
+        return [_move_profiles(x, f"{path}.{i}", intervals, columns) for i, x in enumerate(node)]
+    return node
+
+
+def save_scenario(sc: Scenario, path: str | Path, *, folder: bool = False) -> Path:
+    """Write a scenario as one JSON file, or (``folder=True``) as ``path/scenario.json`` plus
+    ``path/profiles.csv``. Returns the path of the JSON file written."""
+    doc = scenario_to_dict(sc)
+    out = Path(path)
+    if not folder:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        out.write_text(json.dumps(doc, indent=1) + "\n")
+        return out
+    out.mkdir(parents=True, exist_ok=True)
+    columns: dict[str, list[float]] = {}
+    body = {
+        k: _move_profiles(x, k, sc.intervals, columns) if k in ("tariffs", "grid", "peers") else x
+        for k, x in doc.items()
+    }
+    pd.DataFrame({"interval": range(sc.intervals), **columns}).to_csv(out / PROFILES_CSV, index=False)
+    (out / "scenario.json").write_text(json.dumps(body, indent=1) + "\n")
+    return out / "scenario.json"

@@ -1,0 +1,98 @@
+"""Clearing benchmark: build and solve a random community of ``peers`` × ``intervals`` and report
+build time, HiGHS solve time, LP size and peak memory. Figures are printed, never asserted.
+
+The tiny generator here gives every peer a load, most a PV array, a third a battery, a quarter a
+shiftable load, a fifth an EV and a fifth a curtailable load, with a time-of-use tariff. A richer,
+realistic generator lives in ``flexunity.data.generator``.
+"""
+
+from __future__ import annotations
+
+import time
+import tracemalloc
+from typing import Any
+
+import numpy as np
+
+from flexunity.model import (
+    Battery,
+    CommunitySettings,
+    CurtailableLoad,
+    EVCharger,
+    Grid,
+    Peer,
+    Scenario,
+    ShiftableLoad,
+    Tariff,
+)
+from flexunity.optimize.builder import build_lp
+from flexunity.optimize.solve import solve_lp
+
+
+def random_community(peers: int, intervals: int, seed: int = 0) -> Scenario:
+    """A random but plausible community: day-shaped PV and loads, a peak/off-peak tariff."""
+    rng = np.random.default_rng(seed)
+    minutes = max(15, min(60, 1440 // max(intervals, 1)))
+    hours = (np.arange(intervals) + 0.5) * minutes / 60 % 24
+    sun = np.clip(np.sin((hours - 6) / 12 * np.pi), 0, None)
+    evening = 0.4 + 0.6 * np.exp(-((hours - 19) ** 2) / 6)
+    tariff = Tariff(
+        np.where((hours >= 16) & (hours < 19), 0.35, np.where(hours < 7, 0.12, 0.25)),
+        np.full(intervals, 0.05),
+    )
+    out = [_random_peer(rng, i, intervals, sun, evening) for i in range(peers)]
+    grid = Grid(connected=True, capacity_charge_per_kw=0.05)
+    return Scenario(
+        f"random-{peers}x{intervals}",
+        intervals,
+        minutes,
+        {"tou": tariff},
+        tuple(out),
+        grid,
+        CommunitySettings(fee_per_kwh=0.005),
+    )
+
+
+def _random_peer(rng: np.random.Generator, i: int, t: int, sun: np.ndarray, evening: np.ndarray) -> Peer:
+    load = evening * rng.uniform(0.3, 1.5) * rng.uniform(0.8, 1.2, t)
+    pv = sun * rng.uniform(2, 6) if rng.random() < 0.6 else None
+    bats = (Battery("bat", 8.0, 3.0, 3.0, 0.95, 0.95, 4.0),) if rng.random() < 1 / 3 else ()
+    first = int(rng.integers(0, t // 2))
+    shift = (
+        (ShiftableLoad("wash", 1.5, 2.0, (first, min(t - 1, first + t // 4))),) if rng.random() < 0.25 else ()
+    )
+    ev = (EVCharger("ev", 6.0, 7.0, t // 2, t),) if rng.random() < 0.2 else ()
+    hvac = (CurtailableLoad("hvac", 0.5 * evening, 0.5, 0.2, 0.5),) if rng.random() < 0.2 else ()
+    return Peer(
+        f"p{i:05d}",
+        "tou",
+        load,
+        pv,
+        batteries=bats,
+        shiftable_loads=shift,
+        ev_chargers=ev,
+        curtailable_loads=hvac,
+    )
+
+
+def run_clearing_benchmark(peers: int, intervals: int, seed: int = 0) -> dict[str, Any]:
+    """Build and solve one random community; times in seconds, peak Python memory in MB."""
+    sc = random_community(peers, intervals, seed)
+    tracemalloc.start()
+    start = time.perf_counter()
+    lp = build_lp(sc)
+    build_s = time.perf_counter() - start
+    _, peak_build = tracemalloc.get_traced_memory()
+    tracemalloc.stop()
+    d = solve_lp(sc, lp, build_s)
+    return {
+        "peers": peers,
+        "intervals": intervals,
+        "build_s": build_s,
+        "solve_s": d.timings["solve_s"],
+        "variables": lp.n_vars,
+        "constraints": lp.n_rows,
+        "nonzeros": int(lp.matrix("eq").nnz + lp.matrix("ub").nnz),
+        "peak_mem_mb": peak_build / 2**20,
+        "objective": d.objective,
+    }

@@ -1,0 +1,211 @@
+"""One round end to end: solve, price, bill, standalone bills, individual rationality, KPIs.
+
+``clear`` is the entry point; ``price_and_bill`` recomputes prices and bills from any dispatch (an
+auditor's or a sharing rule's), and ``standalone_bill`` gives one peer's bill when trading alone.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from flexunity.errors import UserError
+from flexunity.model import Scenario
+from flexunity.optimize.bills import (
+    Bill,
+    compute_bills,
+    ir_violations,
+    money_balance,
+    standalone_bills_from,
+)
+from flexunity.optimize.bills import enforce_ir as add_side_payments
+from flexunity.optimize.builder import build_lp, pwl_error_bound
+from flexunity.optimize.kpis import compute_kpis
+from flexunity.optimize.lp import FloatArray
+from flexunity.optimize.pricing import Prices, compute_prices
+from flexunity.optimize.solve import Dispatch, DispatchDict, dispatch_vector, solve_dispatch, solve_lp
+
+RESULT_FORMAT = "flexunity-result/1"
+
+
+@dataclass(frozen=True, eq=False)
+class ClearingResult:
+    """Everything ``flexunity clear`` reports about one round (see docs/result-format.md)."""
+
+    scenario: Scenario
+    dispatch: Dispatch
+    pricing: str
+    prices: Prices
+    bills: dict[str, Bill]
+    standalone_bills: dict[str, Bill | None]
+    kpis: dict[str, Any]
+    ir_violations: list[str]
+    enforce_ir: bool
+    pwl_error_bound: float
+    timings: dict[str, float] = field(default_factory=dict)
+
+    @property
+    def status(self) -> str:
+        """Solver status (``optimal``; other outcomes raise instead of returning)."""
+        return self.dispatch.status
+
+    @property
+    def objective(self) -> float:
+        """Optimal value of (3a), currency."""
+        return self.dispatch.objective
+
+    @property
+    def p(self) -> FloatArray:
+        """Net production per peer × interval (kWh)."""
+        return self.dispatch.p
+
+    @property
+    def q(self) -> FloatArray:
+        """Community trade per peer × interval (kWh, + bought)."""
+        return self.dispatch.q
+
+    @property
+    def alpha(self) -> FloatArray:
+        """Grid import per peer × interval (kWh, ≥ 0)."""
+        return self.dispatch.alpha
+
+    @property
+    def beta(self) -> FloatArray:
+        """Grid export per peer × interval (kWh, ≤ 0)."""
+        return self.dispatch.beta
+
+    @property
+    def variables(self) -> dict[str, dict[str, Any]]:
+        """Every variable block, asset states included: ``{block: {owner: values}}``."""
+        return self.dispatch.to_dict()
+
+    @property
+    def duals(self) -> FloatArray:
+        """HiGHS's shadow price of Σq = 0 per interval (currency/kWh)."""
+        return self.dispatch.duals
+
+    def to_dict(self) -> dict[str, Any]:
+        """The result document (``flexunity-result/1``), JSON-ready."""
+        sc, d = self.scenario, self.dispatch
+        peers = {
+            pid: {
+                "p": d.p[i].tolist(),
+                "q": d.q[i].tolist(),
+                "alpha": d.alpha[i].tolist(),
+                "beta": d.beta[i].tolist(),
+            }
+            for i, pid in enumerate(sc.peer_ids)
+        }
+        return {
+            "format": RESULT_FORMAT,
+            "scenario": sc.name,
+            "intervals": sc.intervals,
+            "interval_minutes": sc.interval_minutes,
+            "currency": sc.currency,
+            "status": self.status,
+            "objective": self.objective,
+            "pwl_error_bound": self.pwl_error_bound,
+            "pricing": self.prices.to_dict(),
+            "duals": {"community_balance": self.duals.tolist()},
+            "peers": peers,
+            "variables": d.to_dict(),
+            "bills": {pid: b.to_dict() for pid, b in self.bills.items()},
+            "standalone_bills": {
+                pid: None if b is None else b.to_dict() for pid, b in self.standalone_bills.items()
+            },
+            "individual_rationality": {
+                "satisfied": not self.ir_violations,
+                "violations": self.ir_violations,
+                "enforced": self.enforce_ir,
+            },
+            "kpis": self.kpis,
+            "timings": self.timings,
+        }
+
+
+def as_dispatch(scenario: Scenario, dispatch: Dispatch | DispatchDict) -> Dispatch:
+    """A Dispatch from a Dispatch or a ``{block: {owner: values}}`` mapping (duals unknown: NaN)."""
+    if isinstance(dispatch, Dispatch):
+        return dispatch
+    lp = build_lp(scenario)
+    x = dispatch_vector(lp, dispatch)
+    nan = np.full(scenario.intervals, np.nan)
+    return Dispatch(scenario, lp, x, float(lp.cost @ x) + lp.constant, nan, "posted")
+
+
+def price_and_bill(
+    scenario: Scenario,
+    dispatch: Dispatch | DispatchDict,
+    pricing: str = "dual",
+    options: dict[str, Any] | None = None,
+) -> tuple[Prices, dict[str, Bill]]:
+    """Prices of ``pricing`` and every peer's bill for a dispatch (no side payments)."""
+    d = as_dispatch(scenario, dispatch)
+    prices = compute_prices(d, pricing, options)
+    return prices, compute_bills(d, prices)
+
+
+def standalone_bills(scenario: Scenario) -> dict[str, Bill | None]:
+    """Every peer's bill when it trades alone against its retail tariff (None if it cannot).
+
+    All peers are solved in one block-diagonal LP (q fixed to 0); if that is infeasible (an
+    islanded peer that cannot serve itself), peers are solved one by one.
+    """
+    try:
+        lp = build_lp(scenario, community_terms=False, trading=False)
+        return dict(standalone_bills_from(solve_lp(scenario, lp, explain=False)))
+    except UserError:
+        return {pid: standalone_bill(scenario, pid) for pid in scenario.peer_ids}
+
+
+def standalone_bill(scenario: Scenario, peer_id: str) -> Bill | None:
+    """One peer's standalone bill: its assets optimised alone against the grid; None if infeasible."""
+    try:
+        d = solve_dispatch(scenario, [peer_id], community_terms=False, explain=False)
+    except UserError:
+        return None
+    return standalone_bills_from(d)[peer_id]
+
+
+def clear(
+    scenario: Scenario,
+    pricing: str = "dual",
+    *,
+    enforce_ir: bool = False,
+    pricing_options: Mapping[str, Any] | None = None,
+) -> ClearingResult:
+    """Clear one round: optimal dispatch, prices of ``pricing``, bills, standalone bills, KPIs.
+
+    With ``enforce_ir`` losers against standalone are compensated by zero-sum side payments.
+    Raises InfeasibleError naming the constraints at fault, InputError for an unknown rule.
+    """
+    start = time.perf_counter()
+    d = solve_dispatch(scenario)
+    prices, bills = price_and_bill(scenario, d, pricing, dict(pricing_options or {}))
+    t_price = time.perf_counter()
+    standalone = standalone_bills(scenario)
+    t_standalone = time.perf_counter()
+    violations = ir_violations(bills, standalone)
+    if enforce_ir and violations:
+        bills = add_side_payments(bills, standalone)
+        violations = ir_violations(bills, standalone)
+    kpis = compute_kpis(d, bills, standalone)
+    kpis["money_balance"] = money_balance(bills, d)
+    timings = dict(d.timings, standalone_s=t_standalone - t_price, total_s=time.perf_counter() - start)
+    return ClearingResult(
+        scenario,
+        d,
+        pricing,
+        prices,
+        bills,
+        standalone,
+        kpis,
+        violations,
+        enforce_ir,
+        pwl_error_bound(scenario),
+        timings,
+    )

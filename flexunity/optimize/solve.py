@@ -1,0 +1,188 @@
+"""Solve the community LP with SciPy's HiGHS and wrap the outcome in a ``Dispatch``.
+
+The solution is read only when HiGHS reports an optimum; otherwise ``diagnose`` names the group of
+constraints at fault and an ``InfeasibleError`` is raised. ``objective_value`` and ``check_feasible``
+let an auditor verify a posted dispatch against the scenario (tolerances, not bitwise equality).
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+from scipy.optimize import linprog
+
+from flexunity.errors import InfeasibleError, InputError
+from flexunity.model import Scenario
+from flexunity.optimize.builder import build_lp
+from flexunity.optimize.lp import FloatArray, LinearProgram
+
+DispatchDict = Mapping[str, Mapping[str, Any]]
+
+
+@dataclass(frozen=True, eq=False)
+class Dispatch:
+    """An optimal dispatch: the LP, its solution vector and the community-balance duals."""
+
+    scenario: Scenario
+    lp: LinearProgram
+    x: FloatArray
+    objective: float
+    duals: FloatArray  # value of energy in the community balance Σq = 0 (currency/kWh): −HiGHS marginal
+    status: str = "optimal"
+    timings: dict[str, float] = field(default_factory=dict)
+
+    def block(self, name: str) -> FloatArray:
+        """Values of a variable block (zeros of the right shape if the block does not exist)."""
+        if name not in self.lp.blocks:
+            return np.zeros((0, self.scenario.intervals))
+        return self.lp.values(name, self.x)
+
+    def per_peer(self, name: str) -> FloatArray:
+        """A block summed onto its owning peers: an (N, T) array (segments summed too)."""
+        out = np.zeros((len(self.scenario.peers), self.scenario.intervals))
+        if name in self.lp.blocks:
+            vals = self.block(name)
+            if vals.ndim == 3:
+                vals = vals.sum(axis=2)
+            np.add.at(out, self.lp.blocks[name].peer_index, vals)
+        return out
+
+    @property
+    def q(self) -> FloatArray:
+        """Net community trade q = q⁺ − q⁻ (kWh, positive = bought)."""
+        return self.per_peer("q_buy") - self.per_peer("q_sell")
+
+    @property
+    def alpha(self) -> FloatArray:
+        """Grid import α ≥ 0 (kWh)."""
+        return self.per_peer("alpha")
+
+    @property
+    def beta(self) -> FloatArray:
+        """Grid export β ≤ 0 (kWh)."""
+        return self.per_peer("beta")
+
+    @property
+    def p(self) -> FloatArray:
+        """Net production p = −(q + α + β) (kWh), from the balance (3b)."""
+        return -(self.q + self.alpha + self.beta)
+
+    def to_dict(self) -> dict[str, dict[str, Any]]:
+        """Every variable block as ``{block: {owner: values}}`` (lists, JSON-ready)."""
+        out: dict[str, dict[str, Any]] = {}
+        for name, blk in self.lp.blocks.items():
+            vals = self.x[blk.ids]
+            out[name] = {owner: vals[i].tolist() for i, owner in enumerate(blk.owners)}
+        return out
+
+
+def _linprog(lp: LinearProgram) -> Any:
+    """Call HiGHS through scipy.optimize.linprog on the assembled sparse matrices."""
+    lb, ub = lp.bounds
+    a_eq, a_ub = lp.matrix("eq"), lp.matrix("ub")
+    return linprog(
+        lp.cost,
+        A_ub=a_ub if a_ub.shape[0] else None,
+        b_ub=lp.rhs("ub") if a_ub.shape[0] else None,
+        A_eq=a_eq,
+        b_eq=lp.rhs("eq"),
+        bounds=np.column_stack([lb, ub]),
+        method="highs",
+    )
+
+
+def solve_lp(
+    scenario: Scenario, lp: LinearProgram, build_s: float = 0.0, *, explain: bool = True
+) -> Dispatch:
+    """Solve a built LP; raise InfeasibleError unless HiGHS finds an optimum.
+
+    With ``explain`` the error names the constraints at fault (one more, elastic, solve).
+    """
+    start = time.perf_counter()
+    res = _linprog(lp)
+    solve_s = time.perf_counter() - start
+    if res.status == 2:
+        from flexunity.optimize.diagnose import diagnose
+
+        raise InfeasibleError(diagnose(scenario) if explain else f"community {scenario.name!r} is infeasible")
+    if res.status == 3:
+        raise InputError(
+            "the community's optimisation is unbounded: some export price exceeds an import price "
+            "(energy could be bought and resold without limit); check tariffs and grid prices",
+            where=f"scenario {scenario.name!r}",
+        )
+    if res.status != 0:
+        raise InfeasibleError(f"HiGHS stopped without an optimum: {res.message}")
+    rows = lp.groups["community_balance"]
+    duals = -np.asarray(res.eqlin.marginals[rows.start : rows.start + rows.size], dtype=float)
+    timings = {"build_s": build_s, "solve_s": solve_s}
+    return Dispatch(scenario, lp, np.asarray(res.x), float(res.fun) + lp.constant, duals, "optimal", timings)
+
+
+def solve_dispatch(
+    scenario: Scenario,
+    peer_ids: Sequence[str] | None = None,
+    *,
+    community_terms: bool = True,
+    explain: bool = True,
+) -> Dispatch:
+    """Optimal dispatch of ``peer_ids`` (default: all) trading as one community.
+
+    With ``community_terms=False`` the community-level grid term G and the fee are left out: that
+    is a peer (or group) facing only its retail tariffs, as in the standalone bill.
+    """
+    sub = scenario if peer_ids is None else scenario.subset(list(peer_ids))
+    if not sub.peers:
+        raise InputError("no peers to dispatch", where=f"scenario {scenario.name!r}")
+    from flexunity.optimize.diagnose import precheck
+
+    precheck(sub)
+    start = time.perf_counter()
+    lp = build_lp(sub, community_terms=community_terms)
+    return solve_lp(sub, lp, time.perf_counter() - start, explain=explain)
+
+
+def dispatch_vector(lp: LinearProgram, dispatch: DispatchDict) -> FloatArray:
+    """The LP's solution vector from a ``Dispatch.to_dict()``-shaped mapping; missing blocks = 0."""
+    x = np.zeros(lp.n_vars)
+    for name, blk in lp.blocks.items():
+        values = dispatch.get(name, {})
+        for i, owner in enumerate(blk.owners):
+            if owner in values:
+                x[blk.ids[i]] = np.asarray(values[owner], dtype=float)
+    return x
+
+
+def objective_value(scenario: Scenario, dispatch: DispatchDict) -> float:
+    """The community objective (3a) of a posted dispatch, for optimality checks by an auditor."""
+    lp = build_lp(scenario)
+    return float(lp.cost @ dispatch_vector(lp, dispatch)) + lp.constant
+
+
+def check_feasible(scenario: Scenario, dispatch: DispatchDict, tol: float = 1e-6) -> list[str]:
+    """Violations of bounds and constraints by a posted dispatch, in words; empty if feasible."""
+    lp = build_lp(scenario)
+    x = dispatch_vector(lp, dispatch)
+    problems: list[str] = []
+    lb, ub = lp.bounds
+    for name, blk in lp.blocks.items():
+        ids = blk.ids.reshape(len(blk.owners), -1)
+        bad = (x[ids] < lb[ids] - tol) | (x[ids] > ub[ids] + tol)
+        for i, j in zip(*np.nonzero(bad), strict=True):
+            t = j if ids.shape[1] == scenario.intervals else j // (ids.shape[1] // scenario.intervals)
+            problems.append(f"{name} of {blk.owners[i]} at interval {t} is {x[ids[i, j]]:.6g}, out of bounds")
+    for kind in ("eq", "ub"):
+        resid = lp.matrix(kind) @ x - lp.rhs(kind)
+        bad_rows = np.nonzero(np.abs(resid) > tol if kind == "eq" else resid > tol)[0]
+        for row in bad_rows[:50]:
+            grp = lp.group_of_row(kind, int(row))
+            k = int(row) - grp.start
+            where = f"{grp.owners[grp.owner_index[k]]}" + (
+                f" at interval {grp.times[k]}" if grp.times[k] >= 0 else ""
+            )
+            problems.append(f"{grp.name} of {where} violated by {resid[row]:.6g}")
+    return problems

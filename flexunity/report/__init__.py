@@ -1,0 +1,1 @@
+"""Reports of cleared rounds: tables, plots, HTML."""

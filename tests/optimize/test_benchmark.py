@@ -1,0 +1,16 @@
+"""The clearing benchmark reports its figures (printed by `flexunity bench clearing`, never asserted)."""
+
+from __future__ import annotations
+
+from flexunity.optimize.benchmark import random_community, run_clearing_benchmark
+
+
+def test_benchmark_reports_size_times_and_memory() -> None:
+    out = run_clearing_benchmark(peers=4, intervals=8, seed=1)
+    assert {"build_s", "solve_s", "variables", "constraints", "peak_mem_mb"} <= set(out)
+    assert out["variables"] > 4 * 8 * 4 and out["constraints"] >= 4 * 8
+
+
+def test_random_community_is_reproducible_from_its_seed() -> None:
+    a, b = random_community(5, 12, seed=3), random_community(5, 12, seed=3)
+    assert [p.load_kw.tolist() for p in a.peers] == [p.load_kw.tolist() for p in b.peers]
