@@ -22,7 +22,10 @@ PRICING = ("dual", "sdr", "sdr-compensated", "mmr", "bill-sharing")
 )
 @click.option("--format", "fmt", type=click.Choice(["json", "table"]), default="table", show_default=True)
 @click.option(
-    "--enforce-ir", is_flag=True, help="Add zero-sum side payments so no peer loses against standalone."
+    "--enforce-ir/--no-enforce-ir",
+    default=None,
+    help="Add zero-sum side payments so no peer loses against standalone (default: the scenario's "
+    "community.enforce_ir).",
 )
 @click.option(
     "--compensation", type=click.FloatRange(0, 1), default=None, help="c of sdr-compensated [default 0.5]."
@@ -32,7 +35,7 @@ def clear(
     out: Path | None,
     pricing: str | None,
     fmt: str,
-    enforce_ir: bool,
+    enforce_ir: bool | None,
     compensation: float | None,
 ) -> None:
     """Clear one round of SCENARIO (a JSON file or a folder with scenario.json and CSV profiles)."""
@@ -63,7 +66,10 @@ def _print_table(doc: dict[str, Any]) -> None:
 
     console = Console(width=None if Console().is_terminal else 140)
     rule, cur, obj = doc["pricing"]["rule"], doc["currency"], doc["objective"]
-    table = Table(title=f"{doc['scenario']}: {doc['status']}, pricing {rule}, objective {obj:.2f} {cur}")
+    table = Table(
+        title=f"{doc['scenario']}: {doc['status']}, pricing {rule}, objective {obj:.2f} {cur}",
+        caption="cost = bill + flexibility cost; saving = standalone cost - cost (positive: better off)",
+    )
     for col in (
         "peer",
         "trades",
@@ -72,9 +78,10 @@ def _print_table(doc: dict[str, Any]) -> None:
         "fees",
         "G share",
         "side",
-        "total",
+        "bill",
         "flex cost",
-        "standalone",
+        "cost",
+        "standalone cost",
         "saving",
     ):
         table.add_column(col, justify="left" if col == "peer" else "right")
@@ -96,7 +103,8 @@ def _print_table(doc: dict[str, Any]) -> None:
                     "flex_cost",
                 )
             ),
-            _money(None if s is None else s["total"]),
+            _money(b["cost"]),
+            _money(None if s is None else s["cost"]),
             _money(saving),
         )
     console.print(table)

@@ -192,7 +192,10 @@ def _community(rd: _Reader, doc: dict[str, Any]) -> CommunitySettings:
     segments = int(doc.get("pwl_segments", 16))
     if segments < 1:
         raise InputError(f"must be at least 1, got {segments}", where=rd.where("community.pwl_segments"))
-    return CommunitySettings(fee, str(doc.get("pricing", "dual")), segments)
+    enforce_ir = doc.get("enforce_ir", False)
+    if not isinstance(enforce_ir, bool):
+        raise InputError(f"must be true or false, got {enforce_ir!r}", where=rd.where("community.enforce_ir"))
+    return CommunitySettings(fee, str(doc.get("pricing", "dual")), segments, enforce_ir)
 
 
 def _peer(rd: _Reader, doc: dict[str, Any], index: int, tariffs: dict[str, Tariff]) -> Peer:
@@ -294,8 +297,11 @@ def _curtailable(rd: _Reader, doc: dict[str, Any], where: str) -> CurtailableLoa
         max_curtail_fraction=_num(rd, doc, "max_curtail_fraction", where),
         cost_per_kwh=_num(rd, doc, "cost_per_kwh", where, 0.0, rd.price),
         rebound_fraction=_num(rd, doc, "rebound_fraction", where, 0.0),
+        max_kw=None if doc.get("max_kw") is None else _num(rd, doc, "max_kw", where, None, rd.power),
     )
     v.check_nonnegative(c.profile_kw, rd.where(f"{where}.profile_kw"))
+    if c.max_kw is not None:
+        v.check_nonnegative(c.max_kw, rd.where(f"{where}.max_kw"))
     v.check_range(c.max_curtail_fraction, 0.0, 1.0, rd.where(f"{where}.max_curtail_fraction"))
     v.check_range(c.rebound_fraction, 0.0, 1.0, rd.where(f"{where}.rebound_fraction"))
     v.check_nonnegative(c.cost_per_kwh, rd.where(f"{where}.cost_per_kwh"))
@@ -415,6 +421,7 @@ def scenario_to_dict(sc: Scenario) -> dict[str, Any]:
                 "fee_per_kwh": sc.community.fee_per_kwh,
                 "pricing": sc.community.pricing,
                 "pwl_segments": sc.community.pwl_segments,
+                "enforce_ir": sc.community.enforce_ir,
             },
             "peers": peers,
             "metadata": sc.metadata,

@@ -40,11 +40,13 @@ class Grid:
 
 @dataclass(frozen=True)
 class CommunitySettings:
-    """Community rules: fee φ on traded volume, default pricing rule, PWL segments for quadratics."""
+    """Community rules: fee φ on traded volume, default pricing rule, PWL segments for quadratics,
+    and whether zero-sum side payments guarantee every peer its standalone cost (``enforce_ir``)."""
 
     fee_per_kwh: float = 0.0
     pricing: str = "dual"
     pwl_segments: int = 16
+    enforce_ir: bool = False
 
 
 @dataclass(frozen=True, eq=False)
@@ -82,13 +84,27 @@ class ShiftableLoad:
 
 @dataclass(frozen=True, eq=False)
 class CurtailableLoad:
-    """A baseline consumption that may be partly curtailed at a discomfort cost."""
+    """A baseline consumption that may be partly curtailed at a discomfort cost.
+
+    With ``rebound_fraction`` > 0 that share of curtailed energy is consumed later in the round, and
+    consumption (baseline − curtailment + rebound) stays at most ``max_kw`` (the rated power; default:
+    the baseline's own maximum over the round) in every interval.
+    """
 
     id: str
     profile_kw: FloatArray
     max_curtail_fraction: float
     cost_per_kwh: float
     rebound_fraction: float = 0.0
+    max_kw: float | None = None
+
+    @property
+    def rated_kw(self) -> float:
+        """The power that rebound consumption may not exceed: ``max_kw``, else the baseline maximum."""
+        if self.max_kw is not None:
+            return float(self.max_kw)
+        profile = np.asarray(self.profile_kw, dtype=float)
+        return float(profile.max()) if profile.size else 0.0
 
 
 @dataclass(frozen=True)

@@ -25,8 +25,9 @@ from flexunity.model import (
     ShiftableLoad,
     Tariff,
 )
+from flexunity.optimize.aggregate import build_aggregated_lp
 from flexunity.optimize.builder import build_lp
-from flexunity.optimize.solve import solve_lp
+from flexunity.optimize.solve import DEFAULT_METHOD, choose_method, solve_aggregated, solve_lp
 
 
 def random_community(peers: int, intervals: int, seed: int = 0) -> Scenario:
@@ -75,21 +76,42 @@ def _random_peer(rng: np.random.Generator, i: int, t: int, sun: np.ndarray, even
     )
 
 
-def run_clearing_benchmark(peers: int, intervals: int, seed: int = 0) -> dict[str, Any]:
-    """Build and solve one random community; times in seconds, peak Python memory in MB."""
+def run_clearing_benchmark(
+    peers: int,
+    intervals: int,
+    seed: int = 0,
+    *,
+    formulation: str = "aggregated",
+    method: str | None = None,
+    options: dict[str, Any] | None = None,
+) -> dict[str, Any]:
+    """Build and solve one random community; times in seconds, peak Python memory of the build in MB.
+
+    ``formulation`` "aggregated" (default, what ``clear`` uses) or "per-peer"; ``method`` and
+    ``options`` go to linprog (aggregated only; default: ``solve.choose_method``). ``recover_s`` is
+    the split of the aggregated solution back to per-peer variables.
+    """
     sc = random_community(peers, intervals, seed)
     tracemalloc.start()
     start = time.perf_counter()
-    lp = build_lp(sc)
+    agg = build_aggregated_lp(sc) if formulation == "aggregated" else None
+    lp = build_lp(sc) if agg is None else agg.lp
     build_s = time.perf_counter() - start
     _, peak_build = tracemalloc.get_traced_memory()
     tracemalloc.stop()
-    d = solve_lp(sc, lp, build_s)
+    if agg is None:
+        d, used = solve_lp(sc, lp, build_s), DEFAULT_METHOD
+    else:
+        used = method or choose_method(lp)
+        d = solve_aggregated(sc, agg, build_s, method=used, options=options)
     return {
         "peers": peers,
         "intervals": intervals,
+        "formulation": formulation,
+        "method": used,
         "build_s": build_s,
         "solve_s": d.timings["solve_s"],
+        "recover_s": d.timings.get("recover_s", 0.0),
         "variables": lp.n_vars,
         "constraints": lp.n_rows,
         "nonzeros": int(lp.matrix("eq").nnz + lp.matrix("ub").nnz),

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
+import numpy.typing as npt
 
 from flexunity.model import Peer, Scenario
 from flexunity.optimize.lp import FloatArray, IntArray, LinearProgram
@@ -31,6 +32,7 @@ class Context:
     fee: float
     community_terms: bool  # False for a standalone peer: no G, no fee, no community rows
     trading: bool  # False: q fixed to 0 (every peer alone against its retail tariff)
+    spill: npt.NDArray[np.bool_] | None = None  # peers given a pv_spill block (None: every PV owner)
 
 
 def peer_matrix(scenario: Scenario, getter: Callable[[Peer], FloatArray | float | None]) -> FloatArray:
@@ -56,13 +58,16 @@ def balance_rhs(scenario: Scenario) -> FloatArray:
     return (load + base - pv - pmin) * dh
 
 
-def build_lp(scenario: Scenario, *, community_terms: bool = True, trading: bool = True) -> LinearProgram:
-    """The LP of ``scenario``: all peers trading as one community.
+def build_lp(
+    scenario: Scenario, *, community_terms: bool = True, trading: bool = True, terms: bool = True
+) -> LinearProgram:
+    """The per-peer LP of ``scenario`` (q, α, β per peer): all peers trading as one community.
 
     ``community_terms=False`` drops G and the fee; ``trading=False`` fixes q = 0, so the LP is N
-    independent standalone problems solved at once (the standalone bills).
+    independent standalone problems solved at once (the standalone bills). ``terms=False`` skips
+    the constraint coefficients: the variable layout, bounds and costs only (to label a solution).
     """
-    lp = LinearProgram()
+    lp = LinearProgram(keep_terms=terms)
     n, t = len(scenario.peers), scenario.intervals
     rows = lp.add_rows(
         "balance",
@@ -157,7 +162,9 @@ def _community_rows(ctx: Context, name: str, rhs: FloatArray) -> IntArray:
 def define_pv_spill(ctx: Context) -> None:
     """PV curtailment (spill) between 0 and the PV energy, at no cost: lets islands absorb surplus."""
     sc = ctx.scenario
-    owners = [i for i, p in enumerate(sc.peers) if p.pv_kw is not None]
+    owners = [
+        i for i, p in enumerate(sc.peers) if p.pv_kw is not None and (ctx.spill is None or ctx.spill[i])
+    ]
     if not owners:
         return
     idx = np.array(owners, dtype=np.int64)
@@ -289,6 +296,19 @@ def define_curtailable_loads(ctx: Context) -> None:
     lp.add_terms("eq", rows, curt[pick], -rho)
     lp.add_terms("eq", rows, reb, 1.0)
     _add_to_balance(ctx, reb, idx[pick], -1.0)
+    # rated power: baseline − x + r ≤ max_kw·Δt, i.e. r − x ≤ (max_kw·Δt − baseline)⁺ (no cut of a
+    # baseline that already exceeds the rating; the rebound just cannot go there)
+    rated = np.array([items[i].rated_kw for i in pick])[:, None] * dh
+    power = lp.add_rows(
+        "rebound_power",
+        "ub",
+        sub,
+        np.arange(pick.size)[:, None],
+        np.arange(t)[None, :],
+        np.maximum(rated - base[pick], 0.0),
+    )
+    lp.add_terms("ub", power, reb, 1.0)
+    lp.add_terms("ub", power, curt[pick], -1.0)
 
 
 def pwl_segments(sc: Scenario) -> int:
@@ -335,10 +355,8 @@ def pwl_error_bound(sc: Scenario) -> float:
     return total
 
 
-STEPS: Sequence[Callable[[Context], None]] = (
-    define_trades,
-    define_grid,
-    define_connection,
+#: The peers' own assets: identical in the per-peer and the aggregated formulation (aggregate.py).
+ASSET_STEPS: Sequence[Callable[[Context], None]] = (
     define_pv_spill,
     define_batteries,
     define_shiftable_loads,
@@ -346,3 +364,5 @@ STEPS: Sequence[Callable[[Context], None]] = (
     define_curtailable_loads,
     define_cost_functions,
 )
+
+STEPS: Sequence[Callable[[Context], None]] = (define_trades, define_grid, define_connection, *ASSET_STEPS)

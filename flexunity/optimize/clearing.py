@@ -131,7 +131,7 @@ def as_dispatch(scenario: Scenario, dispatch: Dispatch | DispatchDict) -> Dispat
     """A Dispatch from a Dispatch or a ``{block: {owner: values}}`` mapping (duals unknown: NaN)."""
     if isinstance(dispatch, Dispatch):
         return dispatch
-    lp = build_lp(scenario)
+    lp = build_lp(scenario, terms=False)  # labels, bounds and costs: all pricing and bills read
     x = dispatch_vector(lp, dispatch)
     nan = np.full(scenario.intervals, np.nan)
     return Dispatch(scenario, lp, x, float(lp.cost @ x) + lp.constant, nan, "posted")
@@ -175,14 +175,17 @@ def clear(
     scenario: Scenario,
     pricing: str = "dual",
     *,
-    enforce_ir: bool = False,
+    enforce_ir: bool | None = None,
     pricing_options: Mapping[str, Any] | None = None,
 ) -> ClearingResult:
     """Clear one round: optimal dispatch, prices of ``pricing``, bills, standalone bills, KPIs.
 
-    With ``enforce_ir`` losers against standalone are compensated by zero-sum side payments.
+    With ``enforce_ir`` losers against standalone are compensated by zero-sum side payments;
+    ``None`` (the default) follows the scenario's ``community.enforce_ir``.
     Raises InfeasibleError naming the constraints at fault, InputError for an unknown rule.
     """
+    if enforce_ir is None:
+        enforce_ir = scenario.community.enforce_ir
     start = time.perf_counter()
     d = solve_dispatch(scenario)
     prices, bills = price_and_bill(scenario, d, pricing, dict(pricing_options or {}))

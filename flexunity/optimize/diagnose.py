@@ -135,6 +135,7 @@ GROUP_WORDS = {
     "max_import": "community import limit",
     "max_export": "community export limit",
     "rebound_backlog": "curtailment rebound",
+    "rebound_power": "rated power of curtailable load",
 }
 
 

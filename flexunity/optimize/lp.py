@@ -47,6 +47,7 @@ class LinearProgram:
 
     n_vars: int = 0
     constant: float = 0.0
+    keep_terms: bool = True  # False: only blocks, bounds and costs (a dispatch's labels, no matrix)
     blocks: dict[str, VarBlock] = field(default_factory=dict)
     groups: dict[str, RowGroup] = field(default_factory=dict)
     _cost: list[FloatArray] = field(default_factory=list)
@@ -104,12 +105,16 @@ class LinearProgram:
 
     def add_terms(self, kind: str, rows: npt.ArrayLike, cols: npt.ArrayLike, vals: npt.ArrayLike) -> None:
         """Add coefficients ``vals`` at (rows, cols); the three arrays broadcast together."""
+        if not self.keep_terms:
+            return
         r, c, v = np.broadcast_arrays(np.asarray(rows), np.asarray(cols), np.asarray(vals, dtype=float))
         keep = c.ravel() >= 0
         self._coo[kind].append((r.ravel()[keep], c.ravel()[keep], v.ravel()[keep]))
 
     def matrix(self, kind: str) -> sp.csr_array:
         """The assembled sparse matrix of ``kind`` ("eq" or "ub"); duplicate entries are summed."""
+        if not self.keep_terms:
+            raise ValueError("this LinearProgram was built without its constraint coefficients")
         parts = self._coo[kind]
         if not parts:
             return sp.csr_array((0, self.n_vars))

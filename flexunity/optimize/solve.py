@@ -17,6 +17,7 @@ from scipy.optimize import linprog
 
 from flexunity.errors import InfeasibleError, InputError
 from flexunity.model import Scenario
+from flexunity.optimize.aggregate import AggregatedLP, build_aggregated_lp, disaggregate
 from flexunity.optimize.builder import build_lp
 from flexunity.optimize.lp import FloatArray, LinearProgram
 
@@ -80,7 +81,23 @@ class Dispatch:
         return out
 
 
-def _linprog(lp: LinearProgram) -> Any:
+FORMULATIONS = ("aggregated", "per-peer")
+#: HiGHS through linprog: "highs" (HiGHS's choice, dual simplex here), "highs-ds", "highs-ipm".
+DEFAULT_METHOD = "highs"
+#: Above this many columns the aggregated LP goes to HiGHS's interior point solver (IPX, with
+#: crossover to a vertex, so duals are basic ones as with simplex): faster from ~300 peers × 96 on
+#: (docs/optimisation.md, "Performance").
+SIMPLEX_MAX_COLUMNS = 100_000
+
+
+def choose_method(lp: LinearProgram) -> str:
+    """Dual simplex for small LPs, interior point with crossover for large ones."""
+    return DEFAULT_METHOD if lp.n_vars <= SIMPLEX_MAX_COLUMNS else "highs-ipm"
+
+
+def _linprog(
+    lp: LinearProgram, method: str = DEFAULT_METHOD, options: Mapping[str, Any] | None = None
+) -> Any:
     """Call HiGHS through scipy.optimize.linprog on the assembled sparse matrices."""
     lb, ub = lp.bounds
     a_eq, a_ub = lp.matrix("eq"), lp.matrix("ub")
@@ -91,20 +108,13 @@ def _linprog(lp: LinearProgram) -> Any:
         A_eq=a_eq,
         b_eq=lp.rhs("eq"),
         bounds=np.column_stack([lb, ub]),
-        method="highs",
+        method=method,
+        options=dict(options or {}),
     )
 
 
-def solve_lp(
-    scenario: Scenario, lp: LinearProgram, build_s: float = 0.0, *, explain: bool = True
-) -> Dispatch:
-    """Solve a built LP; raise InfeasibleError unless HiGHS finds an optimum.
-
-    With ``explain`` the error names the constraints at fault (one more, elastic, solve).
-    """
-    start = time.perf_counter()
-    res = _linprog(lp)
-    solve_s = time.perf_counter() - start
+def _check_status(scenario: Scenario, res: Any, explain: bool) -> None:
+    """Raise the error that matches a non-optimal HiGHS outcome."""
     if res.status == 2:
         from flexunity.optimize.diagnose import diagnose
 
@@ -117,10 +127,57 @@ def solve_lp(
         )
     if res.status != 0:
         raise InfeasibleError(f"HiGHS stopped without an optimum: {res.message}")
+
+
+def _balance_duals(lp: LinearProgram, res: Any) -> FloatArray:
+    """Value of one more kWh in Σq = 0 per interval: minus HiGHS's marginal of that row."""
     rows = lp.groups["community_balance"]
-    duals = -np.asarray(res.eqlin.marginals[rows.start : rows.start + rows.size], dtype=float)
+    return -np.asarray(res.eqlin.marginals[rows.start : rows.start + rows.size], dtype=float)
+
+
+def solve_lp(
+    scenario: Scenario, lp: LinearProgram, build_s: float = 0.0, *, explain: bool = True
+) -> Dispatch:
+    """Solve a built per-peer LP; raise InfeasibleError unless HiGHS finds an optimum.
+
+    With ``explain`` the error names the constraints at fault (one more, elastic, solve).
+    """
+    start = time.perf_counter()
+    res = _linprog(lp)
+    solve_s = time.perf_counter() - start
+    _check_status(scenario, res, explain)
     timings = {"build_s": build_s, "solve_s": solve_s}
-    return Dispatch(scenario, lp, np.asarray(res.x), float(res.fun) + lp.constant, duals, "optimal", timings)
+    x = np.asarray(res.x)
+    return Dispatch(
+        scenario, lp, x, float(res.fun) + lp.constant, _balance_duals(lp, res), "optimal", timings
+    )
+
+
+def solve_aggregated(
+    scenario: Scenario,
+    agg: AggregatedLP,
+    build_s: float = 0.0,
+    *,
+    explain: bool = True,
+    method: str | None = None,
+    options: Mapping[str, Any] | None = None,
+) -> Dispatch:
+    """Solve the aggregated LP (aggregate.py) and split its solution back to peers.
+
+    The Dispatch holds the per-peer LP's layout (without matrices) and the disaggregated solution,
+    so everything downstream (prices, bills, KPIs, result documents) sees the per-peer variables.
+    ``method`` (a linprog HiGHS method) defaults to ``choose_method``; ``options`` go to linprog.
+    """
+    start = time.perf_counter()
+    res = _linprog(agg.lp, method or choose_method(agg.lp), options)
+    solve_s = time.perf_counter() - start
+    _check_status(scenario, res, explain)
+    start = time.perf_counter()
+    target, x = disaggregate(agg, np.asarray(res.x))
+    recover_s = time.perf_counter() - start
+    timings = {"build_s": build_s, "solve_s": solve_s, "recover_s": recover_s}
+    objective = float(target.cost @ x) + target.constant
+    return Dispatch(scenario, target, x, objective, _balance_duals(agg.lp, res), "optimal", timings)
 
 
 def solve_dispatch(
@@ -129,12 +186,18 @@ def solve_dispatch(
     *,
     community_terms: bool = True,
     explain: bool = True,
+    formulation: str = "aggregated",
 ) -> Dispatch:
     """Optimal dispatch of ``peer_ids`` (default: all) trading as one community.
 
     With ``community_terms=False`` the community-level grid term G and the fee are left out: that
     is a peer (or group) facing only its retail tariffs, as in the standalone bill.
+    ``formulation`` "aggregated" (default) solves the aggregated LP of aggregate.py, "per-peer" the
+    original one of builder.py; both give an optimal dispatch of the per-peer LP, with the same
+    objective (several optimal dispatches may exist; the two need not pick the same one).
     """
+    if formulation not in FORMULATIONS:
+        raise InputError(f"unknown formulation {formulation!r}; choose one of {', '.join(FORMULATIONS)}")
     sub = scenario if peer_ids is None else scenario.subset(list(peer_ids))
     if not sub.peers:
         raise InputError("no peers to dispatch", where=f"scenario {scenario.name!r}")
@@ -142,6 +205,9 @@ def solve_dispatch(
 
     precheck(sub)
     start = time.perf_counter()
+    if formulation == "aggregated":
+        agg = build_aggregated_lp(sub, community_terms=community_terms)
+        return solve_aggregated(sub, agg, time.perf_counter() - start, explain=explain)
     lp = build_lp(sub, community_terms=community_terms)
     return solve_lp(sub, lp, time.perf_counter() - start, explain=explain)
 

@@ -194,7 +194,18 @@ def _draw(series: DaySeries, path: Path) -> Path:
         battery.set_ylabel("kWh")
         battery.set_ylim(0, max(series.battery_capacity_kwh, float(series.soc_kwh.max()), 1e-6) * 1.05)
     else:
-        _missing(battery, "battery state of charge" if series.battery_capacity_kwh else "")
+        if series.battery_capacity_kwh:
+            _missing(battery, "battery state of charge")
+        else:
+            battery.text(
+                0.5,
+                0.5,
+                "no batteries in this community",
+                ha="center",
+                va="center",
+                transform=battery.transAxes,
+                color="grey",
+            )
     price.step(
         x,
         series.retail_import,

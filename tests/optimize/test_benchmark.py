@@ -7,8 +7,11 @@ from flexunity.optimize.benchmark import random_community, run_clearing_benchmar
 
 def test_benchmark_reports_size_times_and_memory() -> None:
     out = run_clearing_benchmark(peers=4, intervals=8, seed=1)
-    assert {"build_s", "solve_s", "variables", "constraints", "peak_mem_mb"} <= set(out)
-    assert out["variables"] > 4 * 8 * 4 and out["constraints"] >= 4 * 8
+    assert {"build_s", "solve_s", "recover_s", "variables", "constraints", "peak_mem_mb"} <= set(out)
+    ref = run_clearing_benchmark(peers=4, intervals=8, seed=1, formulation="per-peer")
+    assert ref["variables"] > 4 * 8 * 4 and ref["constraints"] >= 4 * 8
+    assert 0 < out["variables"] < ref["variables"]  # the aggregated LP is smaller, same optimum
+    assert abs(out["objective"] - ref["objective"]) < 1e-6
 
 
 def test_random_community_is_reproducible_from_its_seed() -> None:

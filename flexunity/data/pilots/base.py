@@ -187,6 +187,7 @@ def build_peer(spec: PeerSpec, index: pd.DatetimeIndex, seed: int) -> dict[str, 
                 "max_curtail_fraction": spec.flexible.max_curtail_fraction,
                 "cost_per_kwh": spec.flexible.cost_per_kwh,
                 "rebound_fraction": spec.flexible.rebound_fraction,
+                **({"max_kw": spec.flexible.rating_kw} if spec.flexible.rating_kw is not None else {}),
             }
         ]
     if spec.ev_points:
@@ -222,7 +223,8 @@ def build_scenario(
         "units": {"power": "kW", "price": f"{currency}/kWh"},
         "tariffs": {name_: t.to_dict(index) for name_, t in sorted(tariffs.items())},
         "grid": {"connected": True, "capacity_charge_per_kw": 0.0},
-        "community": {"fee_per_kwh": fee_per_kwh, "pricing": "dual"},
+        # A pilot's CM promises that no member pays more than alone (docs/pilots.md).
+        "community": {"fee_per_kwh": fee_per_kwh, "pricing": "dual", "enforce_ir": True},
         "peers": [build_peer(p, index, seed) for p in peers],
         "metadata": metadata
         | {

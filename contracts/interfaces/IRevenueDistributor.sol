@@ -1,0 +1,77 @@
+// SPDX-License-Identifier: MIT
+pragma solidity ^0.8.28;
+
+import {RevenueLeaf} from "../libraries/FlexTypes.sol";
+
+/// @title IRevenueDistributor
+/// @notice External revenue (a balancing-market payment, say) shared among peers: the CM deposits the
+///         revenue with the Merkle root of per-peer shares; each share is claimed with its proof.
+/// @dev Unclaimed rule: after a distribution's claim deadline, anyone may sweep what is unclaimed to
+///      the fee account (the CM's), which must carry it into a later distribution; the audit checks
+///      it. Shares of one distribution sum to its deposit (checked by the audit; on chain, claims can
+///      never exceed the deposit).
+interface IRevenueDistributor {
+    /// @notice One distribution.
+    struct Distribution {
+        bytes32 root;
+        uint128 total;
+        uint128 claimed;
+        uint64 claimDeadline;
+        bool swept;
+    }
+
+    /// @notice The amount is zero.
+    error ZeroAmount();
+    /// @notice The claim deadline is not in the future.
+    error InvalidDeadline(uint64 claimDeadline);
+    /// @notice The distribution does not exist.
+    error UnknownDistribution(uint64 distributionId);
+    /// @notice The share was already claimed.
+    error AlreadyClaimed(uint64 distributionId, uint32 index);
+    /// @notice The proof does not lead to the distribution's root.
+    error InvalidProof(uint64 distributionId, uint32 index);
+    /// @notice The claim period is over.
+    error ClaimPeriodOver(uint64 distributionId, uint64 claimDeadline);
+    /// @notice The claim period is not over yet, or the distribution was swept.
+    error NotSweepable(uint64 distributionId, uint64 claimDeadline, bool swept);
+    /// @notice Claims would exceed the deposit (the shares' sum is wrong).
+    error ShareExceedsDeposit(uint64 distributionId, uint256 claimed, uint256 total);
+    /// @notice The caller is not a community manager.
+    error NotCommunityManager(address caller);
+    /// @notice The community is paused.
+    error CommunityPaused();
+
+    /// @notice A distribution was funded.
+    event DistributionCreated(
+        uint64 indexed distributionId, bytes32 root, uint128 total, uint64 claimDeadline, bytes32 documentHash
+    );
+    /// @notice A share was claimed and paid to its account.
+    event Claimed(uint64 indexed distributionId, address indexed account, uint32 index, uint256 amount);
+    /// @notice The unclaimed rest of a distribution went to the fee account.
+    event Swept(uint64 indexed distributionId, address indexed to, uint256 amount);
+
+    /// @notice Fund a distribution (approve `total` first). Community manager only, not while paused.
+    /// @param documentHash keccak256 of the off-chain allocation document (rule, inputs, shares).
+    /// @return distributionId The new distribution's id (1, 2, ...).
+    function createDistribution(bytes32 root, uint128 total, uint64 claimDeadline, bytes32 documentHash)
+        external
+        returns (uint64 distributionId);
+
+    /// @notice Pay a share to its account (anyone may call for anyone). Not while paused.
+    function claim(RevenueLeaf calldata share, bytes32[] calldata proof) external;
+
+    /// @notice Send the unclaimed rest to the fee account after the deadline. Anyone may call.
+    function sweep(uint64 distributionId) external;
+
+    /// @notice A distribution.
+    function distribution(uint64 distributionId) external view returns (Distribution memory);
+
+    /// @notice Whether share `index` of a distribution was claimed.
+    function isClaimed(uint64 distributionId, uint32 index) external view returns (bool);
+
+    /// @notice Number of distributions so far.
+    function distributionCount() external view returns (uint64);
+
+    /// @notice The payout token (the settlement token).
+    function token() external view returns (address);
+}

@@ -1,0 +1,146 @@
+"""Custom errors of FlexUnity's contracts decoded into words.
+
+web3 raises ``ContractCustomError`` with the raw revert data (4-byte selector + ABI arguments).
+:class:`ErrorDecoder` maps selectors to the error declarations of every compiled ABI and renders
+``RoundClosed(roundId=3, gateClosure=1764061200): the round's gate has closed; no more orders``.
+"""
+
+from __future__ import annotations
+
+import ast
+import contextlib
+from collections.abc import Iterable
+from typing import Any
+
+from eth_abi import decode
+from eth_utils import keccak
+
+from flexunity.errors import ChainError
+
+EXPLANATIONS: dict[str, str] = {
+    # registry
+    "AlreadyMember": "the account is already a member",
+    "NotAMember": "the account is not a current member",
+    "ZeroAddress": "an account address is zero",
+    "InvalidSignerSet": "the signer set or its threshold is invalid",
+    "RoundBookBinding": "the round book is already bound",
+    "AccessControlUnauthorizedAccount": "the sender lacks the role this needs",
+    "EnforcedPause": "the community is paused",
+    # round book
+    "UnknownRound": "no such round",
+    "RoundClosed": "the round's gate has closed; no more orders",
+    "NotMember": "the peer is not a member for that round",
+    "InvalidSignature": "the signature was not made by the order's peer",
+    "NonceAlreadyUsed": "the nonce is not above the peer's last nonce (replayed or outdated order)",
+    "OrderExpired": "the order's deadline has passed",
+    "PayloadMismatch": "the payload does not hash to the order's payloadHash",
+    "SenderNotPeer": "a direct order must be sent by its own peer",
+    "LengthMismatch": "the batch arrays have different lengths",
+    "InvalidSchedule": "the round's schedule is inconsistent",
+    "NotCommunityManager": "the sender is not a community manager",
+    "CommunityPaused": "the community is paused",
+    # clearing
+    "ResultAlreadyPosted": "the round already has a result",
+    "GateNotClosed": "the round's gate has not closed yet",
+    "OrderDigestMismatch": "the result was computed on another order book",
+    "TotalsUnbalanced": "debits and credits differ; the round would not sum to zero",
+    "FeesExceedCredits": "fees and supplier charges exceed the credits",
+    "InsufficientSignatures": "too few signatures for the signer threshold",
+    "UnauthorizedSigner": "a signature is not from a current signer",
+    "SignersNotAscending": "signatures must be ordered by ascending signer address, without duplicates",
+    "NotDisputable": "the result cannot be disputed now",
+    "NoOpenDispute": "the round has no open dispute",
+    "NotVoidable": "the round cannot be voided (yet)",
+    "Unauthorized": "the sender lacks the role this needs",
+    "StateMismatch": "the result state given is not the round's current one (re-read it from the events)",
+    "NotRoundBook": "only the round book records orders",
+    # escrow
+    "ZeroAmount": "the amount is zero",
+    "InsufficientBalance": "the escrow balance is smaller than the amount",
+    "FundsCommitted": "the balance is committed to a round that is not finished",
+    "RoundNotFinal": "the round's result is not final (none, in its challenge window, disputed or rejected)",
+    "LeafRoundMismatch": "the leaf belongs to another round",
+    "LeafIndexOutOfRange": "the leaf index is beyond the result's leaf count",
+    "LeafAlreadyApplied": "the leaf was already applied",
+    "InvalidProof": "the Merkle proof does not lead to the posted root",
+    "CreditExceedsDebits": "apply the round's debits first: this credit is not yet covered",
+    "DebitsExceedTotal": "the leaves' debits exceed the signed total",
+    "RoundUnbalanced": "the round's leaves do not match its signed totals",
+    "ShortfallUncovered": "the fee account cannot advance the account's shortfall yet",
+    "AmountTooLarge": "the amount does not fit the escrow's accounting",
+    # revenue
+    "InvalidDeadline": "the claim deadline must be in the future",
+    "UnknownDistribution": "no such distribution",
+    "AlreadyClaimed": "the share was already claimed",
+    "ClaimPeriodOver": "the claim period is over",
+    "NotSweepable": "the distribution cannot be swept (yet)",
+    "ShareExceedsDeposit": "claims would exceed the deposit",
+    # OpenZeppelin
+    "ERC20InsufficientAllowance": "the token allowance is too small: approve first",
+    "ERC20InsufficientBalance": "the token balance is too small",
+    "SafeERC20FailedOperation": "the token transfer failed",
+    "ReentrancyGuardReentrantCall": "re-entrant call",
+}
+
+
+class ErrorDecoder:
+    """Selector -> (name, argument names, argument types) for every error in the given ABIs."""
+
+    def __init__(self, abis: Iterable[list[dict[str, Any]]]) -> None:
+        self._errors: dict[bytes, tuple[str, list[str], list[str]]] = {}
+        for abi in abis:
+            for item in abi:
+                if item.get("type") != "error":
+                    continue
+                types = [_abi_type(i) for i in item["inputs"]]
+                signature = f"{item['name']}({','.join(types)})"
+                names = [i["name"] for i in item["inputs"]]
+                self._errors[keccak(text=signature)[:4]] = (item["name"], names, types)
+
+    def describe(self, data: str | bytes) -> str:
+        raw = bytes.fromhex(data.removeprefix("0x")) if isinstance(data, str) else data
+        found = self._errors.get(raw[:4])
+        if found is None:
+            return f"reverted with unknown error data 0x{raw.hex()}"
+        name, names, types = found
+        values = decode(types, raw[4:])
+        args = ", ".join(f"{n}={_show(v)}" for n, v in zip(names, values, strict=True))
+        explanation = EXPLANATIONS.get(name)
+        return f"{name}({args})" + (f": {explanation}" if explanation else "")
+
+    def chain_error(self, action: str, exc: Exception) -> ChainError:
+        data = revert_data(exc)
+        if isinstance(data, str | bytes) and len(data) >= 4:
+            return ChainError(f"{action} would revert: {self.describe(data)}")
+        return ChainError(f"{action} would revert: {getattr(exc, 'message', None) or exc}")
+
+
+def revert_data(exc: Exception) -> str | bytes | None:
+    """The raw revert data of a failed call: web3's ``.data``, or eth-tester's message text."""
+    data = getattr(exc, "data", None)
+    if isinstance(data, dict):
+        data = data.get("data")
+    if isinstance(data, str | bytes):
+        return data
+    # eth-tester raises TransactionFailed("execution reverted: b'...'") with the raw bytes' repr.
+    text = str(exc.args[0]) if exc.args else ""
+    marker = "execution reverted: b"
+    if marker in text:
+        with contextlib.suppress(ValueError, SyntaxError):
+            raw = ast.literal_eval(text[text.index(marker) + len(marker) - 1 :])
+            if isinstance(raw, bytes):
+                return raw
+    return None
+
+
+def _abi_type(item: dict[str, Any]) -> str:
+    if item["type"].startswith("tuple"):
+        inner = ",".join(_abi_type(c) for c in item["components"])
+        return f"({inner}){item['type'][5:]}"
+    return str(item["type"])
+
+
+def _show(value: Any) -> str:
+    if isinstance(value, bytes):
+        return "0x" + value.hex()
+    return str(value)

@@ -1,0 +1,203 @@
+"""``flexunity deploy``: deploy and wire the contracts, write the deployment manifest (docs/deployment.md)."""
+
+from __future__ import annotations
+
+import os
+import signal
+import time
+from pathlib import Path
+from typing import Any
+
+import click
+
+from flexunity.errors import InputError
+
+
+@click.command()
+@click.option(
+    "--network",
+    type=click.Choice(["anvil", "eth-tester", "pilot"]),
+    default="anvil",
+    show_default=True,
+    help="anvil: started for you on a free port; pilot: FLEXUNITY_PILOT_RPC_URL with a keystore.",
+)
+@click.option("--rpc", "rpc_url", default=None, help="Any JSON-RPC endpoint (needs --keystore).")
+@click.option(
+    "--keystore",
+    type=click.Path(path_type=Path),
+    default=None,
+    help="Deployer = admin = CM (passphrase: FLEXUNITY_PASSPHRASE).",
+)
+@click.option(
+    "--chain-id", type=int, default=None, help="Refuse to deploy unless the node reports this chain id."
+)
+@click.option("--supplier", default=None, help="Supplier account (default: the deployer).")
+@click.option("--arbiter", default=None, help="Arbiter account (default: the deployer).")
+@click.option("--pauser", default=None, help="Pauser account (default: the deployer).")
+@click.option(
+    "--token", default=None, help="An existing ERC-20 settlement token (default: deploy a test token)."
+)
+@click.option("--challenge-window", type=int, default=3600, show_default=True, help="Seconds.")
+@click.option(
+    "--admin-delay", type=int, default=24 * 3600, show_default=True, help="Seconds for admin transfers."
+)
+@click.option("--out", type=click.Path(path_type=Path), default=Path("manifest.json"), show_default=True)
+@click.option("--exit", "exit_after", is_flag=True, help="anvil: stop the devnet after writing the manifest.")
+def deploy(
+    network: str,
+    rpc_url: str | None,
+    keystore: Path | None,
+    chain_id: int | None,
+    supplier: str | None,
+    arbiter: str | None,
+    pauser: str | None,
+    token: str | None,
+    challenge_window: int,
+    admin_delay: int,
+    out: Path,
+    exit_after: bool,
+) -> None:
+    """Deploy and wire the contracts; write a deployment manifest."""
+    if rpc_url or network == "pilot":
+        _deploy_remote(
+            rpc_url,
+            network,
+            keystore,
+            chain_id,
+            supplier,
+            arbiter,
+            pauser,
+            token,
+            challenge_window,
+            admin_delay,
+            out,
+        )
+    elif network == "eth-tester":
+        _deploy_devnet(None, "eth-tester", token, challenge_window, admin_delay, out)
+        click.echo(
+            "note: the eth-tester chain lived in this process only; the manifest describes a chain now gone"
+        )
+    else:
+        _deploy_anvil(token, challenge_window, admin_delay, out, exit_after)
+
+
+def _deploy_remote(
+    rpc_url: str | None,
+    network: str,
+    keystore: Path | None,
+    chain_id: int | None,
+    supplier: str | None,
+    arbiter: str | None,
+    pauser: str | None,
+    token: str | None,
+    challenge_window: int,
+    admin_delay: int,
+    out: Path,
+) -> None:
+    from web3 import HTTPProvider, Web3
+
+    from flexunity.chain.deploy import RoleAccounts
+    from flexunity.oracle.deployment import check_chain_id, deploy, use_local_signer
+    from flexunity.oracle.keystore import load_keystore
+
+    if network == "pilot" and not rpc_url:
+        rpc_url = os.environ.get("FLEXUNITY_PILOT_RPC_URL")
+        if not rpc_url:
+            raise InputError(
+                "--network pilot reads FLEXUNITY_PILOT_RPC_URL, which is not set (docs/deployment.md)"
+            )
+        if chain_id is None and os.environ.get("FLEXUNITY_PILOT_CHAIN_ID"):
+            chain_id = int(os.environ["FLEXUNITY_PILOT_CHAIN_ID"])
+    if keystore is None:
+        raise InputError("deploying to an RPC endpoint needs --keystore FILE (no unlocked accounts are used)")
+    assert rpc_url is not None
+    account = load_keystore(keystore)
+    w3 = Web3(HTTPProvider(rpc_url, request_kwargs={"timeout": 120}))
+    actual = check_chain_id(w3, chain_id, allow_devnet=network != "pilot")
+    if int(w3.eth.get_balance(account.address)) == 0:
+        raise InputError(f"the deployer {account.address} has no ether on chain {actual} to pay for gas")
+    use_local_signer(w3, account)
+    me = account.address
+    roles = RoleAccounts(me, me, arbiter or me, pauser or me, supplier or me)
+    click.echo(f"deploying to chain {actual} at {rpc_url} from {me} (signed locally)")
+    manifest, _ = deploy(
+        w3,
+        roles,
+        network=network if network == "pilot" else "rpc",
+        rpc_url=rpc_url,
+        token=token,
+        challenge_window=challenge_window,
+        admin_delay=admin_delay,
+    )
+    _written(manifest.save(out), manifest)
+
+
+def _deploy_devnet(
+    rpc_url: str | None,
+    network: str,
+    token: str | None,
+    challenge_window: int,
+    admin_delay: int,
+    out: Path,
+    w3: object | None = None,
+) -> None:
+    from flexunity.chain.deploy import RoleAccounts
+    from flexunity.chain.devnet import eth_tester_web3
+    from flexunity.oracle.deployment import deploy
+
+    web3: Any = w3 if w3 is not None else eth_tester_web3()
+    roles = RoleAccounts.from_accounts(web3.eth.accounts)  # type: ignore[attr-defined]
+    manifest, _ = deploy(
+        web3,
+        roles,
+        network=network,
+        rpc_url=rpc_url,
+        token=token,  # type: ignore[arg-type]
+        challenge_window=challenge_window,
+        admin_delay=admin_delay,
+    )
+    _written(manifest.save(out), manifest)
+
+
+def _deploy_anvil(
+    token: str | None, challenge_window: int, admin_delay: int, out: Path, exit_after: bool
+) -> None:
+    from flexunity.chain.devnet import DEFAULT_MNEMONIC, start_anvil
+
+    node = start_anvil()
+    try:
+        _deploy_devnet(node.rpc_url, "anvil", token, challenge_window, admin_delay, out, w3=node.web3())
+        click.echo(
+            f"anvil (chain {node.chain_id}) at {node.rpc_url}; roles are its accounts 0-4 "
+            f"(admin, CM, arbiter, pauser, supplier) from the mnemonic {DEFAULT_MNEMONIC!r}"
+        )
+        click.echo(f"CM key (devnet only, for `oracle run --private-key-env`): {_devnet_key(1)}")
+        if exit_after:
+            return
+        click.echo("anvil keeps running for the oracle and peers; Ctrl-C stops it")
+        signal.signal(signal.SIGTERM, lambda *_: (_ for _ in ()).throw(KeyboardInterrupt()))
+        while node.process.poll() is None:
+            time.sleep(1)
+    except KeyboardInterrupt:
+        pass
+    finally:
+        node.stop()
+
+
+def _devnet_key(index: int) -> str:
+    from eth_account import Account
+
+    from flexunity.chain.devnet import DEFAULT_MNEMONIC
+
+    Account.enable_unaudited_hdwallet_features()
+    account = Account.from_mnemonic(DEFAULT_MNEMONIC, account_path=f"m/44'/60'/0'/0/{index}")
+    return "0x" + bytes(account.key).hex()
+
+
+def _written(path: Path, manifest: object) -> None:
+    from flexunity.oracle.manifest import Manifest
+
+    assert isinstance(manifest, Manifest)
+    click.echo(f"manifest written: {path} (chain {manifest.chain_id})")
+    for name, contract in sorted(manifest.contracts.items()):
+        click.echo(f"  {name:<20} {contract.address}  block {contract.block}")

@@ -1,0 +1,404 @@
+"""The oracle's view of and hand on the contracts: the ``ChainPort`` the runner drives, on web3.
+
+Reads go through the chain room's typed clients (flexunity.chain.contracts); writes are signed
+locally by the community manager's key and sent by ``flexunity.oracle.rpc.Sender`` (explicit nonces,
+batches, reverts explained), so the node needs no unlocked account.
+
+The round configuration is announced on chain by the CM before gate closure: a transaction from the
+CM to itself whose data is ``b"FXRC" ‖ uint64 roundId ‖ bytes32 configHash``. A pointer file in the
+store (``rounds/<chain>-<roundbook>-<round>.json``) names that transaction; whoever reads it checks
+the transaction on chain (sender, data, block time before gate closure). See docs/oracle.md.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from eth_account.signers.local import LocalAccount
+from eth_utils import to_checksum_address
+from web3 import Web3
+
+from flexunity.chain.contracts import Community as Clients
+from flexunity.chain.contracts import PeerKind, ResultStatus, SignedOrder
+from flexunity.chain.deploy import ClearingConfig, Deployment, RoleAccounts
+from flexunity.chain.eip712 import ClearingResult, Order, order_typed_data, result_typed_data, sign_typed_data
+from flexunity.chain.settlement import SettlementLeaf, settlement_tree
+from flexunity.errors import ChainError, InputError
+from flexunity.oracle import orders as codec
+from flexunity.oracle.manifest import Manifest
+from flexunity.oracle.port import Posted, RoundView
+from flexunity.oracle.rpc import ErrorDecoder, Mined, Sender, retrying
+from flexunity.oracle.runner import crash_point
+from flexunity.oracle.settlement import Leaf
+from flexunity.oracle.store import FolderStore
+
+ANNOUNCE_MAGIC = b"FXRC"
+STEP_POST = "oracle: verify, clear, store, post"  # gas is counted under the demo's step names
+STEP_SETTLE = "oracle: settle"
+Reporter = Callable[[str], None]
+
+
+def deployment_of(manifest: Manifest) -> Deployment:
+    """The chain room's ``Deployment`` for a manifest (ABIs from the compiled sources)."""
+    roles = manifest.roles
+    return Deployment(
+        chain_id=manifest.chain_id,
+        addresses={k: c.address for k, c in manifest.contracts.items()},
+        blocks={k: c.block for k, c in manifest.contracts.items()},
+        abi_hashes={k: c.abi_hash for k, c in manifest.contracts.items()},
+        roles=RoleAccounts(
+            roles["admin"], roles["community_manager"], roles["arbiter"], roles["pauser"], roles["supplier"]
+        ),
+        config=ClearingConfig(**manifest.parameters.get("clearing", {})),
+        token_is_test_token=bool(manifest.parameters.get("token_is_test_token", True)),
+    )
+
+
+@dataclass
+class Announcement:
+    round_id: int
+    config_hash: str
+    tx_hash: str
+
+
+class OracleChain:
+    """ChainPort on web3 for one deployment, acting as the community manager ``account``."""
+
+    def __init__(
+        self,
+        w3: Web3,
+        manifest: Manifest,
+        account: LocalAccount,
+        *,
+        report: Reporter = lambda _: None,
+        store: FolderStore | None = None,
+    ) -> None:
+        self.w3 = w3
+        self.manifest = manifest
+        self.account = account
+        self.report = report
+        self.store = store
+        self.clients = Clients(w3, deployment_of(manifest))
+        abis = [c.contract.abi for c in self._all_clients()]
+        self.decoder = ErrorDecoder.from_abis(abis)
+        self.sender = Sender(w3, account, self.decoder, report=report)
+        self.chain_id = self.sender.chain_id
+        self.settle_batch_size = 100
+        self.relay_batch_size = 50
+        self.gas: dict[str, int] = {}
+        self.txs: dict[str, int] = {}
+
+    @classmethod
+    def from_manifest(
+        cls,
+        w3: Web3,
+        manifest: Manifest,
+        account: LocalAccount,
+        *,
+        report: Reporter = lambda _: None,
+        store: FolderStore | None = None,
+    ) -> OracleChain:
+        if int(w3.eth.chain_id) != manifest.chain_id:
+            raise ChainError(f"the node is chain {w3.eth.chain_id}, the manifest says {manifest.chain_id}")
+        return cls(w3, manifest, account, report=report, store=store)
+
+    def _all_clients(self) -> list[Any]:
+        c = self.clients
+        return [c.registry, c.rounds, c.clearing, c.escrow, c.revenue, c.token]
+
+    def _read(self, call: Callable[[], Any], what: str) -> Any:
+        return retrying(call, what=what, report=self.report)
+
+    def _count(self, step: str, mined: Sequence[Mined]) -> None:
+        self.gas[step] = self.gas.get(step, 0) + sum(m.gas_used for m in mined)
+        self.txs[step] = self.txs.get(step, 0) + len(mined)
+
+    # --- ChainPort: reads ------------------------------------------------------------------------
+
+    def identity(self) -> str:
+        """chain id / RoundBook address / hash of its deployment block: unique even across devnet runs."""
+        roundbook = self.manifest.contracts["RoundBook"]
+        block = self._read(lambda: self.w3.eth.get_block(roundbook.block), "deployment block")
+        return f"{self.chain_id}/{roundbook.address.lower()}/0x{bytes(block['hash']).hex()}"
+
+    def addresses(self) -> dict[str, str]:
+        return {k: c.address for k, c in self.manifest.contracts.items()}
+
+    def cm_address(self) -> str:
+        return str(self._read(self.clients.registry.fee_recipient, "feeRecipient")).lower()
+
+    def supplier_address(self) -> str:
+        return str(self._read(self.clients.registry.supplier, "supplier")).lower()
+
+    def token_decimals(self) -> int:
+        return int(self._read(self.clients.token.decimals, "decimals"))
+
+    def token_symbol(self) -> str:
+        token = self.clients.token.contract.functions
+        return str(self._read(lambda: token.symbol().call(), "symbol"))
+
+    def now(self) -> int:
+        return int(self._read(lambda: self.w3.eth.get_block("latest")["timestamp"], "latest block"))
+
+    def open_rounds(self) -> list[int]:
+        count = int(self._read(self.clients.rounds.round_count, "roundCount"))
+        return list(range(1, count + 1))
+
+    def view(self, round_id: int) -> RoundView:
+        rounds = self.clients.rounds.contract.functions
+        _start, gate, _, _, order_count, digest = self._read(lambda: rounds.round(round_id).call(), "round")
+        if gate == 0:
+            return RoundView(round_id, False, False, "", "", 0)
+        result = self.result_state(round_id)
+        posted = result.status in (ResultStatus.POSTED, ResultStatus.DISPUTED, ResultStatus.ACCEPTED)
+        is_final = self.clients.clearing.contract.functions.isFinal
+        final = posted and bool(self._read(lambda: is_final(round_id, result.as_tuple()).call(), "isFinal"))
+        applied = int(
+            self._read(
+                lambda: self.clients.escrow.contract.functions.progress(round_id).call()[2], "progress"
+            )
+        )
+        announcement = self.announcement(round_id)
+        return RoundView(
+            round_id=round_id,
+            exists=True,
+            gate_closed=self.now() >= gate,
+            config_hash=announcement.config_hash if announcement else "",
+            order_digest="0x" + bytes(digest).hex(),
+            order_count=int(order_count),
+            result_posted=posted,
+            result_hash=self.posted_document_hash(round_id) if posted else "",
+            merkle_root="0x" + result.results_root.hex(),
+            window_ends=int(result.challenge_ends),
+            disputed=result.status is ResultStatus.DISPUTED,
+            finalized=final,
+            settled_leaves=applied,
+            fully_settled=posted and applied == result.leaf_count and applied > 0,
+        )
+
+    def result_state(self, round_id: int) -> Any:
+        """The round's result state, rebuilt from events and checked against the stored commitment."""
+        clearing = self.clients.clearing
+        return self._read(lambda: clearing.round_result(round_id, self.manifest.first_block), "result state")
+
+    def posted_document_hash(self, round_id: int) -> str:
+        """The documentHash of the round's latest ResultPosted event."""
+        event = self.clients.clearing.contract.events.ResultPosted()
+        logs = self._read(
+            lambda: event.get_logs(
+                from_block=self.manifest.first_block, argument_filters={"roundId": round_id}
+            ),
+            "ResultPosted logs",
+        )
+        if not logs:
+            return ""
+        return "0x" + bytes(logs[-1]["args"]["result"]["documentHash"]).hex()
+
+    def orders(self, round_id: int) -> list[codec.Order]:
+        records = self._read(
+            lambda: self.clients.rounds.order_records(round_id, self.manifest.first_block),
+            "OrderAccepted logs",
+        )
+        out = []
+        for r in records:
+            if r.order.struct_hash() != r.order_hash:
+                raise ChainError(
+                    f"round {round_id}: the order event of {r.peer} (nonce {r.nonce}) does not match its hash"
+                )
+            out.append(
+                codec.Order(
+                    r.peer.lower(),
+                    r.nonce,
+                    r.payload,
+                    r.deadline,
+                    "0x" + r.order_hash.hex(),
+                    r.block_number,
+                    r.log_index,
+                )
+            )
+        return out
+
+    def running_digest(self, round_id: int, orders: list[codec.Order]) -> str:
+        from flexunity.chain.eip712 import chain_order_digest
+
+        hashes = [
+            Order.for_payload(round_id, o.peer_address, o.nonce, o.deadline, o.payload).struct_hash()
+            for o in orders
+        ]
+        return "0x" + chain_order_digest(hashes).hex()
+
+    def leaf_settled(self, round_id: int, leaves: list[Leaf]) -> list[bool]:
+        fn = self.clients.escrow.contract.functions
+        applied = int(self._read(lambda: fn.progress(round_id).call(), "progress")[2])
+        if applied == 0:
+            return [False] * len(leaves)
+        if applied == self.result_state(round_id).leaf_count:
+            return [True] * len(leaves)
+        return [bool(self._read(fn.isApplied(round_id, leaf.index).call, "isApplied")) for leaf in leaves]
+
+    def merkle_root(self, round_id: int, leaves: list[Leaf]) -> str:
+        return "0x" + self._tree(round_id, leaves).root.hex()
+
+    def _tree(self, round_id: int, leaves: list[Leaf]) -> Any:
+        return settlement_tree(
+            round_id, [SettlementLeaf(round_id, *leaf.values(round_id)[1:]) for leaf in leaves]
+        )
+
+    # --- round configuration announcements ------------------------------------------------------
+
+    def _pointer(self, round_id: int) -> Path | None:
+        if self.store is None:
+            return None
+        roundbook = self.manifest.address("RoundBook").lower()
+        return self.store.folder / "rounds" / f"{self.chain_id}-{roundbook}-{round_id}.json"
+
+    def announcement(self, round_id: int) -> Announcement | None:
+        """The round's config announcement, checked on chain; None if there is none (yet)."""
+        path = self._pointer(round_id)
+        if path is None or not path.exists():
+            return None
+        data = json.loads(path.read_text())
+        tx = self._read(lambda: self.w3.eth.get_transaction(data["tx_hash"]), "announcement tx")
+        expected = (
+            ANNOUNCE_MAGIC
+            + round_id.to_bytes(8, "big")
+            + bytes.fromhex(data["config_hash"].removeprefix("0x"))
+        )
+        cm = self.manifest.roles["community_manager"].lower()
+        if str(tx["from"]).lower() != cm or bytes(tx["input"]) != expected:
+            raise ChainError(
+                f"round {round_id}: announcement {data['tx_hash']} is not the CM's or not for this config"
+            )
+        return Announcement(round_id, data["config_hash"], data["tx_hash"])
+
+    def announce_config(self, round_id: int, config_hash: str) -> Mined:
+        data = ANNOUNCE_MAGIC + round_id.to_bytes(8, "big") + bytes.fromhex(config_hash.removeprefix("0x"))
+        mined = self.sender.send_data(self.account.address, data, f"announce config of round {round_id}")
+        path = self._pointer(round_id)
+        if path is not None:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(
+                json.dumps({"round": round_id, "config_hash": config_hash, "tx_hash": mined.tx_hash})
+            )
+        return mined
+
+    # --- community manager writes ----------------------------------------------------------------
+
+    def enrol(self, peers: Sequence[tuple[str, PeerKind, bytes]]) -> list[Mined]:
+        fn = self.clients.registry.contract.functions.enrol
+        calls = [(fn(to_checksum_address(a), int(k), h), f"enrol {a}") for a, k, h in peers]
+        mined = self.sender.transact_many(calls, estimate_each=False)
+        self._count("enrol peers", mined)
+        return mined
+
+    def open_round(self, start: int, gate: int, interval_seconds: int, count: int, config_hash: str) -> int:
+        fn = self.clients.rounds.contract.functions.openRound(start, gate, interval_seconds, count)
+        mined = self.sender.transact(fn, "open round")
+        receipt = self.w3.eth.get_transaction_receipt(mined.tx_hash)  # type: ignore[arg-type]
+        (event,) = self.clients.rounds.contract.events.RoundOpened().process_receipt(receipt)
+        round_id = int(event["args"]["roundId"])
+        announced = self.announce_config(round_id, config_hash)
+        self._count("open round", [mined, announced])
+        return round_id
+
+    def relay(self, signed: Sequence[SignedOrder]) -> list[Mined]:
+        fn = self.clients.rounds.contract.functions.relayOrders
+        calls = []
+        for start in range(0, len(signed), self.relay_batch_size):
+            batch = signed[start : start + self.relay_batch_size]
+            args = (
+                [s.order.as_tuple() for s in batch],
+                [s.payload for s in batch],
+                [s.signature for s in batch],
+            )
+            calls.append((fn(*args), f"relay {len(batch)} orders"))
+        mined = self.sender.transact_many(calls)
+        self._count("orders", mined)
+        return mined
+
+    def result_struct(self, round_id: int, data: dict[str, Any]) -> ClearingResult:
+        leaves = [Leaf.from_dict(x) for x in data["leaves"]]
+        cm, supplier = self.cm_address(), self.supplier_address()
+        fees = sum(x.amount for x in leaves if x.account.lower() == cm and x.is_credit)
+        # One account may be both (a small pilot): its single leaf then counts as fees only.
+        charges = (
+            0
+            if supplier == cm
+            else sum(x.amount for x in leaves if x.account.lower() == supplier and x.is_credit)
+        )
+        return ClearingResult(
+            round_id,
+            _b32(data["order_digest"]),
+            _b32(data["merkle_root"]),
+            _b32(data["result_hash"]),
+            len(leaves),
+            int(data["total_debit"]),
+            int(data["total_credit"]),
+            fees,
+            charges,
+            sum(x.import_wh for x in leaves),
+            sum(x.export_wh for x in leaves),
+            sum(x.bought_wh for x in leaves),
+        )
+
+    def post_result(self, round_id: int, data: dict[str, Any]) -> Posted:
+        result = self.result_struct(round_id, data)
+        typed = result_typed_data(self.clients.clearing.domain(), result)
+        signature = sign_typed_data(self.account.key, typed)
+        fn = self.clients.clearing.contract.functions.postResult(result.as_tuple(), [signature])
+        mined = self.sender.transact(fn, f"post result of round {round_id}")
+        self._count(STEP_POST, [mined])
+        return Posted(mined.tx_hash, mined.gas_used, mined.block)
+
+    def settle(self, round_id: int, leaves: list[Leaf], all_leaves: list[Leaf]) -> list[Posted]:
+        """Apply ``leaves`` in batches: every debit batch first, then the credits they cover."""
+        tree = self._tree(round_id, all_leaves)
+        state = self.result_state(round_id).as_tuple()
+        fn = self.clients.escrow.contract.functions.applySettlements
+        posted: list[Posted] = []
+        for wave in ([x for x in leaves if not x.is_credit], [x for x in leaves if x.is_credit]):
+            calls = []
+            for start in range(0, len(wave), self.settle_batch_size):
+                batch = wave[start : start + self.settle_batch_size]
+                values = [tree.leaves[x.index].as_tuple() for x in batch]
+                proofs = [tree.proof(x.index) for x in batch]
+                calls.append((fn(round_id, state, values, proofs), f"settle {len(batch)} leaves"))
+            mined = self.sender.transact_many(calls, estimate_each=True) if calls else []
+            self._count(STEP_SETTLE, mined)
+            posted += [Posted(m.tx_hash, m.gas_used, m.block) for m in mined]
+            crash_point("SETTLING:debits" if wave and not wave[0].is_credit else "SETTLING:credits")
+        return posted
+
+    def finish(self, round_id: int) -> None:
+        """Move the escrow's finished-rounds mark so that peers' balances become withdrawable."""
+        escrow = self.clients.escrow
+        if int(self._read(escrow.finished_through, "finishedThrough")) < round_id:
+            mined = self.sender.transact(escrow.contract.functions.advance(64), "advance finished rounds")
+            self._count(STEP_SETTLE, [mined])
+
+    # --- peers ------------------------------------------------------------------------------------
+
+    def sign_order(
+        self, peer: LocalAccount, round_id: int, nonce: int, deadline: int, payload: bytes
+    ) -> SignedOrder:
+        order = Order.for_payload(round_id, peer.address, nonce, deadline, payload)
+        typed = order_typed_data(self.clients.rounds.domain(), order)
+        return SignedOrder(order, payload, sign_typed_data(peer.key, typed))
+
+    def order_typed_data(
+        self, peer: str, round_id: int, nonce: int, deadline: int, payload: bytes
+    ) -> dict[str, Any]:
+        return order_typed_data(
+            self.clients.rounds.domain(), Order.for_payload(round_id, peer, nonce, deadline, payload)
+        )
+
+
+def _b32(value: str) -> bytes:
+    raw = bytes.fromhex(value.removeprefix("0x"))
+    if len(raw) != 32:
+        raise InputError(f"expected 32 bytes, got {len(raw)}: {value}")
+    return raw

@@ -1,0 +1,445 @@
+"""Talking to a node: retries with exponential backoff, local signing, batch sends, reverts in words.
+
+- ``retrying(call)`` repeats a call while the node cannot be reached (connection refused, timeout,
+  HTTP 5xx), waiting 0.5 s, 1 s, 2 s, ... and reporting each failure; after the last attempt it raises
+  a ``ChainError`` saying which node is dead.
+- ``Sender`` signs transactions locally with explicit nonces (no unlocked accounts needed) and sends
+  many at once in one JSON-RPC batch where the provider allows it (HTTP), one by one otherwise.
+- ``ErrorDecoder`` turns revert data into ``ErrorName(arg=value, ...)`` from every ABI it knows.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from functools import partial
+from typing import Any, TypeVar
+
+import requests
+from eth_abi import decode as abi_decode
+from eth_account.signers.local import LocalAccount
+from eth_hash.auto import keccak
+from eth_typing import HexStr
+from web3 import Web3
+from web3.exceptions import ContractLogicError, TimeExhausted, Web3RPCError
+
+from flexunity.chain.reverts import ErrorDecoder as ChainErrorDecoder
+from flexunity.errors import ChainError
+
+T = TypeVar("T")
+Reporter = Callable[[str], None]
+TRANSIENT = (requests.ConnectionError, requests.Timeout, ConnectionError, TimeoutError, TimeExhausted)
+
+
+def _ignore(_: str) -> None:
+    pass
+
+
+ATTEMPTS = 6
+BASE_DELAY = 0.5  # seconds; waits are 0.5, 1, 2, 4, 8 s (about 15 s in all before giving up)
+
+
+def retrying(
+    call: Callable[[], T],
+    *,
+    what: str = "RPC call",
+    attempts: int | None = None,
+    base_delay: float | None = None,
+    report: Reporter = _ignore,
+) -> T:
+    """Run ``call``; on a transient node failure wait base·2^k seconds and try again."""
+    attempts = ATTEMPTS if attempts is None else attempts
+    base_delay = BASE_DELAY if base_delay is None else base_delay
+    for attempt in range(attempts):
+        try:
+            return call()
+        except TRANSIENT as exc:
+            if attempt == attempts - 1:
+                raise ChainError(
+                    f"{what}: the node did not answer after {attempts} attempts ({str(exc)[:160]})"
+                ) from None
+            delay = base_delay * 2**attempt
+            report(f"{what}: node unreachable ({type(exc).__name__}); retry {attempt + 1} in {delay:.1f} s")
+            time.sleep(delay)
+        except requests.HTTPError as exc:
+            status = exc.response.status_code if exc.response is not None else 0
+            if status < 500 or attempt == attempts - 1:
+                raise ChainError(f"{what}: the node answered HTTP {status}") from None
+            time.sleep(base_delay * 2**attempt)
+    raise AssertionError("unreachable")
+
+
+# --- revert explanations -------------------------------------------------------------------------
+
+
+class ErrorDecoder(ChainErrorDecoder):
+    """The chain room's decoder of custom errors, plus reading revert data out of web3's exceptions."""
+
+    @classmethod
+    def from_abis(cls, abis: Iterable[list[dict[str, Any]]]) -> ErrorDecoder:
+        return cls(list(abis))
+
+    def explain(self, data: str | bytes | None) -> str:
+        raw = bytes.fromhex(data.removeprefix("0x")) if isinstance(data, str) else (data or b"")
+        if len(raw) < 4:
+            return "reverted without a reason"
+        if raw[:4] == keccak(b"Error(string)")[:4]:
+            return f"Error({abi_decode(['string'], raw[4:])[0]!r})"
+        if raw[:4] == keccak(b"Panic(uint256)")[:4]:
+            return f"Panic(0x{abi_decode(['uint256'], raw[4:])[0]:02x})"
+        return self.describe(raw)
+
+    def explain_exception(self, exc: Exception) -> str:
+        data = getattr(exc, "data", None)
+        if isinstance(data, dict):
+            data = data.get("data")
+        if isinstance(data, str) and data.startswith("0x") and len(data) >= 10:
+            return self.explain(data)
+        message = str(exc)
+        marker = message.find("0x")
+        if marker >= 0:
+            candidate = message[marker:].split()[0].strip("'\",)}")
+            if len(candidate) >= 10 and all(c in "0123456789abcdefABCDEF" for c in candidate[2:]):
+                return self.explain(candidate)
+        return message
+
+
+def is_http(w3: Web3) -> bool:
+    """Whether the provider speaks JSON-RPC over HTTP (and so takes batches)."""
+    return hasattr(w3.provider, "endpoint_uri")
+
+
+def batch_request(
+    w3: Web3, requests_: list[tuple[str, list[Any]]], *, what: str, report: Reporter = lambda _: None
+) -> list[dict[str, Any]]:
+    """One JSON-RPC batch (``provider.make_batch_request``), retried; the responses in request order."""
+    provider: Any = w3.provider
+
+    def call() -> Any:
+        return provider.make_batch_request(requests_)
+
+    responses = retrying(call, what=what, report=report)
+    if not isinstance(responses, list):
+        raise ChainError(f"{what}: the node refused the batch: {responses.get('error')}")
+    return responses
+
+
+# --- sending ----------------------------------------------------------------------------------
+
+
+@dataclass
+class Sent:
+    label: str
+    tx_hash: str
+    nonce: int
+
+
+@dataclass
+class Mined:
+    label: str
+    tx_hash: str
+    gas_used: int
+    block: int
+    status: int
+
+
+class Sender:
+    """Locally signed transactions from one account, explicit nonces, batch sends where possible."""
+
+    def __init__(
+        self,
+        w3: Web3,
+        account: LocalAccount,
+        decoder: ErrorDecoder | None = None,
+        *,
+        report: Reporter = _ignore,
+        gas_margin: float = 1.25,
+        receipt_timeout: float = 180.0,
+    ) -> None:
+        self.w3 = w3
+        self.account = account
+        self.decoder = decoder or ErrorDecoder([])
+        self.report = report
+        self.gas_margin = gas_margin
+        self.receipt_timeout = receipt_timeout
+        self.chain_id = retrying(lambda: w3.eth.chain_id, what="eth_chainId", report=report)
+        self._nonce: int | None = None
+
+    @property
+    def address(self) -> str:
+        return str(self.account.address)
+
+    def next_nonce(self) -> int:
+        """The pending nonce from the node at first use (and after a failure), then counted locally."""
+        if self._nonce is None:
+            self._nonce = retrying(
+                lambda: self.w3.eth.get_transaction_count(self.account.address, "pending"),
+                what="eth_getTransactionCount",
+                report=self.report,
+            )
+        nonce = self._nonce
+        self._nonce += 1
+        return nonce
+
+    def reset_nonce(self) -> None:
+        self._nonce = None
+
+    def gas_price(self) -> int:
+        price = retrying(lambda: self.w3.eth.gas_price, what="eth_gasPrice", report=self.report)
+        return int(price)
+
+    def estimate(self, fn: Any, label: str, value: int = 0) -> int:
+        """Gas for a contract call; a call that would revert raises a ChainError in words, unsent."""
+        try:
+            gas = retrying(
+                lambda: fn.estimate_gas({"from": self.account.address, "value": value}),
+                what=f"estimate {label}",
+                report=self.report,
+            )
+        except ContractLogicError as exc:
+            raise ChainError(f"{label} would revert: {self.decoder.explain_exception(exc)}") from None
+        except Web3RPCError as exc:
+            raise ChainError(f"{label} would revert: {self.decoder.explain_exception(exc)}") from None
+        return int(gas * self.gas_margin) + 10_000
+
+    def sign(
+        self, fn: Any, label: str, *, gas: int | None = None, gas_price: int | None = None, value: int = 0
+    ) -> tuple[bytes, int]:
+        gas = gas if gas is not None else self.estimate(fn, label, value)
+        nonce = self.next_nonce()
+        tx = fn.build_transaction(
+            {
+                "from": self.account.address,
+                "nonce": nonce,
+                "gas": gas,
+                "chainId": self.chain_id,
+                "gasPrice": gas_price if gas_price is not None else self.gas_price(),
+                "value": value,
+            }
+        )
+        signed = self.account.sign_transaction(tx)
+        return bytes(signed.raw_transaction), nonce
+
+    def send_data(self, to: str, data: bytes, label: str) -> Mined:
+        """A plain transaction carrying ``data`` (e.g. a round-config announcement to oneself)."""
+        self.reset_nonce()
+        tx: dict[str, Any] = {
+            "from": self.account.address,
+            "to": to,
+            "data": data,
+            "value": 0,
+            "chainId": self.chain_id,
+            "nonce": self.next_nonce(),
+            "gasPrice": self.gas_price(),
+            "gas": 21_000 + 16 * len(data) + 5_000,
+        }
+        raw = bytes(self.account.sign_transaction(tx).raw_transaction)  # type: ignore[arg-type]
+        return self.wait_all(self.send_raw_many([(raw, label, int(tx["nonce"]))]))[0]
+
+    def transact(self, fn: Any, label: str, *, gas: int | None = None, value: int = 0) -> Mined:
+        """Sign, send and wait for one transaction; a revert raises a ChainError in words."""
+        return self.transact_many([(fn, label)], gas=gas, value=value)[0]
+
+    def transact_many(
+        self,
+        calls: Sequence[tuple[Any, str]],
+        *,
+        gas: int | None = None,
+        value: int = 0,
+        estimate_each: bool = True,
+    ) -> list[Mined]:
+        """Sign every call with consecutive nonces, send them together, wait for every receipt."""
+        if not calls:
+            return []
+        self.reset_nonce()  # another process (or another Sender) may have used this key meanwhile
+        price = self.gas_price()
+        gases = [gas] * len(calls) if gas is not None else self._estimates(calls, value, estimate_each)
+        raws: list[tuple[bytes, str, int]] = []
+        for (fn, label), g in zip(calls, gases, strict=False):
+            raw, nonce = self.sign(fn, label, gas=g, gas_price=price, value=value)
+            raws.append((raw, label, nonce))
+        sent = self.send_raw_many(raws)
+        return self.wait_all(sent)
+
+    def _estimates(self, calls: Sequence[tuple[Any, str]], value: int, each: bool) -> list[int]:
+        if each:
+            return [self.estimate(fn, label, value) for fn, label in calls]
+        first = self.estimate(calls[0][0], calls[0][1], value)
+        return [first] * len(calls)
+
+    def send_raw_many(self, raws: Sequence[tuple[bytes, str, int]]) -> list[Sent]:
+        if is_http(self.w3) and len(raws) > 1:
+            return self._send_batch(raws)
+        sent = []
+        for raw, label, nonce in raws:
+            try:
+                tx_hash = retrying(
+                    partial(self.w3.eth.send_raw_transaction, raw), what=f"send {label}", report=self.report
+                )
+            except (Web3RPCError, ValueError) as exc:
+                self.reset_nonce()
+                raise ChainError(
+                    f"{label} was refused by the node: {self.decoder.explain_exception(exc)}"
+                ) from None
+            sent.append(Sent(label, "0x" + bytes(tx_hash).hex(), nonce))
+        return sent
+
+    def _send_batch(self, raws: Sequence[tuple[bytes, str, int]], chunk: int = 500) -> list[Sent]:
+        sent: list[Sent] = []
+        for start in range(0, len(raws), chunk):
+            part = raws[start : start + chunk]
+            requests_: list[tuple[str, list[Any]]] = [
+                ("eth_sendRawTransaction", ["0x" + raw.hex()]) for raw, _, _ in part
+            ]
+            try:
+                responses = batch_request(self.w3, requests_, what="batch send", report=self.report)
+            except ChainError:
+                self.reset_nonce()
+                raise
+            for (_raw, label, nonce), response in zip(part, responses, strict=False):
+                if "error" in response:
+                    self.reset_nonce()
+                    message = response["error"].get("message", response["error"])
+                    raise ChainError(f"{label} was refused by the node: {message}")
+                sent.append(Sent(label, str(response["result"]), nonce))
+        return sent
+
+    def wait_all(self, sent: Sequence[Sent], poll: float = 0.05) -> list[Mined]:
+        """Receipts of every sent transaction (batch-polled); a revert raises in words."""
+        pending = {s.tx_hash: s for s in sent}
+        mined: dict[str, Mined] = {}
+        deadline = time.monotonic() + self.receipt_timeout
+        while pending:
+            for tx_hash, receipt in self._receipts(list(pending)).items():
+                if receipt is None:
+                    continue
+                s = pending.pop(tx_hash)
+                mined[tx_hash] = Mined(
+                    s.label,
+                    tx_hash,
+                    _int(receipt["gasUsed"]),
+                    _int(receipt["blockNumber"]),
+                    _int(receipt["status"]),
+                )
+            if pending:
+                if time.monotonic() > deadline:
+                    raise ChainError(
+                        f"{len(pending)} transactions not mined within {self.receipt_timeout:.0f} s"
+                        f"{self._nonce_diagnosis(list(pending.values()))}"
+                    )
+                time.sleep(poll)
+                poll = min(poll * 1.5, 1.0)
+        result = [mined[s.tx_hash] for s in sent]
+        for m in result:
+            if m.status != 1:
+                self.reset_nonce()
+                raise ChainError(f"{m.label} reverted (tx {m.tx_hash}): {self.why_reverted(m.tx_hash)}")
+        return result
+
+    def _nonce_diagnosis(self, stuck: list[Sent]) -> str:
+        """Why transactions may be stuck: a nonce gap means another process used this key."""
+        try:
+            mined = int(self.w3.eth.get_transaction_count(self.account.address, "latest"))
+        except Exception:  # the diagnosis must not hide the timeout itself
+            return ""
+        first = min(s.nonce for s in stuck)
+        if first > mined:
+            return (
+                f"; {self.address} has {mined} mined transactions but ours start at nonce {first}: "
+                "a nonce gap (is another process sending with this key?)"
+            )
+        return f"; the node has mined {mined} transactions of {self.address}"
+
+    def _receipts(self, hashes: list[str]) -> dict[str, Any]:
+        if is_http(self.w3) and len(hashes) > 1:
+            out: dict[str, Any] = {}
+            for start in range(0, len(hashes), 500):
+                part = hashes[start : start + 500]
+                asks: list[tuple[str, list[Any]]] = [("eth_getTransactionReceipt", [h]) for h in part]
+                responses = batch_request(self.w3, asks, what="batch receipts", report=self.report)
+                out.update({h: r.get("result") for h, r in zip(part, responses, strict=False)})
+            return out
+        result: dict[str, Any] = {}
+        for h in hashes:
+            try:
+                get: Any = partial(self.w3.eth.get_transaction_receipt, HexStr(h))
+                result[h] = retrying(get, what="receipt", report=self.report)
+            except Exception as exc:  # web3 raises TransactionNotFound while pending
+                if type(exc).__name__ != "TransactionNotFound":
+                    raise
+                result[h] = None
+        return result
+
+    def why_reverted(self, tx_hash: str) -> str:
+        """Replay a reverted transaction with eth_call at its block to read the revert data."""
+        try:
+            tx = self.w3.eth.get_transaction(tx_hash)  # type: ignore[arg-type]
+            call = {
+                "from": tx["from"],
+                "to": tx["to"],
+                "data": tx["input"],
+                "value": tx["value"],
+                "gas": tx["gas"],
+            }
+            self.w3.eth.call(call, tx["blockNumber"] - 1 if tx["blockNumber"] else "latest")  # type: ignore[arg-type, operator]
+        except (ContractLogicError, Web3RPCError) as exc:
+            return self.decoder.explain_exception(exc)
+        except Exception as exc:  # the replay itself failed: say so rather than hide the revert
+            return f"(could not replay: {exc})"
+        return "out of gas or reverted only in its original position in the block"
+
+
+def _int(value: Any) -> int:
+    return int(value, 16) if isinstance(value, str) else int(value)
+
+
+def send_from_many(
+    w3: Web3,
+    calls: Sequence[tuple[LocalAccount, Any, str]],
+    *,
+    gas: int,
+    decoder: ErrorDecoder | None = None,
+    report: Reporter = _ignore,
+) -> list[Mined]:
+    """One transaction from each of many accounts (peers' deposits, withdrawals), sent together.
+
+    Every account signs its own transaction locally; nonces are read in one batch; the caller gives a
+    gas limit (estimate one representative call first).
+    """
+    if not calls:
+        return []
+    chain_id = retrying(lambda: w3.eth.chain_id, what="eth_chainId", report=report)
+    price = int(retrying(lambda: w3.eth.gas_price, what="eth_gasPrice", report=report))
+    nonces = _nonces(w3, [str(a.address) for a, _, _ in calls], report)
+    raws: list[tuple[bytes, str, int]] = []
+    for (account, fn, label), nonce in zip(calls, nonces, strict=False):
+        tx = fn.build_transaction(
+            {
+                "from": account.address,
+                "nonce": nonce,
+                "gas": gas,
+                "chainId": chain_id,
+                "gasPrice": price,
+                "value": 0,
+            }
+        )
+        raws.append((bytes(account.sign_transaction(tx).raw_transaction), label, nonce))
+    sender = Sender(w3, calls[0][0], decoder, report=report)
+    return sender.wait_all(sender.send_raw_many(raws))
+
+
+def _nonces(w3: Web3, addresses: list[str], report: Reporter) -> list[int]:
+    """Pending nonces of many accounts; an account appearing twice gets consecutive nonces."""
+    unique = list(dict.fromkeys(addresses))
+    if is_http(w3) and len(unique) > 1:
+        asks: list[tuple[str, list[Any]]] = [("eth_getTransactionCount", [a, "pending"]) for a in unique]
+        responses = batch_request(w3, asks, what="batch nonces", report=report)
+        base = {a: _int(r["result"]) for a, r in zip(unique, responses, strict=False)}
+    else:
+        base = {a: int(w3.eth.get_transaction_count(a, "pending")) for a in unique}  # type: ignore[arg-type]
+    out = []
+    for address in addresses:
+        out.append(base[address])
+        base[address] += 1
+    return out

@@ -1,0 +1,184 @@
+"""Rounds to audit: a small community on eth-tester run by the oracle's own pipeline, with tampering hooks.
+
+The community (4 peers, 4 hourly intervals) is deployed, funded and enrolled by
+``flexunity.oracle.demo.prepare``; each round is opened and ordered by ``open_round_with_orders`` and
+cleared, posted and settled by the oracle's ``RoundRunner``. A negative case swaps in a dishonest
+clearer, a runner that drops an order or alters a leaf, or a chain adapter that posts a wrong root.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from flexunity.chain.devnet import eth_tester_web3
+from flexunity.data.scenario_io import scenario_from_dict, scenario_to_dict
+from flexunity.oracle.community import Gas
+from flexunity.oracle.demo import Community, DemoOptions, Timer, advance_time, open_round_with_orders, prepare
+from flexunity.oracle.orders import Order
+from flexunity.oracle.port import RoundView
+from flexunity.oracle.runner import RoundRunner, default_clearer
+from flexunity.oracle.settlement import Leaf
+from flexunity.oracle.state import StateDB, Step
+from flexunity.oracle.store import FolderStore
+
+WINDOW = 600
+T = 4
+RAW_SCENARIO: dict[str, Any] = {
+    "format": "flexunity-scenario/1", "name": "audit-tiny", "start": "2026-06-01T16:00:00+01:00",
+    "timezone": "Europe/London", "interval_minutes": 60, "intervals": T, "currency": "GBP",
+    "tariffs": {"std": {"import_price": [0.28, 0.34, 0.34, 0.22], "export_price": 0.05}},
+    "grid": {"connected": True, "capacity_charge_per_kw": 0.0},
+    "community": {"fee_per_kwh": 0.01, "pricing": "dual"},
+    "peers": [
+        {"id": "sunny", "kind": "home", "tariff": "std", "load_kw": [0.4, 0.9, 1.1, 0.5],
+         "pv_kw": [3.1, 1.4, 0.2, 0.0]},
+        {"id": "flat", "kind": "home", "tariff": "std", "load_kw": [0.7, 1.6, 1.9, 0.8]},
+        {"id": "shop", "kind": "business", "tariff": "std", "load_kw": [2.2, 2.0, 1.2, 0.3],
+         "pv_kw": [1.5, 0.6, 0.0, 0.0]},
+        {"id": "store", "kind": "home", "tariff": "std", "load_kw": [0.5, 1.0, 1.4, 0.6],
+         "batteries": [{"id": "bat", "capacity_kwh": 5.0, "charge_kw": 2.5, "discharge_kw": 2.5,
+                        "charge_efficiency": 0.95, "discharge_efficiency": 0.95, "soc_initial_kwh": 2.0}]},
+    ],
+}  # fmt: skip
+
+Clearer = Callable[[dict[str, Any]], Any]
+
+
+@dataclass
+class World:
+    """One deployed community on eth-tester and everything needed to run and audit its rounds."""
+
+    community: Community
+    out: Path
+    scenario: dict[str, Any]
+
+    @property
+    def w3(self) -> Any:
+        return self.community.chain.w3
+
+    @property
+    def manifest_path(self) -> Path:
+        return self.community.manifest_path
+
+    @property
+    def store(self) -> Path:
+        return self.community.store.folder
+
+    def run_round(
+        self, *, clearer: Clearer = default_clearer, runner_class: type[RoundRunner] = RoundRunner,
+        chain: Any = None, settle: bool = True,
+    ) -> tuple[int, dict[str, Any]]:  # fmt: skip
+        """Open a round, relay the peers' orders, close the gate, clear and post; settle if asked."""
+        round_id, gate = open_round_with_orders(self.community, self.scenario, Timer({}, lambda _: None))
+        advance_time(self.w3, gate - self.community.chain.now() + 1)
+        db = StateDB(self.out / f"state-{round_id}.sqlite")
+        runner = runner_class(chain or self.community.chain, self.community.store, db, clearer=clearer)
+        state = runner.run(round_id, wait=False)
+        if settle:
+            advance_time(self.w3, WINDOW + 1)
+            state = runner.run(round_id, wait=False)
+            assert state.step is Step.DONE, state.step
+        return round_id, state.data
+
+    def document(self, round_id_data: dict[str, Any]) -> dict[str, Any]:
+        return dict(json.loads(FolderStore(self.store).get(round_id_data["result_hash"])))
+
+
+def make_world(out: Path) -> World:
+    scenario = scenario_to_dict(scenario_from_dict(RAW_SCENARIO))
+    options = DemoOptions(
+        pilot=None,
+        network="eth-tester",
+        out=out,
+        challenge_window=WINDOW,
+        audit=False,
+        plot=False,
+        withdraw=False,
+    )
+    w3 = eth_tester_web3()
+    community = prepare(w3, None, options, scenario, Timer({}, lambda _: None), Gas(), lambda _: None)
+    return World(community, out, scenario)
+
+
+# --- dishonest oracles ---------------------------------------------------------------------------
+
+
+def suboptimal_clearer(scenario: dict[str, Any]) -> dict[str, Any]:
+    """Clears honestly, then makes the first peer import and export 1 kWh more in interval 0:
+    still feasible, costlier, re-hashed and posted as if optimal."""
+    clearing: dict[str, Any] = default_clearer(scenario).to_dict()
+    pid = scenario["peers"][0]["id"]
+    for block, delta in (("alpha", 1.0), ("beta", -1.0)):
+        clearing["variables"][block][pid][0] += delta
+        clearing["peers"][pid][block][0] += delta
+    return clearing
+
+
+def overbilling_clearer(scenario: dict[str, Any]) -> dict[str, Any]:
+    """Clears honestly, then bills the first peer 0.50 more for its trades than the prices say."""
+    clearing: dict[str, Any] = default_clearer(scenario).to_dict()
+    bill = clearing["bills"][scenario["peers"][0]["id"]]
+    bill["trades"] += 0.5
+    bill["total"] += 0.5
+    return clearing
+
+
+class DroppingRunner(RoundRunner):
+    """Leaves the first order of the round out of the clearing and the document."""
+
+    def _load_orders(self, round_id: int, view: RoundView) -> list[Order]:
+        return super()._load_orders(round_id, view)[1:]
+
+
+class SkimmingRunner(RoundRunner):
+    """Takes 1,000 base units more from the first debited peer and credits them to the CM's leaf."""
+
+    def step_clear(self, state: Any) -> dict[str, Any]:
+        updates = super().step_clear(state)
+        leaves = [Leaf.from_dict(x) for x in updates["leaves"]]
+        cm = self.chain.cm_address().lower()
+        victim = next(x for x in leaves if not x.is_credit and x.account.lower() != cm)
+        fee = next(x for x in leaves if x.account.lower() == cm)
+        changed = []
+        for x in leaves:
+            if x is victim:
+                x = Leaf(
+                    x.index,
+                    x.account,
+                    x.amount + 1000,
+                    False,
+                    x.bought_wh,
+                    x.sold_wh,
+                    x.import_wh,
+                    x.export_wh,
+                )
+            elif x is fee:
+                x = Leaf(
+                    x.index,
+                    x.account,
+                    x.amount + 1000,
+                    True,
+                    x.bought_wh,
+                    x.sold_wh,
+                    x.import_wh,
+                    x.export_wh,
+                )
+            changed.append(x.to_dict())
+        return {**updates, "leaves": changed}
+
+
+class WrongRootChain:
+    """The oracle's chain adapter, except that the root it computes (and so posts) is not the leaves'."""
+
+    def __init__(self, inner: Any) -> None:
+        self._inner = inner
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._inner, name)
+
+    def merkle_root(self, round_id: int, leaves: list[Leaf]) -> str:
+        return "0x" + "ab" * 32

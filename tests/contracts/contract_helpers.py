@@ -1,0 +1,105 @@
+"""Shared by the contract tests: the deployed setup, payloads, signed orders, results, signatures."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from eth_account.signers.local import LocalAccount
+from web3 import Web3
+
+from flexunity.chain.contracts import Community, SignedOrder
+from flexunity.chain.deploy import Deployment, RoleAccounts
+from flexunity.chain.eip712 import (
+    ClearingResult,
+    Domain,
+    Order,
+    order_typed_data,
+    result_typed_data,
+    sign_typed_data,
+)
+from flexunity.chain.payload import IntervalBid, OrderPayload
+from flexunity.chain.settlement import SettlementTree
+
+ZERO32 = b"\x00" * 32
+CHALLENGE_WINDOW = 3600
+RESULT_TIMEOUT = 86400
+DISPUTE_BOND = 50 * 10**6
+FUNDS = 1_000 * 10**6  # 1,000 tGBP per peer
+
+
+@dataclass
+class Setup:
+    w3: Web3
+    deployment: Deployment
+    community: Community
+    roles: RoleAccounts
+    peers: list[LocalAccount]
+
+    @property
+    def cm(self) -> str:
+        return self.roles.community_manager
+
+    def key_of(self, address: str) -> bytes:
+        """Private key of one of eth-tester's own accounts (the role holders)."""
+        tester = self.w3.provider.ethereum_tester  # type: ignore[attr-defined]
+        for key in tester.backend.account_keys:
+            if key.public_key.to_checksum_address() == address:
+                return bytes(key.to_bytes())
+        raise KeyError(address)
+
+    @property
+    def cm_key(self) -> bytes:
+        return self.key_of(self.cm)
+
+    def now(self) -> int:
+        return int(self.w3.eth.get_block("latest")["timestamp"])
+
+    def travel(self, seconds: int) -> None:
+        """Move the chain's clock forward and mine a block."""
+        tester = self.w3.provider.ethereum_tester  # type: ignore[attr-defined]
+        tester.time_travel(self.now() + seconds)
+        tester.mine_blocks(1)
+
+
+def payload(intervals: int = 24, seed: int = 1) -> bytes:
+    bids = tuple(
+        IntervalBid(
+            load_wh=500 + 37 * ((t + seed) % 11),
+            pv_wh=max(0, 900 - 80 * abs(t - 12)) * (seed % 3),
+            flex_down_wh=100,
+            flex_up_wh=150,
+            buy_limit=300_000,
+            sell_limit=50_000,
+        )
+        for t in range(intervals)
+    )
+    return OrderPayload(bids, delta_imp_ppm=1_000_000, delta_exp_ppm=900_000).encode()
+
+
+def signed_order(
+    community: Community, peer: LocalAccount, round_id: int, nonce: int, deadline: int, data: bytes
+) -> SignedOrder:
+    order = Order.for_payload(round_id, peer.address, nonce, deadline, data)
+    typed = order_typed_data(community.rounds.domain(), order)
+    return SignedOrder(order, data, sign_typed_data(peer.key, typed))
+
+
+def make_result(community: Community, round_id: int, tree: SettlementTree, fees: int = 0) -> ClearingResult:
+    return ClearingResult(
+        round_id=round_id,
+        order_digest=community.rounds.round(round_id).digest,
+        results_root=tree.root,
+        document_hash=b"\x11" * 32,
+        leaf_count=len(tree.leaves),
+        total_debit=tree.total_debit,
+        total_credit=tree.total_credit,
+        fees_total=fees,
+        supplier_total=0,
+        import_wh=1000,
+        export_wh=2000,
+        traded_wh=3000,
+    )
+
+
+def sign_result(domain: Domain, result: ClearingResult, *keys: bytes) -> list[bytes]:
+    return [sign_typed_data(key, result_typed_data(domain, result)) for key in keys]

@@ -1,0 +1,99 @@
+"""An in-memory ChainPort for testing the oracle's state machine without a node."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from eth_hash.auto import keccak
+
+from flexunity.oracle.orders import Order
+from flexunity.oracle.port import Posted, RoundView
+from flexunity.oracle.settlement import Leaf
+
+
+@dataclass
+class FakeChain:
+    chain_id: int = 999
+    config_hash: str = ""
+    orders_: list[Order] = field(default_factory=list)
+    gate_closed: bool = True
+    time: int = 1_000
+    window: int = 60
+    posted: dict[str, Any] | None = None
+    posted_at: int = 0
+    settled: set[int] = field(default_factory=set)
+    post_calls: int = 0
+    settle_calls: int = 0
+    settle_log: list[int] = field(default_factory=list)
+
+    def identity(self) -> str:
+        return f"{self.chain_id}/fake"
+
+    def addresses(self) -> dict[str, str]:
+        return {"Fake": "0x" + "11" * 20}
+
+    def cm_address(self) -> str:
+        return "0x" + "cc" * 20
+
+    def supplier_address(self) -> str:
+        return "0x" + "55" * 20
+
+    def token_decimals(self) -> int:
+        return 6
+
+    def now(self) -> int:
+        return self.time
+
+    def open_rounds(self) -> list[int]:
+        return [1]
+
+    def running_digest(self, round_id: int, orders: list[Order]) -> str:
+        digest = b"\0" * 32
+        for order in orders:
+            digest = keccak(digest + keccak(order.payload))
+        return "0x" + digest.hex()
+
+    def view(self, round_id: int) -> RoundView:
+        return RoundView(
+            round_id=round_id,
+            exists=True,
+            gate_closed=self.gate_closed,
+            config_hash=self.config_hash,
+            order_digest=self.running_digest(round_id, self.orders_),
+            order_count=len(self.orders_),
+            result_posted=self.posted is not None,
+            result_hash=self.posted["result_hash"] if self.posted else "",
+            window_ends=self.posted_at + self.window if self.posted else 0,
+        )
+
+    def orders(self, round_id: int) -> list[Order]:
+        return list(self.orders_)
+
+    def merkle_root(self, round_id: int, leaves: list[Leaf]) -> str:
+        return "0x" + keccak(repr(leaves).encode()).hex()
+
+    def post_result(self, round_id: int, result: dict[str, Any]) -> Posted:
+        assert self.posted is None, "posted twice"
+        self.post_calls += 1
+        self.posted = dict(result)
+        self.posted_at = self.time
+        return Posted("0xpost", 90_000, 1)
+
+    def leaf_settled(self, round_id: int, leaves: list[Leaf]) -> list[bool]:
+        return [leaf.index in self.settled for leaf in leaves]
+
+    def settle(self, round_id: int, leaves: list[Leaf], all_leaves: list[Leaf]) -> list[Posted]:
+        out = []
+        for start in range(0, len(leaves), 2):
+            batch = leaves[start : start + 2]
+            for leaf in batch:
+                assert leaf.index not in self.settled, "settled twice"
+                self.settled.add(leaf.index)
+                self.settle_log.append(leaf.index)
+            self.settle_calls += 1
+            out.append(Posted(f"0xsettle{self.settle_calls}", 30_000 * len(batch), 2))
+        return out
+
+    def finish(self, round_id: int) -> None:
+        self.finished = True

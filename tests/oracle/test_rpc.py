@@ -1,0 +1,66 @@
+"""Retries with backoff against a dead node, and reverts explained in words."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import requests
+from click.testing import CliRunner
+from eth_abi import encode
+from eth_utils import keccak
+
+from flexunity.chain.compiler import compile_contracts
+from flexunity.cli import cli
+from flexunity.errors import ChainError
+from flexunity.oracle import rpc
+from flexunity.oracle.manifest import DeployedContract, Manifest
+from flexunity.oracle.rpc import ErrorDecoder, retrying
+
+
+@pytest.fixture(autouse=True)
+def fast_backoff(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(rpc, "BASE_DELAY", 0.001)
+
+
+def test_transient_failures_are_retried_and_reported() -> None:
+    calls, reports = [0], []
+
+    def flaky() -> str:
+        calls[0] += 1
+        if calls[0] < 3:
+            raise requests.ConnectionError("refused")
+        return "ok"
+
+    assert retrying(flaky, what="eth_chainId", report=reports.append) == "ok"
+    assert len(reports) == 2 and "retry 1" in reports[0]
+
+
+def test_a_dead_node_becomes_a_chain_error() -> None:
+    def dead() -> None:
+        raise requests.ConnectionError("refused")
+
+    with pytest.raises(ChainError, match="did not answer after 6 attempts"):
+        retrying(dead, what="eth_chainId")
+
+
+def test_custom_errors_are_explained_with_their_values() -> None:
+    decoder = ErrorDecoder.from_abis(c.abi for c in compile_contracts().values())
+    data = keccak(text="RoundClosed(uint64,uint64)")[:4] + encode(["uint64", "uint64"], [3, 1_764_061_200])
+    assert decoder.explain("0x" + data.hex()) == (
+        "RoundClosed(roundId=3, gateClosure=1764061200): the round's gate has closed; no more orders"
+    )
+    assert decoder.explain(keccak(text="Error(string)")[:4] + encode(["string"], ["nope"])) == "Error('nope')"
+
+
+def test_oracle_run_against_a_dead_node_fails_in_words(tmp_path: Path) -> None:
+    manifest = Manifest(
+        31337, {"RoundBook": DeployedContract("0x" + "01" * 20, 1, "x")}, {}, "http://127.0.0.1:9"
+    )
+    manifest.save(tmp_path / "m.json")
+    result = CliRunner().invoke(
+        cli, ["oracle", "run", "--manifest", str(tmp_path / "m.json"), "--private-key-env", "K", "--once"],
+        env={"K": "0x" + "42" * 32},
+    )  # fmt: skip
+    assert isinstance(result.exception, ChainError)
+    assert "did not answer" in str(result.exception)
