@@ -115,7 +115,8 @@ class ChainReader:
     def _decoded(self) -> list[Log]:
         """Every event of the community's contracts, fetched in one ``eth_getLogs`` and decoded once."""
         if self._all is None:
-            clients = [self.clients.registry, self.clients.rounds, self.clients.clearing, self.clients.escrow]
+            c = self.clients
+            clients = [c.registry, c.rounds, c.clearing, c.escrow, c.revenue]
             events: dict[tuple[str, bytes], Any] = {}
             for client in clients:
                 for item in client.contract.abi:

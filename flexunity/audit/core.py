@@ -2,7 +2,8 @@
 
 The order of the checks follows the round (docs/audit.md): orders and digest, the posted result and
 its signers, the document and the round config, the inputs of the clearing, feasibility and
-optimality, prices and bills, integer amounts, the Merkle root and totals, and the token movements.
+optimality, prices and bills, integer amounts, the Merkle root and totals, and the token movements;
+then the revenue distributions of step 7, each in the verdict of its round (flexunity/audit/revenue.py).
 A check that cannot run because an earlier one failed (no document, no config) is left out: the
 earlier failure already says why.
 """
@@ -16,7 +17,7 @@ from typing import Any, TypeVar
 
 from web3 import HTTPProvider, Web3
 
-from flexunity.audit import clearing, orders, result, settlement
+from flexunity.audit import clearing, orders, result, revenue, settlement
 from flexunity.audit.chain import ChainReader, Log
 from flexunity.audit.escrow import ledger_problems
 from flexunity.audit.verdict import Check, RoundVerdict, Tolerances
@@ -51,6 +52,7 @@ def audit_rounds(
         wanted = list(rounds) if rounds is not None else list(range(1, reader.round_count() + 1))
         ledger = ledger_problems(reader)
         verdicts = [audit_round(reader, store, r, tolerances=tolerances) for r in wanted]
+        revenue.attach(verdicts, reader, store)  # step 7's distributions
     except (OSError, TimeoutError) as exc:  # requests' connection errors are OSErrors
         raise ChainError(f"the node stopped answering during the audit: {exc}") from None
     for verdict in verdicts:

@@ -11,7 +11,7 @@ from rich.console import Console
 from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-STEPS_PER_ROUND = 14  # progress messages per round (open, orders, gate, 8 oracle steps, window, ...)
+STEPS_PER_ROUND = 17  # progress messages per round (open, orders, gate, 8 oracle steps, window, revenue...)
 
 
 @click.command()
@@ -28,6 +28,12 @@ STEPS_PER_ROUND = 14  # progress messages per round (open, orders, gate, 8 oracl
 @click.option("--challenge-window", type=int, default=600, show_default=True, help="Seconds (devnet clock).")
 @click.option("--seed", type=int, default=0, show_default=True)
 @click.option("--no-audit", is_flag=True, help="Skip the closing audit.")
+@click.option(
+    "--no-revenue", is_flag=True, help="Skip step 7 (balancing-market revenue shared and claimed on chain)."
+)
+@click.option(
+    "--rule", default="pro-rata", show_default=True, help="Revenue sharing rule (docs/allocation.md)."
+)
 @click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON.")
 def demo(
     pilot: str,
@@ -39,6 +45,8 @@ def demo(
     challenge_window: int,
     seed: int,
     no_audit: bool,
+    no_revenue: bool,
+    rule: str,
     as_json: bool,
 ) -> None:
     """Run full community rounds on a local devnet, then audit them."""
@@ -54,6 +62,8 @@ def demo(
         seed=seed,
         challenge_window=challenge_window,
         audit=not no_audit,
+        revenue=not no_revenue,
+        revenue_rule=rule,
     )
     console = Console(stderr=as_json)
     with Progress(
@@ -138,6 +148,7 @@ def summarise(result: Any) -> dict[str, Any]:
         "txs": dict(result.gas.txs),
         "withdrawn_base_units": result.withdrawn,
         "audit": audit,
+        "revenue": [r.to_dict() for r in getattr(result, "revenue", [])],
         "notes": result.notes,
         "devnet_clock": "gate closure and challenge window passed by moving the devnet clock forward",
     }
@@ -194,6 +205,8 @@ def print_summary(console: Console, s: dict[str, Any]) -> None:
     for r in s["rounds"]:
         console.print(f"  round {r['round']}: {r['result_document']}")
     console.print(f"report plot: {s['plot'] or 'none'}")
+    for r in s.get("revenue", []):
+        console.print(_revenue_line(r))
     for note in s["notes"]:
         console.print(f"note: {note}")
     audit = s["audit"]
@@ -203,6 +216,23 @@ def print_summary(console: Console, s: dict[str, Any]) -> None:
         for check in verdict.get("checks", []):
             mark = "ok " if check["passed"] else "FAIL"
             console.print(f"    {mark} {check['name']}: {check['detail']}")
+
+
+def _revenue_line(r: dict[str, Any]) -> str:
+    """Step 7 in one line (and why nothing was offered or paid, if so)."""
+    why = "; ".join(r["reasons"])
+    if r["distribution_id"] is None:
+        return f"revenue, round {r['round_id']}: nothing paid out ({why or 'no product'})"
+    unit = 10 ** r["decimals"]
+    line = (
+        f"revenue, round {r['round_id']}: {r['product']}, offered {r['offered_kw']:.1f} kW, "
+        f"delivered {r['delivered_kwh']:.1f} of {r['requested_kwh']:.1f} kWh, revenue "
+        f"{r['revenue'] / unit:.2f} {r['currency']} (penalties {r['penalties'] / unit:.2f}), "
+        f"rule {r['rule']}: "
+        f"distribution {r['distribution_id']} of {r['total'] / unit:.2f} to {len(r['shares'])} peers, "
+        f"{r['claims']} claimed ({r['claimed'] / unit:.2f})"
+    )
+    return line + (f"\n  why not other products: {why}" if why else "")
 
 
 def _gas(s: dict[str, Any], name: str) -> str:

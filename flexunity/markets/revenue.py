@@ -30,24 +30,12 @@ def share_revenue(
     options: RuleOptions | None = None,
 ) -> dict[str, Any]:
     """Integer payouts (base units, ``scale`` per currency unit): rule share of revenue − own penalty."""
-    revenue = round((result.utilisation_revenue + result.availability_revenue) * scale)
+    revenue = revenue_base_units(result, scale)
     penalties = to_base_units(result.penalty_by_peer, scale)
-    delivering = tuple(p for p in result.peers if result.credited_kwh[p] > 1e-9)
     allocation: Allocation | None = None
     shares = {p: 0 for p in result.peers}
-    if delivering and revenue:
-        credited = [result.credited_kwh[p] for p in delivering]
-        threshold = _threshold(result, product, hours)
-        if sum(credited) < threshold:
-            threshold = 0.0  # the community as a whole fell short: the game degrades to additive
-        game = AdditiveThresholdGame(delivering, credited, threshold, product.utilisation_price_per_kwh)
-        inputs = SharingInputs(
-            peers=delivering,
-            contributions=dict(zip(delivering, credited, strict=True)),
-            renewable_kwh={p: (renewable_kwh or {}).get(p, 0.0) for p in delivering},
-            metadata={p: (metadata or {}).get(p, {}) for p in delivering},
-            game=game,
-        )
+    inputs = sharing_inputs(result, product, hours=hours, metadata=metadata, renewable_kwh=renewable_kwh)
+    if inputs is not None and revenue:
         allocation = allocate(rule, revenue, inputs, options or RuleOptions())
         shares.update(allocation.shares)
     payouts = {p: shares[p] - penalties.get(p, 0) for p in result.peers}
@@ -61,6 +49,40 @@ def share_revenue(
         "payouts": payouts,
         "allocation": allocation.to_dict() if allocation else None,
     }
+
+
+def revenue_base_units(result: DeliveryResult, scale: int) -> int:
+    """The activation's revenue (utilisation + availability) in integer base units."""
+    return round((result.utilisation_revenue + result.availability_revenue) * scale)
+
+
+def sharing_inputs(
+    result: DeliveryResult,
+    product: BalancingProduct,
+    *,
+    hours: float,
+    metadata: dict[str, dict[str, Any]] | None = None,
+    renewable_kwh: dict[str, float] | None = None,
+) -> SharingInputs | None:
+    """What the rules share among: the delivering peers, their credited kWh and the revenue game.
+
+    None when no peer delivered. The oracle publishes these inputs so that anyone can re-run the rule.
+    """
+    delivering = tuple(p for p in result.peers if result.credited_kwh[p] > 1e-9)
+    if not delivering:
+        return None
+    credited = [result.credited_kwh[p] for p in delivering]
+    threshold = _threshold(result, product, hours)
+    if sum(credited) < threshold:
+        threshold = 0.0  # the community as a whole fell short: the game degrades to additive
+    game = AdditiveThresholdGame(delivering, credited, threshold, product.utilisation_price_per_kwh)
+    return SharingInputs(
+        peers=delivering,
+        contributions=dict(zip(delivering, credited, strict=True)),
+        renewable_kwh={p: (renewable_kwh or {}).get(p, 0.0) for p in delivering},
+        metadata={p: (metadata or {}).get(p, {}) for p in delivering},
+        game=game,
+    )
 
 
 def _threshold(result: DeliveryResult, product: BalancingProduct, hours: float) -> float:

@@ -4,8 +4,11 @@ Steps (each timed, its gas counted): start a devnet; deploy; create one wallet p
 seed), fund, mint test tokens, approve and deposit, enrol; then per round: publish the round config
 and open the round, peers sign their orders and the CM relays them in batches, gate closure (the
 devnet's clock is moved forward), the oracle clears, stores the result document, posts it, the
-challenge window is passed (clock moved again), the oracle settles in batches; finally the peers
-withdraw, the summary is printed and the audit runs.
+challenge window is passed (clock moved again), the oracle settles in batches; then (step 7) the CM
+offers the round's flexibility to a balancing product, the activation is simulated, the revenue is
+shared by the declared rule and deposited into the RevenueDistributor, and the peers claim it
+(flexunity/oracle/revenue.py; ``revenue=False`` skips it); finally the peers withdraw, the summary is
+printed and the audit runs.
 """
 
 from __future__ import annotations
@@ -64,6 +67,9 @@ class DemoOptions:
     audit: bool = True
     plot: bool = True
     withdraw: bool = True
+    revenue: bool = True  # step 7: balancing-market revenue, shared and paid out on chain
+    revenue_rule: str = "pro-rata"
+    revenue_product: str | None = None  # None: the first preset in the round's currency that fits
 
 
 @dataclass
@@ -93,6 +99,7 @@ class DemoResult:
     audit_note: str = ""
     plot: Path | None = None
     notes: list[str] = field(default_factory=list)
+    revenue: list[Any] = field(default_factory=list)  # DistributionOutcome per round
 
 
 class Timer:
@@ -293,6 +300,8 @@ def _run_on(
             with timer.step("scenario"):
                 scenario = build_scenario(options, str(first_day + timedelta(days=k)))
         result.rounds.append(_one_round(community, runner, scenario, options, timer, result, report))
+        if options.revenue:
+            result.revenue.append(_revenue(community, result.rounds[-1], options, timer, report))
     if options.withdraw:
         with timer.step("withdrawals"):
             accounts = [w.account for w in community.wallets] + [roles.cm, roles.supplier]
@@ -346,6 +355,29 @@ def _one_round(
         elapsed,
         state.data,
     )
+
+
+def _revenue(
+    community: Community, outcome: RoundOutcome, options: DemoOptions, timer: Timer, report: Reporter
+) -> Any:
+    """Step 7: offer, simulated activation (seeded), delivery, sharing, deposit with a root, claims."""
+    from flexunity.oracle.revenue import STEP_CLAIMS, STEP_DEPOSIT, distribute_revenue
+
+    with timer.step(STEP_DEPOSIT):
+        done = distribute_revenue(
+            community.chain,
+            community.store,
+            round_id=outcome.round_id,
+            result_hash=outcome.result_hash,
+            product=options.revenue_product,
+            rule=options.revenue_rule,
+            seed=options.seed + outcome.round_id,
+            claimers=[w.account for w in community.wallets],
+            report=report,
+        )
+    timer.wall[STEP_CLAIMS] = timer.wall.get(STEP_CLAIMS, 0.0) + done.seconds.get("claims", 0.0)
+    timer.wall[STEP_DEPOSIT] -= done.seconds.get("claims", 0.0)
+    return done
 
 
 def _withdraw_all(chain: OracleChain, accounts: list[LocalAccount], gas: Gas) -> int:

@@ -1,0 +1,201 @@
+"""Revenue distributions (step 7): every ``DistributionCreated`` re-derived from its document.
+
+For each distribution on chain the audit fetches the document named by the event's
+``documentHash`` from the store (refused unless its bytes hash to it) and checks:
+
+- ``revenue.document``: it is a ``flexunity-revenue-distribution/1`` for this chain, distributor and
+  distribution id, and names a round whose posted result document is the one it states;
+- ``revenue.rule``: each activation's shares are exactly what the declared rule gives on the
+  published inputs (``verify_allocation``), of the activation's revenue; each peer's payout is its
+  shares minus its penalties, and its on-chain share is that payout when positive;
+- ``revenue.root``: the shares sum exactly to the deposit (the event's ``total``, the document's),
+  and the OpenZeppelin tree of the ``RevenueLeaf``s rebuilt from them has the posted root;
+- ``revenue.claims``: every ``Claimed`` event is a leaf (index, account, amount), no index twice,
+  their sum is the distributor's ``claimed`` and at most the deposit; a sweep took exactly the rest.
+
+The checks go into the verdict of the round the document names; a distribution whose document is
+missing or altered (so its round is unknown) fails the last round audited, whichever rounds are asked.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from flexunity.audit.chain import ChainReader, Log
+from flexunity.audit.result import result_of
+from flexunity.audit.verdict import RoundVerdict
+from flexunity.chain.settlement import revenue_tree
+from flexunity.errors import InputError
+from flexunity.oracle.revenue import (
+    FORMAT,
+    inputs_from_dict,
+    leaves_of,
+    options_from_dict,
+    payouts_from,
+    shares_from,
+)
+from flexunity.oracle.store import FolderStore
+
+MALFORMED = (KeyError, TypeError, ValueError, IndexError, AttributeError, InputError)
+
+
+def attach(verdicts: Sequence[RoundVerdict], reader: ChainReader, store: FolderStore) -> None:
+    """Audit every distribution on chain into the verdict of its round (see the module docstring)."""
+    distributor = reader.clients.revenue.contract
+    created = reader.logs(distributor, ("DistributionCreated",))
+    by_round = {v.round_id: v for v in verdicts}
+    for log in created:
+        checks = RoundVerdict(0)
+        round_id = audit_distribution(checks, reader, store, log)
+        target = by_round.get(round_id) if round_id is not None else None
+        if target is None and round_id is None and verdicts:
+            target = verdicts[-1]  # no readable document: fail closed, whichever rounds are audited
+        if target is None:
+            continue  # a distribution of a round not audited this time
+        target.checks.extend(checks.checks)
+
+
+def audit_distribution(
+    verdict: RoundVerdict, reader: ChainReader, store: FolderStore, log: Log
+) -> int | None:
+    """The four checks of one distribution; the round its document names (None: no document)."""
+    distribution_id = int(log.args["distributionId"])
+    name = f"distribution {distribution_id}"
+    digest = "0x" + bytes(log.args["documentHash"]).hex()
+    try:
+        document = store.get_json(digest)
+        if not isinstance(document, dict):
+            raise ValueError(f"document {digest} is not a JSON object")
+    except (InputError, ValueError) as exc:
+        verdict.add("revenue.document", [f"{name}: {exc}"], "")
+        return None
+    round_id = document.get("round")
+    round_id = int(round_id) if isinstance(round_id, int) else None
+    for check, run in (
+        ("revenue.document", _identity),
+        ("revenue.rule", _rule),
+        ("revenue.root", _root),
+        ("revenue.claims", _claims),
+    ):
+        try:
+            problems, ok = run(reader, document, log)
+        except MALFORMED as exc:
+            problems, ok = [f"cannot be checked, malformed document: {type(exc).__name__}: {exc}"], ""
+        verdict.add(check, [f"{name}: {p}" for p in problems], f"{name}: {ok}")
+    return round_id
+
+
+def _identity(reader: ChainReader, document: dict[str, Any], log: Log) -> tuple[list[str], str]:
+    problems = []
+    distribution_id = int(log.args["distributionId"])
+    if document.get("format") != FORMAT:
+        problems.append(f"the document is {document.get('format')!r}, not {FORMAT}")
+    if document.get("chain_id") != reader.manifest.chain_id:
+        problems.append(f"the document is for chain {document.get('chain_id')}")
+    distributor = str(document.get("contracts", {}).get("RevenueDistributor", "")).lower()
+    if distributor != reader.clients.revenue.address.lower():
+        problems.append(f"the document names distributor {distributor}, not {reader.clients.revenue.address}")
+    if document.get("distribution_id") != distribution_id:
+        problems.append(f"the document is for distribution {document.get('distribution_id')}")
+    round_id = document.get("round")
+    posted = reader.logs(reader.clients.clearing.contract, ("ResultPosted",), roundId=round_id)
+    if not posted:
+        problems.append(f"round {round_id} has no posted result")
+    else:
+        posted_hash = "0x" + result_of(posted[-1]).document_hash.hex()
+        if posted_hash != str(document.get("result_hash", "")).lower():
+            problems.append(
+                f"the document shares the flexibility of result {document.get('result_hash')}, "
+                f"round {round_id}'s posted result is {posted_hash}"
+            )
+    digest = "0x" + bytes(log.args["documentHash"]).hex()
+    return problems, f"document {digest[:14]}… found, for round {round_id}'s posted result"
+
+
+def _rule(_: ChainReader, document: dict[str, Any], __: Log) -> tuple[list[str], str]:
+    from flexunity.allocation.verify import verify_allocation
+
+    problems: list[str] = []
+    declared = document["rule"]
+    activations = document["activations"]
+    for k, item in enumerate(activations):
+        if item["rule"] != declared:
+            problems.append(
+                f"activation {k} is shared by {item['rule']!r}, the declared rule is {declared!r}"
+            )
+        if int(item["total"]) not in (int(item["revenue"]), 0):
+            problems.append(f"activation {k} shares {item['total']} of a revenue of {item['revenue']}")
+        if item["inputs"] is None:
+            if item["shares"]:
+                problems.append(f"activation {k} pays shares without inputs to re-derive them")
+            continue
+        found = verify_allocation(
+            item["rule"],
+            int(item["total"]),
+            inputs_from_dict(item["inputs"]),
+            {p: int(v) for p, v in item["shares"].items()},
+            options_from_dict(item["options"]),
+        )
+        problems += [f"activation {k}: {p}" for p in found]
+    payouts = payouts_from(activations, list(document["payouts"]))
+    if payouts != {p: int(v) for p, v in document["payouts"].items()}:
+        problems.append("the payouts are not the shares minus the penalties")
+    expected = shares_from(payouts)
+    stated = {p.lower(): int(v) for p, v in document["shares"].items()}
+    for peer in sorted(set(expected) | set(stated)):
+        if expected.get(peer, 0) != stated.get(peer, 0):
+            problems.append(f"{peer} gets {stated.get(peer, 0)}, the rule gives {expected.get(peer, 0)}")
+    return problems, f"{len(activations)} activation(s) shared by {declared!r}, re-derived exactly"
+
+
+def _root(_: ChainReader, document: dict[str, Any], log: Log) -> tuple[list[str], str]:
+    problems = []
+    leaves = leaves_of(document)
+    total = sum(leaf.amount for leaf in leaves)
+    deposit = int(log.args["total"])
+    if any(leaf.amount <= 0 for leaf in leaves):
+        problems.append("a share is not positive")
+    if total != deposit or int(document["total"]) != deposit:
+        problems.append(
+            f"the shares sum to {total} (document total {document['total']}), the deposit is {deposit}"
+        )
+    root = "0x" + revenue_tree(leaves).root.hex() if leaves else "0x"
+    posted = "0x" + bytes(log.args["root"]).hex()
+    if root != posted:
+        problems.append(f"the document's shares build root {root}, the chain has {posted}")
+    if str(document.get("merkle_root", "")).lower() != posted:
+        problems.append(f"the document states root {document.get('merkle_root')}, the chain has {posted}")
+    return problems, f"{len(leaves)} shares sum to the deposit {deposit}; root {posted[:12]}…"
+
+
+def _claims(reader: ChainReader, document: dict[str, Any], log: Log) -> tuple[list[str], str]:
+    distribution_id = int(log.args["distributionId"])
+    contract = reader.clients.revenue.contract
+    leaves = {leaf.index: leaf for leaf in leaves_of(document)}
+    problems = []
+    seen: set[int] = set()
+    claimed = 0
+    for claim in reader.logs(contract, ("Claimed",), distributionId=distribution_id):
+        index, account, amount = (
+            int(claim.args["index"]),
+            str(claim.args["account"]),
+            int(claim.args["amount"]),
+        )
+        leaf = leaves.get(index)
+        if index in seen:
+            problems.append(f"share {index} was claimed twice")
+        seen.add(index)
+        claimed += amount
+        if leaf is None or (leaf.account.lower(), leaf.amount) != (account.lower(), amount):
+            problems.append(f"claim of share {index} paid {amount} to {account}, not the document's leaf")
+    state = contract.functions.distribution(distribution_id).call()
+    on_chain_claimed, swept = int(state[2]), bool(state[4])
+    if on_chain_claimed != claimed or claimed > int(log.args["total"]):
+        problems.append(f"the claims add up to {claimed}, the distributor records {on_chain_claimed}")
+    for sweep in reader.logs(contract, ("Swept",), distributionId=distribution_id):
+        rest_amount = int(log.args["total"]) - claimed
+        if int(sweep.args["amount"]) != rest_amount:
+            problems.append(f"the sweep took {sweep.args['amount']}, the unclaimed rest is {rest_amount}")
+    rest = f"; unclaimed rest {'swept' if swept else 'claimable'}" if len(seen) < len(leaves) else ""
+    return problems, f"{len(seen)} of {len(leaves)} shares claimed, each its leaf, none twice{rest}"

@@ -1,0 +1,378 @@
+"""Step 7 of a round on chain: offer the community's flexibility, deliver, share the revenue, pay it out.
+
+``distribute_revenue`` takes a settled round's result document (its scenario and the *posted*
+dispatch, the baseline of every activation) and:
+
+1. computes the peers' flexibility around that schedule and makes an offer to a balancing product
+   (flexunity.markets): the one given, or the first preset in the round's currency that accepts an
+   offer, saying for the others why not (e.g. GB-DTU's 100 kW minimum site size for Corby);
+2. takes activations (a file, or the seeded simulated system operator) and delivers them with the
+   least-cost re-dispatch; settles revenue and penalties per peer;
+3. shares each activation's revenue by the declared rule (flexunity.allocation) among the peers that
+   delivered, in integer base units of the settlement token; a peer's payout is its shares minus its
+   penalties, and its on-chain share is that payout if positive;
+4. writes the distribution document (``flexunity-revenue-distribution/1``: rule, inputs, options,
+   totals, shares, addresses) to the store, addressed by its keccak256;
+5. builds the ``RevenueLeaf`` Merkle tree, funds the CM on a devnet (test-token mint), approves and
+   calls ``RevenueDistributor.createDistribution(root, total, deadline, documentHash)``;
+6. lets each peer whose key is given claim its share with its own transaction.
+
+The audit (flexunity/audit/revenue.py) re-derives every share from the document and the chain.
+Format and flow: docs/markets.md, "On chain".
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+from eth_account.signers.local import LocalAccount
+from eth_utils import to_checksum_address
+from web3.logs import DISCARD
+
+from flexunity.allocation.game import AdditiveThresholdGame
+from flexunity.allocation.rules import RuleOptions, SharingInputs
+from flexunity.chain.settlement import RevenueLeaf, revenue_leaves, revenue_tree
+from flexunity.errors import ChainError, InputError
+from flexunity.oracle.chainio import OracleChain
+from flexunity.oracle.rpc import send_from_many
+from flexunity.oracle.store import FolderStore
+
+FORMAT = "flexunity-revenue-distribution/1"
+STEP_DEPOSIT = "revenue: offer, deliver, share, deposit"
+STEP_CLAIMS = "revenue: claims"
+DEFAULT_CLAIM_WINDOW_S = 30 * 86_400
+Reporter = Callable[[str], None]
+
+
+@dataclass
+class DistributionOutcome:
+    """What step 7 did for one round (every figure the demo prints)."""
+
+    round_id: int
+    product: str | None = None
+    currency: str = ""
+    offered_kw: float = 0.0
+    activations: int = 0
+    requested_kwh: float = 0.0
+    delivered_kwh: float = 0.0
+    revenue: int = 0  # base units: the activations' revenue, shared by the rule
+    penalties: int = 0  # base units
+    total: int = 0  # base units deposited = Σ shares
+    rule: str = "pro-rata"
+    decimals: int = 6
+    distribution_id: int | None = None
+    document_hash: str | None = None
+    merkle_root: str | None = None
+    shares: dict[str, int] = field(default_factory=dict)
+    claims: int = 0
+    claimed: int = 0  # base units claimed
+    reasons: list[str] = field(default_factory=list)
+    gas: dict[str, int] = field(default_factory=dict)
+    seconds: dict[str, float] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+# --- the sharing inputs as JSON ------------------------------------------------------------------
+
+
+def inputs_to_dict(inputs: SharingInputs) -> dict[str, Any]:
+    """The rules' inputs as published: peers, contributions, renewable kWh, metadata, the game."""
+    game = inputs.game
+    game_doc: dict[str, Any] | None = None
+    if isinstance(game, AdditiveThresholdGame):
+        game_doc = {"kind": "additive-threshold", "threshold": game.threshold, "price": game.price}
+    elif game is not None:
+        raise InputError(f"cannot publish a game of type {type(game).__name__}")
+    return {
+        "peers": list(inputs.peers),
+        "contributions": {p: float(inputs.contributions[p]) for p in inputs.peers},
+        "renewable_kwh": {p: float(inputs.renewable_kwh.get(p, 0.0)) for p in inputs.peers},
+        "metadata": {p: dict(inputs.metadata.get(p, {})) for p in inputs.peers},
+        "game": game_doc,
+    }
+
+
+def inputs_from_dict(data: Mapping[str, Any]) -> SharingInputs:
+    """Inverse of :func:`inputs_to_dict` (the game's amounts are the contributions)."""
+    peers = tuple(str(p) for p in data["peers"])
+    contributions = {p: float(data["contributions"][p]) for p in peers}
+    game = None
+    spec = data.get("game")
+    if spec is not None:
+        if spec.get("kind") != "additive-threshold":
+            raise InputError(f"unknown game kind {spec.get('kind')!r}")
+        amounts = [contributions[p] for p in peers]
+        game = AdditiveThresholdGame(peers, amounts, float(spec["threshold"]), float(spec["price"]))
+    return SharingInputs(
+        peers=peers,
+        contributions=contributions,
+        renewable_kwh={p: float(data.get("renewable_kwh", {}).get(p, 0.0)) for p in peers},
+        metadata={p: dict(data.get("metadata", {}).get(p, {})) for p in peers},
+        game=game,
+    )
+
+
+def options_to_dict(options: RuleOptions) -> dict[str, Any]:
+    return {k: v for k, v in asdict(options).items() if k != "check_core"}
+
+
+def options_from_dict(data: Mapping[str, Any]) -> RuleOptions:
+    return RuleOptions(**{**dict(data), "check_core": False})
+
+
+def leaves_of(document: Mapping[str, Any]) -> list[RevenueLeaf]:
+    """The document's on-chain shares as leaves: accounts in address order, index 0..n-1."""
+    shares = {str(a).lower(): int(v) for a, v in document["shares"].items()}
+    ordered: dict[str, int] = {str(to_checksum_address(a)): shares[a] for a in sorted(shares)}
+    return revenue_leaves(int(document["distribution_id"]), ordered)
+
+
+def payouts_from(activations: Sequence[Mapping[str, Any]], peers: Sequence[str]) -> dict[str, int]:
+    """Each peer's signed payout: its rule shares minus its penalties, over the activations."""
+    out = {p: 0 for p in peers}
+    for item in activations:
+        for p, amount in item.get("shares", {}).items():
+            out[p] = out.get(p, 0) + int(amount)
+        for p, amount in item.get("penalties", {}).items():
+            out[p] = out.get(p, 0) - int(amount)
+    return out
+
+
+def shares_from(payouts: Mapping[str, int]) -> dict[str, int]:
+    """On-chain shares: positive payouts only (a penalty larger than a share is not taken on chain)."""
+    return {p: v for p, v in sorted(payouts.items()) if v > 0}
+
+
+# --- the step ------------------------------------------------------------------------------------
+
+
+def candidate_products(currency: str, products_file: str | Path | None = None) -> list[Any]:
+    """Presets in the round's currency, in file order (national products first, SIM-LOCAL last)."""
+    from flexunity.markets.products import load_products
+
+    return [p for p in load_products(products_file).values() if p.currency == currency]
+
+
+def distribute_revenue(
+    chain: OracleChain,
+    store: FolderStore,
+    *,
+    round_id: int,
+    result_hash: str,
+    product: Any = None,
+    products_file: str | Path | None = None,
+    rule: str = "pro-rata",
+    options: RuleOptions | None = None,
+    seed: int = 0,
+    activation_probability: float = 1.0,
+    activation_file: str | Path | None = None,
+    claimers: Sequence[LocalAccount] = (),
+    claim_window_s: int = DEFAULT_CLAIM_WINDOW_S,
+    labels: Mapping[str, str] | None = None,
+    report: Reporter = lambda _: None,
+) -> DistributionOutcome:
+    """Offer, deliver, share and pay out the revenue of round ``round_id`` (see the module docstring).
+
+    ``product``: a BalancingProduct or a preset name; None tries every preset in the round's currency.
+    ``claimers``: the peers' keys; each with a share claims it. Returns what was done, with the reason
+    when nothing was paid (no product accepts an offer, no activation, nothing delivered).
+    """
+    from flexunity.data.scenario_io import scenario_from_dict
+    from flexunity.markets import workflow
+    from flexunity.markets.delivery import deliver_all
+    from flexunity.markets.products import BalancingProduct, get_product
+    from flexunity.markets.revenue import revenue_base_units, share_revenue, sharing_inputs
+    from flexunity.optimize.clearing import as_dispatch
+
+    started = time.perf_counter()
+    options = options or RuleOptions(check_core=False)
+    document = store.get_json(result_hash)
+    decimals = chain.token_decimals()
+    scale = 10**decimals
+    scenario = scenario_from_dict(document["scenario"], source=f"round {round_id} result document")
+    cleared = workflow.Cleared(scenario, as_dispatch(scenario, document["clearing"]["variables"]))
+    outcome = DistributionOutcome(round_id, rule=rule, decimals=decimals, currency=scenario.currency)
+
+    # 1. the product and the offer
+    if isinstance(product, BalancingProduct):
+        candidates = [product]
+    elif product:
+        candidates = [get_product(str(product), products_file)]
+    else:
+        candidates = candidate_products(scenario.currency, products_file)
+    chosen = the_offer = None
+    not_offered: dict[str, list[str]] = {}
+    for candidate in candidates:
+        attempt = workflow.offer(cleared, candidate)
+        if attempt.blocks:
+            chosen, the_offer = candidate, attempt
+            break
+        not_offered[candidate.name] = list(attempt.reasons)
+        outcome.reasons.append(f"{candidate.name} makes no offer: {_why(attempt.reasons)}")
+    if chosen is None or the_offer is None:
+        if not candidates:
+            outcome.reasons.append(f"no balancing product in {scenario.currency}")
+        return _done(outcome, started)
+    outcome.product = chosen.name
+    outcome.offered_kw = max(b.capacity_kw for b in the_offer.blocks)
+    report(f"round {round_id}: offer to {chosen.name}, {len(the_offer.blocks)} block(s)")
+
+    # 2. activation and delivery
+    if activation_file is not None:
+        acts = workflow.activations(the_offer, path=activation_file)
+    else:
+        acts = workflow.activations(the_offer, seed=seed, probability=activation_probability)
+    outcome.activations = len(acts)
+    if not acts:
+        outcome.reasons.append(f"{chosen.name}: the system operator activated no offered block")
+        return _done(outcome, started)
+    results, _plan = deliver_all(scenario, cleared.dispatch, the_offer, acts)
+    hours = scenario.hours_per_interval
+    metadata = {p.id: dict(p.metadata) for p in scenario.peers}
+    renewable = {p.id: float(sum(p.pv_kw) * hours) if p.pv_kw is not None else 0.0 for p in scenario.peers}
+
+    # 3. shares by the declared rule
+    items: list[dict[str, Any]] = []
+    for result in results:
+        shared = share_revenue(
+            result, chosen, rule, hours=hours, scale=scale, metadata=metadata,
+            renewable_kwh=renewable, options=options,
+        )  # fmt: skip
+        inputs = sharing_inputs(result, chosen, hours=hours, metadata=metadata, renewable_kwh=renewable)
+        allocation = shared["allocation"]
+        items.append(
+            {
+                "delivery": result.to_dict(),
+                "revenue": revenue_base_units(result, scale),
+                "rule": rule,
+                "total": allocation["total"] if allocation else 0,
+                "inputs": inputs_to_dict(inputs) if inputs is not None and allocation else None,
+                "options": options_to_dict(options),
+                "shares": dict(allocation["shares"]) if allocation else {},
+                "penalties": {p: v for p, v in shared["penalties"].items() if v},
+            }
+        )
+        outcome.requested_kwh += result.requested_kwh
+        outcome.delivered_kwh += result.delivered_kwh
+        outcome.revenue += int(items[-1]["total"])
+        outcome.penalties += int(shared["penalty_base_units"])
+    payouts = payouts_from(items, scenario.peer_ids)
+    shares = shares_from(payouts)
+    outcome.shares, outcome.total = shares, sum(shares.values())
+    if outcome.total == 0:
+        outcome.reasons.append(f"{chosen.name}: nothing to pay (revenue {outcome.revenue}, penalties)")
+        return _done(outcome, started)
+
+    # 4. the document, 5. the tree and the deposit
+    revenue = chain.clients.revenue
+    distribution_id = int(revenue.contract.functions.distributionCount().call()) + 1
+    document_out: dict[str, Any] = {
+        "format": FORMAT,
+        "chain_id": chain.chain_id,
+        "contracts": {
+            "RevenueDistributor": revenue.address,
+            "SettlementToken": chain.clients.token.address,
+        },
+        "distribution_id": distribution_id,
+        "round": round_id,
+        "result_hash": result_hash,
+        "currency": scenario.currency,
+        "token_decimals": decimals,
+        "product": chosen.to_dict(),
+        "not_offered": not_offered,
+        "offer": the_offer.to_dict(),
+        "rule": rule,
+        "options": options_to_dict(options),
+        "activations": items,
+        "payouts": payouts,
+        "unrecovered_penalties": {p: -v for p, v in sorted(payouts.items()) if v < 0},
+        "total": outcome.total,
+        "shares": shares,
+        "labels": {p: (labels or {}).get(p, _label(scenario, p)) for p in shares},
+    }
+    leaves = leaves_of(document_out)
+    tree = revenue_tree(leaves)
+    outcome.merkle_root = "0x" + tree.root.hex()
+    document_out["merkle_root"] = outcome.merkle_root
+    outcome.document_hash = store.put_json(document_out)
+    deadline = chain.now() + claim_window_s
+    outcome.distribution_id = _deposit(chain, tree.root, outcome, deadline, distribution_id)
+    outcome.seconds["deposit"] = time.perf_counter() - started
+    report(f"round {round_id}: distribution {distribution_id} of {outcome.total} base units deposited")
+
+    # 6. claims
+    claim_started = time.perf_counter()
+    keys = {str(a.address).lower(): a for a in claimers}
+    calls = []
+    for leaf in leaves:
+        account = keys.get(leaf.account.lower())
+        if account is not None:
+            fn = revenue.contract.functions.claim(leaf.as_tuple(), list(tree.proof(leaf.index)))
+            calls.append((account, fn, f"claim share {leaf.index} of distribution {distribution_id}"))
+            outcome.claimed += leaf.amount
+    if calls:
+        first = calls[0]
+        gas = int(first[1].estimate_gas({"from": first[0].address}) * 1.3) + 30_000
+        mined = send_from_many(chain.w3, calls, gas=gas, decoder=chain.decoder)
+        chain._count(STEP_CLAIMS, mined)
+        outcome.gas["claim (each)"] = max(m.gas_used for m in mined)
+        outcome.claims = len(mined)
+    outcome.seconds["claims"] = time.perf_counter() - claim_started
+    return outcome
+
+
+def _deposit(
+    chain: OracleChain, root: bytes, outcome: DistributionOutcome, deadline: int, expected: int
+) -> int:
+    """Fund the CM (test token on devnets), approve the distributor, create the distribution."""
+    token = chain.clients.token.contract.functions
+    distributor = chain.clients.revenue
+    cm = chain.account.address
+    balance = int(token.balanceOf(cm).call())
+    calls = []
+    if balance < outcome.total:
+        if not chain.manifest.parameters.get("token_is_test_token", True):
+            raise InputError(
+                f"the CM holds {balance} base units, the distribution needs {outcome.total}: fund it first"
+            )
+        calls.append((token.mint(cm, outcome.total - balance), "mint test tokens for the CM"))
+    calls.append((token.approve(distributor.address, outcome.total), "approve the revenue distributor"))
+    funded = chain.sender.transact_many(calls)
+    fn = distributor.contract.functions.createDistribution(
+        root, outcome.total, deadline, bytes.fromhex(str(outcome.document_hash).removeprefix("0x"))
+    )
+    mined = chain.sender.transact(fn, f"create revenue distribution {expected}")
+    chain._count(STEP_DEPOSIT, [*funded, mined])
+    outcome.gas["createDistribution"] = mined.gas_used
+    receipt = chain.w3.eth.get_transaction_receipt(mined.tx_hash)  # type: ignore[arg-type]
+    created = distributor.contract.events.DistributionCreated()
+    (event,) = created.process_receipt(receipt, errors=DISCARD)
+    got = int(event["args"]["distributionId"])
+    if got != expected:
+        raise ChainError(f"the distribution got id {got}, its document and tree were built for {expected}")
+    return got
+
+
+def _done(outcome: DistributionOutcome, started: float) -> DistributionOutcome:
+    outcome.seconds["deposit"] = time.perf_counter() - started
+    return outcome
+
+
+def _why(reasons: Sequence[str]) -> str:
+    if not reasons:
+        return "no block in its service windows"
+    shown = "; ".join(reasons[:2])
+    return shown + (f" (and {len(reasons) - 2} more)" if len(reasons) > 2 else "")
+
+
+def _label(scenario: Any, peer_id: str) -> str:
+    try:
+        return str(scenario.peer(peer_id).metadata.get("label", peer_id))
+    except (KeyError, StopIteration, AttributeError):
+        return peer_id
