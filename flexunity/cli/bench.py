@@ -60,6 +60,14 @@ def _print(rows: list[dict[str, Any]] | dict[str, Any], title: str, as_json: boo
     if as_json:
         click.echo(json.dumps(rows, indent=2, default=str))
         return
+    if len(rows) == 1:  # one measurement: a tall two-column table fits any terminal
+        table = Table(title=title)
+        table.add_column("figure")
+        table.add_column("value", justify="right")
+        for key, value in rows[0].items():
+            table.add_row(key, _cell(value) if not isinstance(value, dict | list) else json.dumps(value))
+        Console().print(table)
+        return
     table = Table(title=title)
     columns = list(dict.fromkeys(key for row in rows for key in row))
     for column in columns:
