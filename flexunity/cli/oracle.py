@@ -63,28 +63,11 @@ def run(
     batch_size: int,
 ) -> None:
     """Watch the chain; clear, post and settle every round that reaches gate closure."""
-    import os
-
-    from eth_account import Account
-
-    from flexunity.oracle.keystore import load_keystore
-    from flexunity.oracle.manifest import load_manifest
     from flexunity.oracle.service import build_service, connect
 
-    manifest = load_manifest(manifest_path)
-    url = rpc_url or manifest.rpc_url
-    if not url:
-        raise InputError("no RPC URL: pass --rpc (the manifest has none)")
-    if private_key_env:
-        if private_key_env not in os.environ:
-            raise InputError(f"{private_key_env} is not set")
-        account = Account.from_key(os.environ[private_key_env])
-    elif keystore:
-        account = load_keystore(keystore)
-    else:
-        raise InputError(
-            "the oracle signs results: pass --keystore FILE (or --private-key-env VAR on a devnet)"
-        )
+    manifest, url, account = _manifest_url_account(
+        manifest_path, keystore, private_key_env, rpc_url, "the oracle signs results"
+    )
 
     def report(message: str) -> None:
         click.echo(message, err=True)
@@ -122,28 +105,13 @@ def _cm_options(fn: Any) -> Any:
 def _cm_chain(
     manifest_path: Path, keystore: Path | None, key_env: str | None, rpc_url: str | None, store: Path
 ) -> Any:
-    import os
-
-    from eth_account import Account
-
     from flexunity.oracle.chainio import OracleChain
-    from flexunity.oracle.keystore import load_keystore
-    from flexunity.oracle.manifest import load_manifest
     from flexunity.oracle.service import connect
     from flexunity.oracle.store import FolderStore
 
-    manifest = load_manifest(manifest_path)
-    url = rpc_url or manifest.rpc_url
-    if not url:
-        raise InputError("no RPC URL: pass --rpc (the manifest has none)")
-    if key_env:
-        if key_env not in os.environ:
-            raise InputError(f"{key_env} is not set")
-        account = Account.from_key(os.environ[key_env])
-    elif keystore:
-        account = load_keystore(keystore)
-    else:
-        raise InputError("pass the CM's --keystore FILE (or --private-key-env VAR on a devnet)")
+    manifest, url, account = _manifest_url_account(
+        manifest_path, keystore, key_env, rpc_url, "this command signs as the CM"
+    )
     w3 = connect(url, manifest, lambda m: click.echo(m, err=True))
     return OracleChain.from_manifest(w3, manifest, account, store=FolderStore(store))
 
@@ -226,3 +194,27 @@ def enrol(manifest_path: Path, keystore: Path | None, private_key_env: str | Non
     chain = _cm_chain(manifest_path, keystore, private_key_env, rpc_url, store_dir)
     chain.enrol([(a, PeerKind[kind.upper()], b"\0" * 32) for a in addresses])
     click.echo(f"enrolled {len(addresses)} peers as {kind}")
+
+
+def _manifest_url_account(
+    manifest_path: Path, keystore: Path | None, key_env: str | None, rpc_url: str | None, why: str
+) -> tuple[Any, str, Any]:
+    """The manifest, the RPC URL to use and the CM's account, or an InputError saying what is missing."""
+    import os
+
+    from eth_account import Account
+
+    from flexunity.oracle.keystore import load_keystore
+    from flexunity.oracle.manifest import load_manifest
+
+    manifest = load_manifest(manifest_path)
+    url = rpc_url or manifest.rpc_url
+    if not url:
+        raise InputError("no RPC URL: pass --rpc (the manifest has none)")
+    if key_env:
+        if key_env not in os.environ:
+            raise InputError(f"{key_env} is not set")
+        return manifest, url, Account.from_key(os.environ[key_env])
+    if keystore:
+        return manifest, url, load_keystore(keystore)
+    raise InputError(f"{why}: pass --keystore FILE (or --private-key-env VAR on a devnet)")
