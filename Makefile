@@ -1,7 +1,7 @@
 # FlexUnity: the few commands a newcomer needs. Every target runs the idempotent setup first.
 #   make demo        set up, then run a full community round on a local anvil devnet (the main job)
 #   make test        set up, then run every test tier and static check (what CI runs)
-#   make test-quick  pure-Python and eth-tester tests only, no devnet, no slow tests, no slither
+#   make test-quick  ruff + the pure-Python tests (no chain, no devnet, no slow tests): about 20 s
 SHELL := /bin/bash
 VENV := .venv/bin
 export PATH := $(CURDIR)/.venv/bin:$(CURDIR)/node_modules/.bin:$(PATH)
@@ -22,7 +22,7 @@ test: setup lint typecheck pytest forge slither
 
 test-quick: setup
 	$(VENV)/ruff check flexunity tests scripts
-	$(VENV)/pytest -q -m "not devnet and not slow" -n $(PYTEST_WORKERS)
+	$(VENV)/pytest -q -m "not chain and not devnet and not slow" -n $(PYTEST_WORKERS)
 
 lint:
 	$(VENV)/ruff check flexunity tests scripts
