@@ -16,6 +16,7 @@ from typing import Any
 
 from flexunity.chain.devnet import eth_tester_web3
 from flexunity.data.scenario_io import scenario_from_dict, scenario_to_dict
+from flexunity.markets.products import BalancingProduct
 from flexunity.oracle.community import Gas
 from flexunity.oracle.demo import Community, DemoOptions, Timer, advance_time, open_round_with_orders, prepare
 from flexunity.oracle.orders import Order
@@ -182,3 +183,19 @@ class WrongRootChain:
 
     def merkle_root(self, round_id: int, leaves: list[Leaf]) -> str:
         return "0x" + "ab" * 32
+
+
+# A balancing product sized for this small community (1 kW minimum, 16:00-18:00): its PV spill and
+# battery can deliver, so revenue tests have something to share.
+TINY_DOWN = BalancingProduct(
+    name="TINY-DOWN",
+    direction="down",
+    min_offer_kw=1.0,
+    notice_minutes=60,
+    duration_minutes=60,
+    windows=(("16:00", "18:00"),),
+    availability_price_per_mw_h=20.0,
+    utilisation_price_per_mwh=300.0,
+    penalty_per_mwh=300.0,
+    delivery_tolerance=0.05,
+)

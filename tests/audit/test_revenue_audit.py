@@ -8,28 +8,14 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from audit_world import World
+from audit_world import TINY_DOWN, World
 
 import flexunity.oracle.revenue as oracle_revenue
 from flexunity.audit import audit_rounds
 from flexunity.audit.verdict import RoundVerdict
 from flexunity.chain.settlement import RevenueLeaf
-from flexunity.markets.products import BalancingProduct
 
 pytestmark = pytest.mark.chain
-
-TINY_DOWN = BalancingProduct(
-    name="TINY-DOWN",
-    direction="down",
-    min_offer_kw=1.0,
-    notice_minutes=60,
-    duration_minutes=60,
-    windows=(("16:00", "18:00"),),
-    availability_price_per_mw_h=20.0,
-    utilisation_price_per_mwh=300.0,
-    penalty_per_mwh=300.0,
-    delivery_tolerance=0.05,
-)
 
 
 def distribute(world: World, **kwargs: Any) -> tuple[int, oracle_revenue.DistributionOutcome]:

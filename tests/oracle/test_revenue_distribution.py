@@ -6,15 +6,13 @@ for it (1 kW minimum, 16:00-18:00): the PV spill and the battery deliver.
 
 from __future__ import annotations
 
-import sys
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
+from audit_world import TINY_DOWN, World, make_world
 
 from flexunity.allocation.rules import RuleOptions
 from flexunity.allocation.verify import verify_allocation
-from flexunity.markets.products import BalancingProduct
 from flexunity.oracle.revenue import (
     FORMAT,
     DistributionOutcome,
@@ -24,23 +22,7 @@ from flexunity.oracle.revenue import (
     options_from_dict,
 )
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "audit"))
-from audit_world import World, make_world
-
 pytestmark = pytest.mark.chain
-
-TINY_DOWN = BalancingProduct(
-    name="TINY-DOWN",
-    direction="down",
-    min_offer_kw=1.0,
-    notice_minutes=60,
-    duration_minutes=60,
-    windows=(("16:00", "18:00"),),
-    availability_price_per_mw_h=20.0,
-    utilisation_price_per_mwh=300.0,
-    penalty_per_mwh=300.0,
-    delivery_tolerance=0.05,
-)
 
 
 @pytest.fixture(scope="module")
