@@ -64,3 +64,35 @@ def test_oracle_run_against_a_dead_node_fails_in_words(tmp_path: Path) -> None:
     )  # fmt: skip
     assert isinstance(result.exception, ChainError)
     assert "did not answer" in str(result.exception)
+
+
+@pytest.mark.devnet
+def test_a_transaction_waiting_on_anvil_gets_a_block(monkeypatch: pytest.MonkeyPatch) -> None:
+    """With automine off a transaction would wait forever; the sender mines a block on anvil for it."""
+    from eth_account import Account
+
+    from flexunity.chain.devnet import anvil
+
+    monkeypatch.setattr(rpc, "ANVIL_NUDGE_AFTER_S", 0.3)
+    with anvil() as node:
+        w3 = node.web3()
+        w3.provider.make_request("evm_setAutomine", [False])  # type: ignore[arg-type]
+        funder = w3.eth.accounts[0]
+        account = Account.create()
+        w3.eth.send_transaction({"from": funder, "to": account.address, "value": 10**18})
+        w3.provider.make_request("evm_mine", [])  # type: ignore[arg-type]
+        reports: list[str] = []
+        sender = rpc.Sender(
+            w3, account, report=reports.append, receipt_timeout=10
+        )  # without the nudge: a ChainError after 10 s
+        tx = {
+            "to": funder,
+            "value": 1,
+            "gas": 21_000,
+            "gasPrice": sender.gas_price(),
+            "chainId": w3.eth.chain_id,
+        }
+        raw = bytes(account.sign_transaction({**tx, "nonce": 0}).raw_transaction)
+        mined = sender.wait_all(sender.send_raw_many([(raw, "transfer", 0)]))
+        assert mined[0].status == 1
+        assert any("mined a block" in message for message in reports)
