@@ -25,13 +25,26 @@ def bench() -> None:
 @click.option("--peers", "peers_list", default="40", show_default=True, help="Peer counts, comma-separated.")
 @click.option("--intervals", default=96, show_default=True, help="Intervals per round.")
 @click.option("--seed", default=0, show_default=True)
+@click.option(
+    "--mix",
+    default=None,
+    help="Asset shares for the realistic generator, e.g. 'pv=0.3,battery=0.05,ev=0.1' "
+    "(keys: business, pv, battery, ev, curtailable, shiftable; others keep their defaults). "
+    "Default: the benchmark's own flexible-heavy community.",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
-def clearing(peers_list: str, intervals: int, seed: int, as_json: bool) -> None:
+def clearing(peers_list: str, intervals: int, seed: int, mix: str | None, as_json: bool) -> None:
     """Build and solve one clearing per peer count; print size, times and memory."""
+    from flexunity.data.generator import parse_mix
     from flexunity.optimize.benchmark import run_clearing_benchmark
 
-    rows = [run_clearing_benchmark(int(n), intervals, seed=seed) for n in peers_list.split(",")]
-    _print(rows, "Clearing benchmark", as_json)
+    try:
+        shares = None if mix is None else parse_mix(mix)
+        counts = [int(n) for n in peers_list.split(",")]
+    except ValueError as exc:
+        raise click.BadParameter(str(exc), param_hint="--mix or --peers") from None
+    rows = [run_clearing_benchmark(n, intervals, seed=seed, mix=shares) for n in counts]
+    _print(rows, "Clearing benchmark", as_json, tall=True)
 
 
 @bench.command()
@@ -55,33 +68,35 @@ def round_(pilot: str | None, peers: int | None, intervals: int, as_json: bool) 
     _print(run_round_benchmark(pilot=pilot, peers=peers, intervals=intervals), "Round benchmark", as_json)
 
 
-def _print(rows: list[dict[str, Any]] | dict[str, Any], title: str, as_json: bool) -> None:
+def _print(
+    rows: list[dict[str, Any]] | dict[str, Any], title: str, as_json: bool, *, tall: bool = False
+) -> None:
+    """Records as a table: one row per record, or (``tall``, and always for a single record) one
+    row per figure and one column per record, which fits any terminal when records are few."""
     rows = [rows] if isinstance(rows, dict) else rows
     if as_json:
         click.echo(json.dumps(rows, indent=2, default=str))
         return
-    if len(rows) == 1:  # one measurement: a tall two-column table fits any terminal
-        table = Table(title=title)
-        table.add_column("figure")
-        table.add_column("value", justify="right")
-        for key, value in rows[0].items():
-            table.add_row(key, _cell(value) if not isinstance(value, dict | list) else json.dumps(value))
-        Console().print(table)
-        return
     table = Table(title=title)
-    columns = list(dict.fromkeys(key for row in rows for key in row))
-    for column in columns:
-        table.add_column(column, justify="right" if _numeric(rows, column) else "left")
-    for row in rows:
-        table.add_row(*(_cell(row.get(column)) for column in columns))
+    keys = list(dict.fromkeys(key for row in rows for key in row))
+    if tall or len(rows) == 1:
+        table.add_column("figure")
+        for i in range(len(rows)):
+            table.add_column("value" if len(rows) == 1 else f"run {i + 1}", justify="right")
+        for key in keys:
+            table.add_row(key, *(_cell(row.get(key)) for row in rows))
+    else:
+        for key in keys:
+            numeric = all(isinstance(row.get(key), int | float) for row in rows if key in row)
+            table.add_column(key, justify="right" if numeric else "left")
+        for row in rows:
+            table.add_row(*(_cell(row.get(key)) for key in keys))
     Console().print(table)
 
 
-def _numeric(rows: list[dict[str, Any]], column: str) -> bool:
-    return all(isinstance(row.get(column), int | float) for row in rows if column in row)
-
-
 def _cell(value: Any) -> str:
+    if isinstance(value, dict | list):
+        return json.dumps(value)
     if isinstance(value, float):
         return f"{value:,.3f}" if abs(value) < 1000 else f"{value:,.0f}"
     if isinstance(value, int):

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -44,7 +46,14 @@ def clear(
 
     sc = load_scenario(scenario)
     options = {} if compensation is None else {"compensation": compensation}
-    result = run_clear(sc, pricing or sc.community.pricing, enforce_ir=enforce_ir, pricing_options=options)
+    with _progress() as report:
+        result = run_clear(
+            sc,
+            pricing or sc.community.pricing,
+            enforce_ir=enforce_ir,
+            pricing_options=options,
+            progress=report,
+        )
     doc = result.to_dict()
     if out is not None:
         out.parent.mkdir(parents=True, exist_ok=True)
@@ -53,6 +62,25 @@ def clear(
         click.echo(json.dumps(doc, indent=1))
     else:
         _print_table(doc)
+
+
+@contextmanager
+def _progress() -> Iterator[Callable[[str, int, int], None]]:
+    """A transient progress display on stderr (one bar per stage); silent when stderr is no terminal."""
+    from rich.console import Console
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TimeElapsedColumn
+
+    console = Console(stderr=True)
+    columns = (SpinnerColumn(), "{task.description}", BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
+    with Progress(*columns, console=console, transient=True, disable=not console.is_terminal) as bar:
+        tasks: dict[str, Any] = {}
+
+        def report(stage: str, done: int, total: int) -> None:
+            if stage not in tasks:
+                tasks[stage] = bar.add_task(stage, total=total)
+            bar.update(tasks[stage], completed=done, total=total)
+
+        yield report
 
 
 def _money(value: float | None) -> str:

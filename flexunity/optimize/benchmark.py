@@ -2,14 +2,17 @@
 build time, HiGHS solve time, LP size and peak memory. Figures are printed, never asserted.
 
 The tiny generator here gives every peer a load, most a PV array, a third a battery, a quarter a
-shiftable load, a fifth an EV and a fifth a curtailable load, with a time-of-use tariff. A richer,
-realistic generator lives in ``flexunity.data.generator``.
+shiftable load, a fifth an EV and a fifth a curtailable load, with a time-of-use tariff. With ``mix``
+the community comes from the realistic generator (``flexunity.data.generator``) with those asset
+shares instead: the solve time follows the number of peers with assets (``flexible_peers``), since
+peers without assets add no variables to the aggregated LP.
 """
 
 from __future__ import annotations
 
 import time
 import tracemalloc
+from collections.abc import Mapping
 from typing import Any
 
 import numpy as np
@@ -76,6 +79,17 @@ def _random_peer(rng: np.random.Generator, i: int, t: int, sun: np.ndarray, even
     )
 
 
+def generated_community(peers: int, intervals: int, mix: Mapping[str, float], seed: int = 0) -> Scenario:
+    """A community of the realistic generator with asset shares ``mix`` (keys of its DEFAULT_MIX),
+    on a day of ``intervals`` intervals (48: half-hours, 96: quarter-hours)."""
+    from flexunity.data.generator import generate_community
+    from flexunity.data.scenario_io import scenario_from_dict
+
+    minutes = 1440 // intervals if intervals <= 1440 and 1440 % intervals == 0 else 30
+    doc = generate_community(peers, intervals, mix=mix, seed=seed, interval_minutes=minutes)
+    return scenario_from_dict(doc, source="generated community")
+
+
 def run_clearing_benchmark(
     peers: int,
     intervals: int,
@@ -84,14 +98,20 @@ def run_clearing_benchmark(
     formulation: str = "aggregated",
     method: str | None = None,
     options: dict[str, Any] | None = None,
+    mix: Mapping[str, float] | None = None,
 ) -> dict[str, Any]:
     """Build and solve one random community; times in seconds, peak Python memory of the build in MB.
 
     ``formulation`` "aggregated" (default, what ``clear`` uses) or "per-peer"; ``method`` and
     ``options`` go to linprog (aggregated only; default: ``solve.choose_method``). ``recover_s`` is
-    the split of the aggregated solution back to per-peer variables.
+    the split of the aggregated solution back to per-peer variables. ``mix`` switches to the
+    realistic generator with those asset shares (``generated_community``).
     """
-    sc = random_community(peers, intervals, seed)
+    sc = (
+        random_community(peers, intervals, seed)
+        if mix is None
+        else generated_community(peers, intervals, mix, seed)
+    )
     tracemalloc.start()
     start = time.perf_counter()
     agg = build_aggregated_lp(sc) if formulation == "aggregated" else None
@@ -107,6 +127,7 @@ def run_clearing_benchmark(
     return {
         "peers": peers,
         "intervals": intervals,
+        "flexible_peers": int(agg.flexible.sum()) if agg is not None else None,
         "formulation": formulation,
         "method": used,
         "build_s": build_s,

@@ -7,7 +7,7 @@ auditor's or a sharing rule's), and ``standalone_bill`` gives one peer's bill wh
 from __future__ import annotations
 
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -149,17 +149,34 @@ def price_and_bill(
     return prices, compute_bills(d, prices)
 
 
-def standalone_bills(scenario: Scenario) -> dict[str, Bill | None]:
+#: Peers per block-diagonal standalone LP. The standalone LPs are independent, and HiGHS's dual
+#: simplex grows faster than linearly with size, so chunks beat one LP (1,000 peers × 96: 4.1-5.4 s
+#: in chunks of 50-250 against 6.1 s in one) and let a caller show progress.
+STANDALONE_CHUNK = 200
+
+Progress = Callable[[str, int, int], None]  # (stage, done, total)
+
+
+def standalone_bills(scenario: Scenario, progress: Progress | None = None) -> dict[str, Bill | None]:
     """Every peer's bill when it trades alone against its retail tariff (None if it cannot).
 
-    All peers are solved in one block-diagonal LP (q fixed to 0); if that is infeasible (an
-    islanded peer that cannot serve itself), peers are solved one by one.
+    Peers are solved ``STANDALONE_CHUNK`` at a time in one block-diagonal LP each (q fixed to 0); if
+    a chunk is infeasible (an islanded peer that cannot serve itself), its peers are solved one by
+    one. ``progress("standalone bills", done, total)`` is called after each chunk.
     """
-    try:
-        lp = build_lp(scenario, community_terms=False, trading=False)
-        return dict(standalone_bills_from(solve_lp(scenario, lp, explain=False)))
-    except UserError:
-        return {pid: standalone_bill(scenario, pid) for pid in scenario.peer_ids}
+    ids = scenario.peer_ids
+    out: dict[str, Bill | None] = {}
+    for start in range(0, len(ids), STANDALONE_CHUNK):
+        part = ids[start : start + STANDALONE_CHUNK]
+        chunk = scenario if len(part) == len(ids) else scenario.subset(list(part))
+        try:
+            lp = build_lp(chunk, community_terms=False, trading=False)
+            out.update(standalone_bills_from(solve_lp(chunk, lp, explain=False)))
+        except UserError:
+            out.update({pid: standalone_bill(chunk, pid) for pid in part})
+        if progress is not None:
+            progress("standalone bills", len(out), len(ids))
+    return out
 
 
 def standalone_bill(scenario: Scenario, peer_id: str) -> Bill | None:
@@ -177,20 +194,26 @@ def clear(
     *,
     enforce_ir: bool | None = None,
     pricing_options: Mapping[str, Any] | None = None,
+    progress: Progress | None = None,
 ) -> ClearingResult:
     """Clear one round: optimal dispatch, prices of ``pricing``, bills, standalone bills, KPIs.
 
     With ``enforce_ir`` losers against standalone are compensated by zero-sum side payments;
     ``None`` (the default) follows the scenario's ``community.enforce_ir``.
+    ``progress(stage, done, total)``, if given, hears of each stage ("community dispatch" 0/1 and
+    1/1, then "standalone bills" per chunk of peers).
     Raises InfeasibleError naming the constraints at fault, InputError for an unknown rule.
     """
     if enforce_ir is None:
         enforce_ir = scenario.community.enforce_ir
+    report = progress or (lambda stage, done, total: None)
     start = time.perf_counter()
+    report("community dispatch", 0, 1)
     d = solve_dispatch(scenario)
+    report("community dispatch", 1, 1)
     prices, bills = price_and_bill(scenario, d, pricing, dict(pricing_options or {}))
     t_price = time.perf_counter()
-    standalone = standalone_bills(scenario)
+    standalone = standalone_bills(scenario, progress)
     t_standalone = time.perf_counter()
     violations = ir_violations(bills, standalone)
     if enforce_ir and violations:

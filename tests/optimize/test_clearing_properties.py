@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -121,3 +122,18 @@ def test_community_never_costs_more_than_standalone_in_total(sc: Scenario) -> No
     assert abs(sum(b.side_payment for b in r.bills.values())) < 1e-9
     x = net_positions(r.dispatch)
     np.testing.assert_allclose(x, -r.p, atol=1e-9)
+
+
+def test_standalone_bills_in_chunks_are_each_peers_own_optimum(monkeypatch: pytest.MonkeyPatch) -> None:
+    import flexunity.optimize.clearing as clearing
+    from flexunity.optimize.benchmark import random_community
+
+    sc = random_community(7, 12, seed=4)
+    seen: list[tuple[str, int, int]] = []
+    monkeypatch.setattr(clearing, "STANDALONE_CHUNK", 3)
+    chunked = clearing.standalone_bills(sc, lambda *event: seen.append(event))
+    assert seen == [("standalone bills", 3, 7), ("standalone bills", 6, 7), ("standalone bills", 7, 7)]
+    for pid in sc.peer_ids:
+        alone = clearing.standalone_bill(sc, pid)
+        assert alone is not None and chunked[pid] is not None
+        assert chunked[pid].cost == pytest.approx(alone.cost, abs=1e-9)
