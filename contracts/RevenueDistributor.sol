@@ -13,7 +13,9 @@ import {Hashing} from "./libraries/Hashing.sol";
 
 /// @title RevenueDistributor
 /// @notice Merkle distributions of external revenue (balancing-market payments) to peers.
-/// @dev Token balance == sum over distributions of (total − claimed) for those not swept.
+/// @dev Invariant: token balance == Σ over unswept distributions of (total − claimed) + carry. A sweep
+///      moves a distribution's unclaimed rest into the carry pool, and the next distributions spend the
+///      carry before pulling new tokens from the CM: no token leaves except to a claiming peer.
 contract RevenueDistributor is IRevenueDistributor, ReentrancyGuard {
     using SafeERC20 for IERC20;
     using IndexBitmap for mapping(uint256 => uint256);
@@ -21,6 +23,7 @@ contract RevenueDistributor is IRevenueDistributor, ReentrancyGuard {
     IERC20 private immutable _token;
     ICommunityRegistry private immutable _registry;
     uint64 private _count;
+    uint256 private _carry;
     mapping(uint64 distributionId => Distribution) private _distributions;
     mapping(uint64 distributionId => mapping(uint256 word => uint256 bits)) private _claimed;
 
@@ -39,11 +42,15 @@ contract RevenueDistributor is IRevenueDistributor, ReentrancyGuard {
         if (_registry.paused()) revert CommunityPaused();
         if (total == 0) revert ZeroAmount();
         if (claimDeadline <= block.timestamp) revert InvalidDeadline(claimDeadline);
+        uint256 pool = _carry;
+        uint128 carried = pool < total ? uint128(pool) : total;
+        _carry = pool - carried;
         distributionId = ++_count;
         _distributions[distributionId] =
             Distribution({root: root, total: total, claimed: 0, claimDeadline: claimDeadline, swept: false});
-        emit DistributionCreated(distributionId, root, total, claimDeadline, documentHash);
-        _token.safeTransferFrom(msg.sender, address(this), total);
+        emit DistributionCreated(distributionId, root, total, claimDeadline, documentHash, carried);
+        uint256 pulled = total - carried;
+        if (pulled > 0) _token.safeTransferFrom(msg.sender, address(this), pulled);
     }
 
     /// @inheritdoc IRevenueDistributor
@@ -75,9 +82,8 @@ contract RevenueDistributor is IRevenueDistributor, ReentrancyGuard {
         }
         uint256 rest = target.total - target.claimed;
         target.swept = true;
-        address to = _registry.feeRecipient();
-        emit Swept(distributionId, to, rest);
-        if (rest > 0) _token.safeTransfer(to, rest);
+        _carry += rest;
+        emit Swept(distributionId, rest);
     }
 
     /// @inheritdoc IRevenueDistributor
@@ -93,6 +99,11 @@ contract RevenueDistributor is IRevenueDistributor, ReentrancyGuard {
     /// @inheritdoc IRevenueDistributor
     function distributionCount() external view returns (uint64) {
         return _count;
+    }
+
+    /// @inheritdoc IRevenueDistributor
+    function carry() external view returns (uint256) {
+        return _carry;
     }
 
     /// @inheritdoc IRevenueDistributor

@@ -23,16 +23,20 @@ contract RoundBook is IRoundBook, EIP712 {
     }
 
     /// @inheritdoc IRoundBook
-    function openRound(uint64 startTime, uint64 gateClosure, uint32 intervalSeconds, uint16 intervalCount)
-        external
-        returns (uint64 roundId)
-    {
+    function openRound(
+        uint64 startTime,
+        uint64 gateClosure,
+        uint32 intervalSeconds,
+        uint16 intervalCount,
+        bytes32 configHash
+    ) external returns (uint64 roundId) {
         if (!_registry.isCommunityManager(msg.sender)) revert NotCommunityManager(msg.sender);
         if (_registry.paused()) revert CommunityPaused();
         // Orders must be possible (gate in the future) and must close before delivery starts.
         if (gateClosure <= block.timestamp || gateClosure > startTime || intervalSeconds == 0 || intervalCount == 0) {
             revert InvalidSchedule(startTime, gateClosure, intervalSeconds, intervalCount);
         }
+        if (configHash == bytes32(0)) revert MissingConfig();
         roundId = ++_roundCount;
         _rounds[roundId] = Round({
             startTime: startTime,
@@ -40,9 +44,10 @@ contract RoundBook is IRoundBook, EIP712 {
             intervalSeconds: intervalSeconds,
             intervalCount: intervalCount,
             orderCount: 0,
-            digest: bytes32(0)
+            digest: bytes32(0),
+            configHash: configHash
         });
-        emit RoundOpened(roundId, startTime, gateClosure, intervalSeconds, intervalCount);
+        emit RoundOpened(roundId, startTime, gateClosure, intervalSeconds, intervalCount, configHash);
     }
 
     /// @inheritdoc IRoundBook

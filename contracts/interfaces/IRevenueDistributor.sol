@@ -6,10 +6,11 @@ import {RevenueLeaf} from "../libraries/FlexTypes.sol";
 /// @title IRevenueDistributor
 /// @notice External revenue (a balancing-market payment, say) shared among peers: the CM deposits the
 ///         revenue with the Merkle root of per-peer shares; each share is claimed with its proof.
-/// @dev Unclaimed rule: after a distribution's claim deadline, anyone may sweep what is unclaimed to
-///      the fee account (the CM's), which must carry it into a later distribution; the audit checks
-///      it. Shares of one distribution sum to its deposit (checked by the audit; on chain, claims can
-///      never exceed the deposit).
+/// @dev Unclaimed rule: after a distribution's claim deadline, anyone may sweep what is unclaimed into
+///      the distributor's carry pool; the next distributions take their funds from the carry first and
+///      pull only the difference from the CM, so no token ever leaves except to a claiming peer (the
+///      audit checks that each document shares the carried amount). Shares of one distribution sum to
+///      its total (checked by the audit; on chain, claims can never exceed it).
 interface IRevenueDistributor {
     /// @notice One distribution.
     struct Distribution {
@@ -41,16 +42,24 @@ interface IRevenueDistributor {
     /// @notice The community is paused.
     error CommunityPaused();
 
-    /// @notice A distribution was funded.
+    /// @notice A distribution was funded: `carriedIn` of its `total` came from the carry pool, the rest
+    ///         from the community manager.
     event DistributionCreated(
-        uint64 indexed distributionId, bytes32 root, uint128 total, uint64 claimDeadline, bytes32 documentHash
+        uint64 indexed distributionId,
+        bytes32 root,
+        uint128 total,
+        uint64 claimDeadline,
+        bytes32 documentHash,
+        uint128 carriedIn
     );
     /// @notice A share was claimed and paid to its account.
     event Claimed(uint64 indexed distributionId, address indexed account, uint32 index, uint256 amount);
-    /// @notice The unclaimed rest of a distribution went to the fee account.
-    event Swept(uint64 indexed distributionId, address indexed to, uint256 amount);
+    /// @notice The unclaimed rest of a distribution went into the carry pool.
+    event Swept(uint64 indexed distributionId, uint256 amount);
 
-    /// @notice Fund a distribution (approve `total` first). Community manager only, not while paused.
+    /// @notice Fund a distribution of `total`: min(carry, `total`) comes from the carry pool, the rest is
+    ///         pulled from the caller (approve `total - min(carry(), total)` first). Community manager
+    ///         only, not while paused.
     /// @param documentHash keccak256 of the off-chain allocation document (rule, inputs, shares).
     /// @return distributionId The new distribution's id (1, 2, ...).
     function createDistribution(bytes32 root, uint128 total, uint64 claimDeadline, bytes32 documentHash)
@@ -60,7 +69,7 @@ interface IRevenueDistributor {
     /// @notice Pay a share to its account (anyone may call for anyone). Not while paused.
     function claim(RevenueLeaf calldata share, bytes32[] calldata proof) external;
 
-    /// @notice Send the unclaimed rest to the fee account after the deadline. Anyone may call.
+    /// @notice Move the unclaimed rest into the carry pool after the deadline. Anyone may call.
     function sweep(uint64 distributionId) external;
 
     /// @notice A distribution.
@@ -71,6 +80,11 @@ interface IRevenueDistributor {
 
     /// @notice Number of distributions so far.
     function distributionCount() external view returns (uint64);
+
+    /// @notice The carry pool: swept rests not yet spent by a later distribution (in token base units).
+    ///         The next `createDistribution` takes min(carry, total) from it.
+    /// @return The amount held for later distributions.
+    function carry() external view returns (uint256);
 
     /// @notice The payout token (the settlement token).
     function token() external view returns (address);

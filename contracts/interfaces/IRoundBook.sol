@@ -4,10 +4,11 @@ pragma solidity ^0.8.28;
 import {Order} from "../libraries/FlexTypes.sol";
 
 /// @title IRoundBook
-/// @notice Market rounds and their orders. The community manager opens a round with its intervals and
-///         gate closure; peers submit EIP-712 orders themselves or the CM relays batches of peer-signed
-///         orders. Only a hash chain of the orders is stored; the order data is emitted, so the order
-///         book is rebuilt from {OrderAccepted} events alone and checked against {roundDigest}.
+/// @notice Market rounds and their orders. The community manager opens a round with its intervals, gate
+///         closure and the keccak256 of its configuration document; peers submit EIP-712 orders
+///         themselves or the CM relays batches of peer-signed orders. Only a hash chain of the orders
+///         is stored; the order data is emitted, so the order book is rebuilt from {OrderAccepted}
+///         events alone and checked against {roundDigest}.
 interface IRoundBook {
     /// @notice A round's schedule and order book summary.
     /// @param startTime Unix time of the start of interval 0.
@@ -16,6 +17,9 @@ interface IRoundBook {
     /// @param intervalCount Number of intervals.
     /// @param orderCount Number of accepted orders (replacements and cancellations included).
     /// @param digest Running keccak chain of the accepted orders' EIP-712 struct hashes.
+    /// @param configHash keccak256 of the round's configuration document (`flexunity-round-config/1`:
+    ///        tariffs, grid, fee, pricing rule), kept off chain in the document store. Its own slot, last:
+    ///        the fields an order reads and writes stay in the first two.
     struct Round {
         uint64 startTime;
         uint64 gateClosure;
@@ -23,6 +27,7 @@ interface IRoundBook {
         uint16 intervalCount;
         uint32 orderCount;
         bytes32 digest;
+        bytes32 configHash;
     }
 
     /// @notice The round does not exist.
@@ -45,14 +50,21 @@ interface IRoundBook {
     error LengthMismatch(uint256 orders, uint256 payloads, uint256 signatures);
     /// @notice The schedule is inconsistent (gate closure in the past or after the start, no intervals).
     error InvalidSchedule(uint64 startTime, uint64 gateClosure, uint32 intervalSeconds, uint16 intervalCount);
+    /// @notice A round must name its configuration: configHash is zero.
+    error MissingConfig();
     /// @notice The caller is not a community manager.
     error NotCommunityManager(address caller);
     /// @notice The community is paused.
     error CommunityPaused();
 
-    /// @notice A round was opened.
+    /// @notice A round was opened under the configuration document whose keccak256 is `configHash`.
     event RoundOpened(
-        uint64 indexed roundId, uint64 startTime, uint64 gateClosure, uint32 intervalSeconds, uint16 intervalCount
+        uint64 indexed roundId,
+        uint64 startTime,
+        uint64 gateClosure,
+        uint32 intervalSeconds,
+        uint16 intervalCount,
+        bytes32 configHash
     );
     /// @notice An order was accepted; it replaces the peer's earlier order of the round (empty payload:
     ///         cancels it). The order's struct hash is rebuilt from these fields and keccak256(payload);
@@ -62,10 +74,20 @@ interface IRoundBook {
     event NonceInvalidated(address indexed peer, uint64 nonce);
 
     /// @notice Open a round. Community manager only, not while paused.
+    /// @param startTime Unix time of the start of interval 0.
+    /// @param gateClosure Unix time from which no order is accepted: in the future, at or before startTime.
+    /// @param intervalSeconds Length of each interval (non-zero).
+    /// @param intervalCount Number of intervals (non-zero).
+    /// @param configHash keccak256 of the round's configuration document in the document store; binds the
+    ///        tariffs, grid, fee and pricing rule the round is cleared under. Non-zero ({MissingConfig}).
     /// @return roundId The new round's id (1, 2, ...).
-    function openRound(uint64 startTime, uint64 gateClosure, uint32 intervalSeconds, uint16 intervalCount)
-        external
-        returns (uint64 roundId);
+    function openRound(
+        uint64 startTime,
+        uint64 gateClosure,
+        uint32 intervalSeconds,
+        uint16 intervalCount,
+        bytes32 configHash
+    ) external returns (uint64 roundId);
 
     /// @notice Submit one's own order (no signature needed: the sender is the peer).
     /// @param order The order; `order.peer` must be the sender.

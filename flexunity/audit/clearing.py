@@ -56,7 +56,7 @@ def check_inputs(
     ]
     rest = {k: v for k, v in document.get("scenario", {}).items() if k != "peers"}
     if canonical_json(rest) != canonical_json({k: v for k, v in scenario.items() if k != "peers"}):
-        problems.append("the document's round parameters differ from the announced round config")
+        problems.append("the document's round parameters differ from the round config bound on chain")
     verdict.add("orders.inputs", problems, f"{len(accepted)} orders on chain = the document's inputs")
     return scenario if not problems else None
 

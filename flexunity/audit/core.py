@@ -121,7 +121,7 @@ def _audit_document(
 ) -> None:  # fmt: skip
     """The checks that re-derive the clearing and the money from the document and the orders."""
     config_hash = str(document.get("config_hash", ""))
-    config = _stage(verdict, "config", result.load_config, verdict, reader, store, info, config_hash)
+    config = _stage(verdict, "config", result.load_config, verdict, store, info, config_hash)
     if config is None:
         return
     accepted, rejected = orders.effective_orders(logs, info.interval_count)

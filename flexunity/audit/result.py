@@ -10,7 +10,6 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 from eth_abi import encode
@@ -21,7 +20,6 @@ from flexunity.audit.verdict import RoundVerdict
 from flexunity.chain.contracts import ResultStatus, RoundInfo
 from flexunity.chain.eip712 import ClearingResult, recover_signer, result_typed_data, typed_digest
 from flexunity.errors import InputError
-from flexunity.oracle.chainio import ANNOUNCE_MAGIC
 from flexunity.oracle.store import FolderStore
 
 FIELDS = (
@@ -179,14 +177,21 @@ def load_document(verdict: RoundVerdict, store: FolderStore, result: ClearingRes
 
 
 def load_config(
-    verdict: RoundVerdict, reader: ChainReader, store: FolderStore, info: RoundInfo, config_hash: str
+    verdict: RoundVerdict, store: FolderStore, info: RoundInfo, config_hash: str
 ) -> dict[str, Any] | None:
-    """The round's configuration: announced on chain by the CM before gate closure, stored, consistent."""
-    problems = _announcement_problems(reader, store, info, config_hash)
+    """The round's configuration: the one ``openRound`` bound the round to on chain (its ``configHash``),
+    found in the store with bytes that hash to it, cited by the document, for this round and schedule."""
+    bound = "0x" + info.config_hash.hex()
+    problems = []
+    if config_hash.lower() != bound:
+        problems.append(
+            f"the document cites config {config_hash or '(none)'}, "
+            f"the round was opened with configHash {bound}"
+        )
     config: dict[str, Any] | None = None
     try:
-        config = dict(store.get_json(config_hash))
-    except InputError as exc:
+        config = dict(store.get_json(bound))
+    except InputError as exc:  # missing from the store, or its bytes do not hash to configHash
         problems.append(str(exc))
     if config is not None:
         if int(config.get("round", -1)) != info.round_id:
@@ -199,28 +204,7 @@ def load_config(
                 f"config has {config['intervals']} × {config['interval_minutes']} min, the chain "
                 f"{info.interval_count} × {info.interval_seconds // 60} min"
             )
-    verdict.add("config", problems, f"config {config_hash[:14]}… announced before gate closure")
-    return config if not problems else None
-
-
-def _announcement_problems(
-    reader: ChainReader, store: FolderStore, info: RoundInfo, config_hash: str
-) -> list[str]:
-    roundbook = reader.manifest.address("RoundBook").lower()
-    pointer = Path(store.folder) / "rounds" / f"{reader.manifest.chain_id}-{roundbook}-{info.round_id}.json"
-    if not pointer.exists():
-        return [f"no announcement of the round's config (pointer {pointer.name} missing from the store)"]
-    tx_hash = str(json.loads(pointer.read_text())["tx_hash"])
-    tx = reader.transaction(tx_hash)
-    expected = (
-        ANNOUNCE_MAGIC + info.round_id.to_bytes(8, "big") + bytes.fromhex(config_hash.removeprefix("0x"))
+    verdict.add(
+        "config", problems, f"config {bound[:14]}… bound to the round by openRound, found in the store"
     )
-    problems = []
-    cm = str(reader.manifest.roles.get("community_manager", "")).lower()
-    if str(tx["from"]).lower() != cm:
-        problems.append(f"config announced by {tx['from']}, not the community manager")
-    if bytes(tx["input"]) != expected:
-        problems.append(f"announcement {tx_hash} names another config than the document's {config_hash}")
-    if reader.block_time(int(tx["blockNumber"])) >= info.gate_closure:
-        problems.append("the config was announced after gate closure")
-    return problems
+    return config if not problems else None

@@ -7,11 +7,19 @@ For each distribution on chain the audit fetches the document named by the event
   distribution id, and names a round whose posted result document is the one it states;
 - ``revenue.rule``: each activation's shares are exactly what the declared rule gives on the
   published inputs (``verify_allocation``), of the activation's revenue; each peer's payout is its
-  shares minus its penalties, and its on-chain share is that payout when positive;
-- ``revenue.root``: the shares sum exactly to the deposit (the event's ``total``, the document's),
-  and the OpenZeppelin tree of the ``RevenueLeaf``s rebuilt from them has the posted root;
+  shares minus its penalties, and its on-chain share is that payout when positive plus its part of
+  the document's ``carried_in`` (pro rata to the positive payouts, largest remainder:
+  ``flexunity.oracle.revenue.shares_from``, the oracle's own function);
+- ``revenue.root``: the shares sum exactly to the distribution's total (the event's ``total``, the
+  document's: new money plus the carried amount), and the OpenZeppelin tree of the ``RevenueLeaf``s
+  rebuilt from them has the posted root;
 - ``revenue.claims``: every ``Claimed`` event is a leaf (index, account, amount), no index twice,
-  their sum is the distributor's ``claimed`` and at most the deposit; a sweep took exactly the rest.
+  their sum is the distributor's ``claimed`` and at most the total; a ``Swept`` moved exactly the
+  unclaimed rest into the carry;
+- ``revenue.carry``: the document's ``carried_in`` is the event's ``carriedIn`` (what the contract
+  took from its carry pool). Once per audit (in the verdict of the last round audited, when the
+  distributor has any event): Σ ``Swept`` amounts − Σ ``carriedIn`` is the contract's ``carry()``,
+  so every unclaimed rest is either still in the pool or was shared again in a later distribution.
 
 The checks go into the verdict of the round the document names; a distribution whose document is
 missing or altered (so its round is unknown) fails the last round audited, whichever rounds are asked.
@@ -54,12 +62,27 @@ def attach(verdicts: Sequence[RoundVerdict], reader: ChainReader, store: FolderS
         if target is None:
             continue  # a distribution of a round not audited this time
         target.checks.extend(checks.checks)
+    swept = reader.logs(distributor, ("Swept",))
+    if verdicts and (created or swept):
+        problems, ok = carry_balance(reader, created, swept)
+        verdicts[-1].add("revenue.carry", problems, ok)
+
+
+def carry_balance(reader: ChainReader, created: Sequence[Log], swept: Sequence[Log]) -> tuple[list[str], str]:
+    """Σ Swept − Σ carriedIn over every distribution must be the distributor's ``carry()`` now."""
+    into = sum(int(log.args["amount"]) for log in swept)
+    out = sum(int(log.args["carriedIn"]) for log in created)
+    carry = reader.clients.revenue.carry()
+    ok = f"carry {carry} = {into} swept − {out} carried into {len(created)} distribution(s)"
+    if into - out != carry:
+        return [f"the distributor's carry is {carry}, its events give {into} swept − {out} carried in"], ""
+    return [], ok
 
 
 def audit_distribution(
     verdict: RoundVerdict, reader: ChainReader, store: FolderStore, log: Log
 ) -> int | None:
-    """The four checks of one distribution; the round its document names (None: no document)."""
+    """The five checks of one distribution; the round its document names (None: no document)."""
     distribution_id = int(log.args["distributionId"])
     name = f"distribution {distribution_id}"
     digest = "0x" + bytes(log.args["documentHash"]).hex()
@@ -77,6 +100,7 @@ def audit_distribution(
         ("revenue.rule", _rule),
         ("revenue.root", _root),
         ("revenue.claims", _claims),
+        ("revenue.carry", _carried_in),
     ):
         try:
             problems, ok = run(reader, document, log)
@@ -141,12 +165,18 @@ def _rule(_: ChainReader, document: dict[str, Any], __: Log) -> tuple[list[str],
     payouts = payouts_from(activations, list(document["payouts"]))
     if payouts != {p: int(v) for p, v in document["payouts"].items()}:
         problems.append("the payouts are not the shares minus the penalties")
-    expected = shares_from(payouts)
+    carried_in = int(document["carried_in"])
+    if carried_in < 0:
+        return [*problems, f"the document carries in {carried_in} base units"], ""
+    if carried_in and not shares_from(payouts):
+        return [*problems, f"{carried_in} carried in with no positive payout to share it"], ""
+    expected = shares_from(payouts, carried_in)
     stated = {p.lower(): int(v) for p, v in document["shares"].items()}
     for peer in sorted(set(expected) | set(stated)):
         if expected.get(peer, 0) != stated.get(peer, 0):
             problems.append(f"{peer} gets {stated.get(peer, 0)}, the rule gives {expected.get(peer, 0)}")
-    return problems, f"{len(activations)} activation(s) shared by {declared!r}, re-derived exactly"
+    carried = f", {carried_in} carried in pro rata" if carried_in else ""
+    return problems, f"{len(activations)} activation(s) shared by {declared!r}{carried}, re-derived exactly"
 
 
 def _root(_: ChainReader, document: dict[str, Any], log: Log) -> tuple[list[str], str]:
@@ -158,7 +188,7 @@ def _root(_: ChainReader, document: dict[str, Any], log: Log) -> tuple[list[str]
         problems.append("a share is not positive")
     if total != deposit or int(document["total"]) != deposit:
         problems.append(
-            f"the shares sum to {total} (document total {document['total']}), the deposit is {deposit}"
+            f"the shares sum to {total} (document total {document['total']}), the total is {deposit}"
         )
     root = "0x" + revenue_tree(leaves).root.hex() if leaves else "0x"
     posted = "0x" + bytes(log.args["root"]).hex()
@@ -166,7 +196,7 @@ def _root(_: ChainReader, document: dict[str, Any], log: Log) -> tuple[list[str]
         problems.append(f"the document's shares build root {root}, the chain has {posted}")
     if str(document.get("merkle_root", "")).lower() != posted:
         problems.append(f"the document states root {document.get('merkle_root')}, the chain has {posted}")
-    return problems, f"{len(leaves)} shares sum to the deposit {deposit}; root {posted[:12]}…"
+    return problems, f"{len(leaves)} shares sum to the total {deposit}; root {posted[:12]}…"
 
 
 def _claims(reader: ChainReader, document: dict[str, Any], log: Log) -> tuple[list[str], str]:
@@ -196,6 +226,17 @@ def _claims(reader: ChainReader, document: dict[str, Any], log: Log) -> tuple[li
     for sweep in reader.logs(contract, ("Swept",), distributionId=distribution_id):
         rest_amount = int(log.args["total"]) - claimed
         if int(sweep.args["amount"]) != rest_amount:
-            problems.append(f"the sweep took {sweep.args['amount']}, the unclaimed rest is {rest_amount}")
-    rest = f"; unclaimed rest {'swept' if swept else 'claimable'}" if len(seen) < len(leaves) else ""
+            problems.append(f"the sweep carried {sweep.args['amount']}, the unclaimed rest is {rest_amount}")
+    rest = f"; unclaimed rest {'swept into the carry' if swept else 'claimable'}"
+    rest = rest if len(seen) < len(leaves) else ""
     return problems, f"{len(seen)} of {len(leaves)} shares claimed, each its leaf, none twice{rest}"
+
+
+def _carried_in(_: ChainReader, document: dict[str, Any], log: Log) -> tuple[list[str], str]:
+    stated, taken, total = int(document["carried_in"]), int(log.args["carriedIn"]), int(log.args["total"])
+    problems = []
+    if stated != taken:
+        problems.append(
+            f"the document shares {stated} carried in, the distributor took {taken} from its carry"
+        )
+    return problems, f"{taken} of the total {total} carried in from earlier sweeps, as the document says"

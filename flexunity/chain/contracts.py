@@ -72,6 +72,7 @@ class RoundInfo:
     interval_count: int
     order_count: int
     digest: bytes
+    config_hash: bytes  # keccak256 of the round's config document (flexunity-round-config/1)
 
 
 @dataclass(frozen=True)
@@ -224,9 +225,21 @@ class RoundBookClient(_Client):
         return Domain(ROUND_BOOK_NAME, self.w3.eth.chain_id, self.address)
 
     def open_round(
-        self, sender: str, start_time: int, gate_closure: int, interval_seconds: int, interval_count: int
+        self,
+        sender: str,
+        start_time: int,
+        gate_closure: int,
+        interval_seconds: int,
+        interval_count: int,
+        config_hash: bytes | str,
     ) -> int:
-        fn = self.contract.functions.openRound(start_time, gate_closure, interval_seconds, interval_count)
+        """Open a round bound to its config document (``config_hash``: its keccak256, 32 bytes or 0x-hex)."""
+        raw = bytes.fromhex(config_hash.removeprefix("0x")) if isinstance(config_hash, str) else config_hash
+        if len(raw) != 32:
+            raise ChainError(f"a config hash is 32 bytes, not {len(raw)}: {config_hash!r}")
+        fn = self.contract.functions.openRound(
+            start_time, gate_closure, interval_seconds, interval_count, raw
+        )
         receipt = self._send(fn, sender, "opening a round")
         (event,) = self.contract.events.RoundOpened().process_receipt(receipt, errors=DISCARD)
         return int(event["args"]["roundId"])
@@ -284,10 +297,10 @@ class RoundBookClient(_Client):
         return bytes(self.contract.functions.hashOrder(order.as_tuple()).call())
 
     def round(self, round_id: int) -> RoundInfo:
-        start, gate, seconds, count, orders, digest = self.contract.functions.round(round_id).call()
+        start, gate, seconds, count, orders, digest, config = self.contract.functions.round(round_id).call()
         if gate == 0:
             raise ChainError(f"round {round_id} does not exist")
-        return RoundInfo(round_id, start, gate, seconds, count, orders, bytes(digest))
+        return RoundInfo(round_id, start, gate, seconds, count, orders, bytes(digest), bytes(config))
 
     def round_count(self) -> int:
         return int(self.contract.functions.roundCount().call())
@@ -471,6 +484,8 @@ class RevenueClient(_Client):
     def create_distribution(
         self, sender: str, root: bytes, total: int, claim_deadline: int, document_hash: bytes
     ) -> int:
+        """Create a distribution of ``total``; the contract takes min(carry, total) from its carry pool
+        and pulls the rest from ``sender`` (approve at least :meth:`to_pull` first)."""
         fn = self.contract.functions.createDistribution(root, total, claim_deadline, document_hash)
         receipt = self._send(fn, sender, "creating a revenue distribution")
         (event,) = self.contract.events.DistributionCreated().process_receipt(receipt, errors=DISCARD)
@@ -487,6 +502,14 @@ class RevenueClient(_Client):
 
     def is_claimed(self, distribution_id: int, index: int) -> bool:
         return bool(self.contract.functions.isClaimed(distribution_id, index).call())
+
+    def carry(self) -> int:
+        """Swept rests held for later distributions (base units)."""
+        return int(self.contract.functions.carry().call())
+
+    def to_pull(self, total: int) -> int:
+        """What a distribution of ``total`` created now pulls from the CM: total − min(carry, total)."""
+        return total - min(self.carry(), total)
 
 
 class TokenClient(_Client):

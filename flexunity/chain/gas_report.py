@@ -52,7 +52,7 @@ class _Bench:
         self._enrol_and_fund()
         first = self._open_round()
         self._relay(first, nonce=1, label="relayed order, first order of each peer")
-        second = self._open_round()
+        second = self._open_round(label="round opening (schedule + config hash)")
         self._relay(second, nonce=2, label="relayed order")
         self._direct(second)
         self._travel(700)
@@ -82,11 +82,15 @@ class _Bench:
         c.token.mint(cm, cm, 10**12)
         c.token.approve(cm, c.revenue.address, 2**256 - 1)
 
-    def _open_round(self) -> int:
+    def _open_round(self, label: str | None = None) -> int:
         now = self._now()
+        config_hash = Web3.keccak(text=f"gas bench round config {now}")
         round_id = self.community.rounds.open_round(
-            self.roles.community_manager, now + 4200, now + 600, 3600, 24
+            self.roles.community_manager, now + 4200, now + 600, 3600, 24, bytes(config_hash)
         )
+        if label is not None:
+            (tx_hash,) = self.w3.eth.get_block("latest")["transactions"]
+            self._row(label, self.w3.eth.get_transaction_receipt(tx_hash))  # type: ignore[arg-type]
         return round_id
 
     def _payload(self, seed: int) -> bytes:

@@ -37,6 +37,7 @@ EXPLANATIONS: dict[str, str] = {
     "SenderNotPeer": "a direct order must be sent by its own peer",
     "LengthMismatch": "the batch arrays have different lengths",
     "InvalidSchedule": "the round's schedule is inconsistent",
+    "MissingConfig": "a round must name its config: the config hash is zero",
     "NotCommunityManager": "the sender is not a community manager",
     "CommunityPaused": "the community is paused",
     # clearing

@@ -128,7 +128,7 @@ def _cm_chain(
 @click.option("--start", type=int, default=None, help="Unix time of interval 0 (default: gate closure).")
 def open_(manifest_path: Path, keystore: Path | None, private_key_env: str | None, rpc_url: str | None,
           store_dir: Path, scenario_path: Path, gate_in: int, start: int | None) -> None:  # fmt: skip
-    """Publish a round's config (store + on-chain announcement) and open the round."""
+    """Store a round's config and open the round bound to its hash (openRound's configHash)."""
     from flexunity.data.scenario_io import load_scenario, scenario_to_dict
     from flexunity.oracle.orders import round_config
 

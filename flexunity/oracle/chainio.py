@@ -4,18 +4,14 @@ Reads go through the chain room's typed clients (flexunity.chain.contracts); wri
 locally by the community manager's key and sent by ``flexunity.oracle.rpc.Sender`` (explicit nonces,
 batches, reverts explained), so the node needs no unlocked account.
 
-The round configuration is announced on chain by the CM before gate closure: a transaction from the
-CM to itself whose data is ``b"FXRC" ‖ uint64 roundId ‖ bytes32 configHash``. A pointer file in the
-store (``rounds/<chain>-<roundbook>-<round>.json``) names that transaction; whoever reads it checks
-the transaction on chain (sender, data, block time before gate closure). See docs/oracle.md.
+The round configuration lives in the document store under its keccak256 and is bound to the round on
+chain: ``RoundBook.openRound`` takes that hash (``configHash``) and ``round(r)`` returns it, so the
+round's view carries the hash the chain holds. See docs/oracle.md.
 """
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 from eth_account.signers.local import LocalAccount
@@ -36,7 +32,6 @@ from flexunity.oracle.runner import crash_point
 from flexunity.oracle.settlement import Leaf
 from flexunity.oracle.store import FolderStore
 
-ANNOUNCE_MAGIC = b"FXRC"
 STEP_POST = "oracle: verify, clear, store, post"  # gas is counted under the demo's step names
 STEP_SETTLE = "oracle: settle"
 Reporter = Callable[[str], None]
@@ -56,13 +51,6 @@ def deployment_of(manifest: Manifest) -> Deployment:
         config=ClearingConfig(**manifest.parameters.get("clearing", {})),
         token_is_test_token=bool(manifest.parameters.get("token_is_test_token", True)),
     )
-
-
-@dataclass
-class Announcement:
-    round_id: int
-    config_hash: str
-    tx_hash: str
 
 
 class OracleChain:
@@ -150,7 +138,9 @@ class OracleChain:
 
     def view(self, round_id: int) -> RoundView:
         rounds = self.clients.rounds.contract.functions
-        _start, gate, _, _, order_count, digest = self._read(lambda: rounds.round(round_id).call(), "round")
+        _start, gate, _, _, order_count, digest, config = self._read(
+            lambda: rounds.round(round_id).call(), "round"
+        )
         if gate == 0:
             return RoundView(round_id, False, False, "", "", 0)
         result = self.result_state(round_id)
@@ -162,12 +152,11 @@ class OracleChain:
                 lambda: self.clients.escrow.contract.functions.progress(round_id).call()[2], "progress"
             )
         )
-        announcement = self.announcement(round_id)
         return RoundView(
             round_id=round_id,
             exists=True,
             gate_closed=self.now() >= gate,
-            config_hash=announcement.config_hash if announcement else "",
+            config_hash="0x" + bytes(config).hex(),
             order_digest="0x" + bytes(digest).hex(),
             order_count=int(order_count),
             result_posted=posted,
@@ -248,44 +237,6 @@ class OracleChain:
             round_id, [SettlementLeaf(round_id, *leaf.values(round_id)[1:]) for leaf in leaves]
         )
 
-    # --- round configuration announcements ------------------------------------------------------
-
-    def _pointer(self, round_id: int) -> Path | None:
-        if self.store is None:
-            return None
-        roundbook = self.manifest.address("RoundBook").lower()
-        return self.store.folder / "rounds" / f"{self.chain_id}-{roundbook}-{round_id}.json"
-
-    def announcement(self, round_id: int) -> Announcement | None:
-        """The round's config announcement, checked on chain; None if there is none (yet)."""
-        path = self._pointer(round_id)
-        if path is None or not path.exists():
-            return None
-        data = json.loads(path.read_text())
-        tx = self._read(lambda: self.w3.eth.get_transaction(data["tx_hash"]), "announcement tx")
-        expected = (
-            ANNOUNCE_MAGIC
-            + round_id.to_bytes(8, "big")
-            + bytes.fromhex(data["config_hash"].removeprefix("0x"))
-        )
-        cm = self.manifest.roles["community_manager"].lower()
-        if str(tx["from"]).lower() != cm or bytes(tx["input"]) != expected:
-            raise ChainError(
-                f"round {round_id}: announcement {data['tx_hash']} is not the CM's or not for this config"
-            )
-        return Announcement(round_id, data["config_hash"], data["tx_hash"])
-
-    def announce_config(self, round_id: int, config_hash: str) -> Mined:
-        data = ANNOUNCE_MAGIC + round_id.to_bytes(8, "big") + bytes.fromhex(config_hash.removeprefix("0x"))
-        mined = self.sender.send_data(self.account.address, data, f"announce config of round {round_id}")
-        path = self._pointer(round_id)
-        if path is not None:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            path.write_text(
-                json.dumps({"round": round_id, "config_hash": config_hash, "tx_hash": mined.tx_hash})
-            )
-        return mined
-
     # --- community manager writes ----------------------------------------------------------------
 
     def enrol(self, peers: Sequence[tuple[str, PeerKind, bytes]]) -> list[Mined]:
@@ -296,14 +247,14 @@ class OracleChain:
         return mined
 
     def open_round(self, start: int, gate: int, interval_seconds: int, count: int, config_hash: str) -> int:
-        fn = self.clients.rounds.contract.functions.openRound(start, gate, interval_seconds, count)
+        """Open a round bound on chain to its config (``config_hash``: the stored config's keccak256)."""
+        rounds = self.clients.rounds.contract
+        fn = rounds.functions.openRound(start, gate, interval_seconds, count, _b32(config_hash))
         mined = self.sender.transact(fn, "open round")
         receipt = self.w3.eth.get_transaction_receipt(mined.tx_hash)  # type: ignore[arg-type]
-        (event,) = self.clients.rounds.contract.events.RoundOpened().process_receipt(receipt)
-        round_id = int(event["args"]["roundId"])
-        announced = self.announce_config(round_id, config_hash)
-        self._count("open round", [mined, announced])
-        return round_id
+        (event,) = rounds.events.RoundOpened().process_receipt(receipt)
+        self._count("open round", [mined])
+        return int(event["args"]["roundId"])
 
     def relay(self, signed: Sequence[SignedOrder]) -> list[Mined]:
         fn = self.clients.rounds.contract.functions.relayOrders

@@ -10,12 +10,21 @@ dispatch, the baseline of every activation) and:
    least-cost re-dispatch; settles revenue and penalties per peer;
 3. shares each activation's revenue by the declared rule (flexunity.allocation) among the peers that
    delivered, in integer base units of the settlement token; a peer's payout is its shares minus its
-   penalties, and its on-chain share is that payout if positive;
+   penalties, and its on-chain share is that payout if positive, plus its part of the carry (below);
 4. writes the distribution document (``flexunity-revenue-distribution/1``: rule, inputs, options,
-   totals, shares, addresses) to the store, addressed by its keccak256;
-5. builds the ``RevenueLeaf`` Merkle tree, funds the CM on a devnet (test-token mint), approves and
-   calls ``RevenueDistributor.createDistribution(root, total, deadline, documentHash)``;
+   totals, ``carried_in``, shares, addresses) to the store, addressed by its keccak256;
+5. builds the ``RevenueLeaf`` Merkle tree, funds the CM on a devnet (test-token mint), approves what
+   the contract will pull and calls ``RevenueDistributor.createDistribution(root, total, deadline,
+   documentHash)``;
 6. lets each peer whose key is given claim its share with its own transaction.
+
+The carry. Unclaimed rests swept after a claim deadline stay in the distributor's carry pool
+(``carry()``); ``createDistribution`` takes min(carry, total) from it and pulls only the rest from
+the CM. So the oracle reads ``carry()`` and adds it all to the distribution: ``carried_in`` = the
+carry, total = Σ positive payouts + ``carried_in`` (so the contract takes exactly ``carried_in``),
+and ``carried_in`` is shared pro rata to the positive payouts in exact integers by largest remainder
+(``flexunity.chain.units.largest_remainder``; ties: the lower address first), see
+:func:`shares_from`. With no positive payout no distribution is made and the carry waits.
 
 The audit (flexunity/audit/revenue.py) re-derives every share from the document and the chain.
 Format and flow: docs/markets.md, "On chain".
@@ -26,6 +35,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
+from fractions import Fraction
 from pathlib import Path
 from typing import Any
 
@@ -36,6 +46,7 @@ from web3.logs import DISCARD
 from flexunity.allocation.game import AdditiveThresholdGame
 from flexunity.allocation.rules import RuleOptions, SharingInputs
 from flexunity.chain.settlement import RevenueLeaf, revenue_leaves, revenue_tree
+from flexunity.chain.units import largest_remainder
 from flexunity.errors import ChainError, InputError
 from flexunity.oracle.chainio import OracleChain
 from flexunity.oracle.rpc import send_from_many
@@ -61,7 +72,8 @@ class DistributionOutcome:
     delivered_kwh: float = 0.0
     revenue: int = 0  # base units: the activations' revenue, shared by the rule
     penalties: int = 0  # base units
-    total: int = 0  # base units deposited = Σ shares
+    total: int = 0  # base units distributed = Σ shares = Σ positive payouts + carried_in
+    carried_in: int = 0  # base units taken from the distributor's carry (the CM pays total − this)
     rule: str = "pro-rata"
     decimals: int = 6
     distribution_id: int | None = None
@@ -144,9 +156,20 @@ def payouts_from(activations: Sequence[Mapping[str, Any]], peers: Sequence[str])
     return out
 
 
-def shares_from(payouts: Mapping[str, int]) -> dict[str, int]:
-    """On-chain shares: positive payouts only (a penalty larger than a share is not taken on chain)."""
-    return {p: v for p, v in sorted(payouts.items()) if v > 0}
+def shares_from(payouts: Mapping[str, int], carried_in: int = 0) -> dict[str, int]:
+    """On-chain shares: positive payouts only (a penalty larger than a share is not taken on chain),
+    plus ``carried_in`` shared pro rata to them by largest remainder (exact integers, ties: the peer
+    first in sorted order); the shares sum to Σ positive payouts + ``carried_in``."""
+    positive = {p: int(v) for p, v in sorted(payouts.items()) if int(v) > 0}
+    if carried_in < 0:
+        raise ValueError(f"a negative carried amount {carried_in}")
+    if carried_in == 0:
+        return positive
+    if not positive:
+        raise ValueError(f"no positive payout to carry {carried_in} base units into")
+    base = sum(positive.values())
+    extra = largest_remainder([Fraction(carried_in * v, base) for v in positive.values()], carried_in)
+    return {p: v + e for (p, v), e in zip(positive.items(), extra, strict=True)}
 
 
 # --- the step ------------------------------------------------------------------------------------
@@ -263,14 +286,15 @@ def distribute_revenue(
         outcome.revenue += int(items[-1]["total"])
         outcome.penalties += int(shared["penalty_base_units"])
     payouts = payouts_from(items, scenario.peer_ids)
-    shares = shares_from(payouts)
-    outcome.shares, outcome.total = shares, sum(shares.values())
-    if outcome.total == 0:
+    if not shares_from(payouts):
         outcome.reasons.append(f"{chosen.name}: nothing to pay (revenue {outcome.revenue}, penalties)")
-        return _done(outcome, started)
+        return _done(outcome, started)  # the carry, if any, waits for a distribution with payouts
+    revenue = chain.clients.revenue
+    outcome.carried_in = revenue.carry()  # all of it: total >= carry, so the contract takes it all
+    shares = shares_from(payouts, outcome.carried_in)
+    outcome.shares, outcome.total = shares, sum(shares.values())
 
     # 4. the document, 5. the tree and the deposit
-    revenue = chain.clients.revenue
     distribution_id = int(revenue.contract.functions.distributionCount().call()) + 1
     document_out: dict[str, Any] = {
         "format": FORMAT,
@@ -292,6 +316,7 @@ def distribute_revenue(
         "activations": items,
         "payouts": payouts,
         "unrecovered_penalties": {p: -v for p, v in sorted(payouts.items()) if v < 0},
+        "carried_in": outcome.carried_in,
         "total": outcome.total,
         "shares": shares,
         "labels": {p: (labels or {}).get(p, _label(scenario, p)) for p in shares},
@@ -304,7 +329,8 @@ def distribute_revenue(
     deadline = chain.now() + claim_window_s
     outcome.distribution_id = _deposit(chain, tree.root, outcome, deadline, distribution_id)
     outcome.seconds["deposit"] = time.perf_counter() - started
-    report(f"round {round_id}: distribution {distribution_id} of {outcome.total} base units deposited")
+    carried = f" ({outcome.carried_in} carried in)" if outcome.carried_in else ""
+    report(f"round {round_id}: distribution {distribution_id} of {outcome.total} base units{carried}")
 
     # 6. claims
     claim_started = time.perf_counter()
@@ -330,19 +356,22 @@ def distribute_revenue(
 def _deposit(
     chain: OracleChain, root: bytes, outcome: DistributionOutcome, deadline: int, expected: int
 ) -> int:
-    """Fund the CM (test token on devnets), approve the distributor, create the distribution."""
+    """Fund the CM (test token on devnets), approve the distributor for what it will pull (the total
+    less the carried amount), create the distribution; check its id and carried amount."""
     token = chain.clients.token.contract.functions
     distributor = chain.clients.revenue
     cm = chain.account.address
+    needed = outcome.total - outcome.carried_in
     balance = int(token.balanceOf(cm).call())
     calls = []
-    if balance < outcome.total:
+    if balance < needed:
         if not chain.manifest.parameters.get("token_is_test_token", True):
             raise InputError(
-                f"the CM holds {balance} base units, the distribution needs {outcome.total}: fund it first"
+                f"the CM holds {balance} base units, the distribution needs {needed}: fund it first"
             )
-        calls.append((token.mint(cm, outcome.total - balance), "mint test tokens for the CM"))
-    calls.append((token.approve(distributor.address, outcome.total), "approve the revenue distributor"))
+        calls.append((token.mint(cm, needed - balance), "mint test tokens for the CM"))
+    if needed > 0:
+        calls.append((token.approve(distributor.address, needed), "approve the revenue distributor"))
     funded = chain.sender.transact_many(calls)
     fn = distributor.contract.functions.createDistribution(
         root, outcome.total, deadline, bytes.fromhex(str(outcome.document_hash).removeprefix("0x"))
@@ -356,6 +385,11 @@ def _deposit(
     got = int(event["args"]["distributionId"])
     if got != expected:
         raise ChainError(f"the distribution got id {got}, its document and tree were built for {expected}")
+    carried = int(event["args"]["carriedIn"])
+    if carried != outcome.carried_in:
+        raise ChainError(
+            f"distribution {got} carried in {carried} base units, its document shares {outcome.carried_in}"
+        )
     return got
 
 

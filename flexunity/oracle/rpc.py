@@ -224,22 +224,6 @@ class Sender:
         signed = self.account.sign_transaction(tx)
         return bytes(signed.raw_transaction), nonce
 
-    def send_data(self, to: str, data: bytes, label: str) -> Mined:
-        """A plain transaction carrying ``data`` (e.g. a round-config announcement to oneself)."""
-        self.reset_nonce()
-        tx: dict[str, Any] = {
-            "from": self.account.address,
-            "to": to,
-            "data": data,
-            "value": 0,
-            "chainId": self.chain_id,
-            "nonce": self.next_nonce(),
-            "gasPrice": self.gas_price(),
-            "gas": 21_000 + 16 * len(data) + 5_000,
-        }
-        raw = bytes(self.account.sign_transaction(tx).raw_transaction)  # type: ignore[arg-type]
-        return self.wait_all(self.send_raw_many([(raw, label, int(tx["nonce"]))]))[0]
-
     def transact(self, fn: Any, label: str, *, gas: int | None = None, value: int = 0) -> Mined:
         """Sign, send and wait for one transaction; a revert raises a ChainError in words."""
         return self.transact_many([(fn, label)], gas=gas, value=value)[0]

@@ -100,9 +100,13 @@ class RoundRunner:
         if not view.gate_closed:
             return None
         if not view.config_hash:
+            raise InputError(f"round {state.round_id} names no config on chain (docs/oracle.md)")
+        try:  # the config the chain binds the round to: present, and its bytes hash to that hash
+            self.store.get(view.config_hash)
+        except InputError as exc:
             raise InputError(
-                f"round {state.round_id} has no round-config announcement in the store (docs/oracle.md)"
-            )
+                f"round {state.round_id}: the config its openRound bound it to is unusable: {exc}"
+            ) from None
         return {"config_hash": view.config_hash, "gate_closed_at": time.time()}
 
     def step_verify_orders(self, state: RoundState) -> dict[str, Any]:

@@ -172,6 +172,20 @@ class SkimmingRunner(RoundRunner):
         return {**updates, "leaves": changed}
 
 
+class ConfigSwappingRunner(RoundRunner):
+    """Clears under a config of its own (the community fee doubled), stored and cited in the document,
+    instead of the one the round was opened with on chain."""
+
+    def step_close_gate(self, state: Any) -> dict[str, Any] | None:
+        updates = super().step_close_gate(state)
+        if updates is None:
+            return None
+        config = dict(self.store.get_json(updates["config_hash"]))
+        community = dict(config["community"])
+        community["fee_per_kwh"] = 2 * float(community.get("fee_per_kwh", 0.01))
+        return {**updates, "config_hash": self.store.put_json({**config, "community": community})}
+
+
 class WrongRootChain:
     """The oracle's chain adapter, except that the root it computes (and so posts) is not the leaves'."""
 

@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 from audit_world import (
+    ConfigSwappingRunner,
     DroppingRunner,
     SkimmingRunner,
     World,
@@ -68,6 +69,33 @@ def test_missing_document_is_reported(
     round_id, data = clean_round
     FolderStore(store_copy).path(data["result_hash"]).unlink()
     assert "not in the store" in failed(audit_one(world, round_id, store_copy))["document.hash"]
+
+
+def test_document_citing_another_config_than_the_rounds_fails(world: World) -> None:
+    round_id, data = world.run_round(runner_class=ConfigSwappingRunner, settle=False)
+    bound = "0x" + world.community.chain.clients.rounds.round(round_id).config_hash.hex()
+    assert data["config_hash"] != bound
+    reasons = failed(audit_one(world, round_id))
+    assert set(reasons) == {"config"}
+    assert (
+        f"cites config {data['config_hash']}, the round was opened with configHash {bound}"
+        in (reasons["config"])
+    )
+
+
+def test_altered_or_missing_round_config_is_refused(
+    world: World, clean_round: tuple[int, dict[str, Any]], store_copy: Path
+) -> None:
+    round_id, data = clean_round
+    path = FolderStore(store_copy).path(data["config_hash"])
+    config = json.loads(path.read_text())
+    config["community"]["fee_per_kwh"] = 0.0
+    path.write_text(json.dumps(config))
+    reasons = failed(audit_one(world, round_id, store_copy))
+    assert set(reasons) == {"config"}
+    assert "was altered" in reasons["config"]
+    path.unlink()
+    assert "not in the store" in failed(audit_one(world, round_id, store_copy))["config"]
 
 
 def test_rehashed_suboptimal_dispatch_fails_optimality(world: World) -> None:

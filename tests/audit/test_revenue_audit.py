@@ -1,7 +1,9 @@
 """The audit of revenue distributions (step 7): honest, a tampered share, shares off the declared rule,
-and a document altered after the deposit. Each case is a round of the small eth-tester community,
-its flexibility delivered to a product sized for it and the revenue distributed by the oracle's own
-``distribute_revenue``, with one of its functions swapped for a dishonest one."""
+an unclaimed rest carried into the next distribution (honestly, and with a ``carried_in`` short of
+what the contract took from its carry), and a document altered after the deposit. Each case is a
+round of the small eth-tester community, its flexibility delivered to a product sized for it and the
+revenue distributed by the oracle's own ``distribute_revenue``, with one of its functions swapped for
+a dishonest one."""
 
 from __future__ import annotations
 
@@ -14,6 +16,8 @@ import flexunity.oracle.revenue as oracle_revenue
 from flexunity.audit import audit_rounds
 from flexunity.audit.verdict import RoundVerdict
 from flexunity.chain.settlement import RevenueLeaf
+from flexunity.errors import ChainError
+from flexunity.oracle.demo import advance_time
 
 pytestmark = pytest.mark.chain
 
@@ -49,7 +53,7 @@ def test_an_honest_distribution_passes_every_revenue_check(world: World) -> None
     verdict = audit(world, round_id)
     assert verdict.status == "PASS", failing(verdict)
     names = {c.name for c in verdict.checks}
-    assert {"revenue.document", "revenue.rule", "revenue.root", "revenue.claims"} <= names
+    assert {"revenue.document", "revenue.rule", "revenue.root", "revenue.claims", "revenue.carry"} <= names
     claims = verdict.check("revenue.claims")
     assert (
         claims is not None
@@ -84,9 +88,9 @@ def test_shares_that_do_not_follow_the_declared_rule_are_caught(
 ) -> None:
     honest = oracle_revenue.shares_from
 
-    def favouring(payouts: Any) -> dict[str, int]:
+    def favouring(payouts: Any, carried_in: int = 0) -> dict[str, int]:
         """A consistent document, tree and deposit, but 1,000 base units moved to the last peer."""
-        shares = honest(payouts)
+        shares = honest(payouts, carried_in)
         peers = sorted(shares)
         moved = min(1000, shares[peers[0]])
         shares[peers[0]] -= moved
@@ -98,6 +102,57 @@ def test_shares_that_do_not_follow_the_declared_rule_are_caught(
     reasons = failing(audit(world, round_id))
     assert set(reasons) == {"revenue.rule"}, reasons
     assert "the rule gives" in reasons["revenue.rule"]
+
+
+def sweep_a_rest(world: World) -> int:
+    """A distribution nobody claims, swept after its deadline: the distributor's carry afterwards."""
+    round_id, data = world.run_round()
+    chain = world.community.chain
+    left = oracle_revenue.distribute_revenue(
+        chain, world.community.store, round_id=round_id, result_hash=data["result_hash"],
+        product=TINY_DOWN, seed=1, claim_window_s=3600,
+    )  # fmt: skip
+    assert left.distribution_id is not None, left.reasons
+    advance_time(world.w3, 3601)
+    sweep = chain.clients.revenue.contract.functions.sweep(left.distribution_id)
+    chain.sender.transact(sweep, "sweep the unclaimed rest")
+    carry = chain.clients.revenue.carry()
+    assert carry >= left.total > 0
+    return carry
+
+
+def test_a_carried_rest_is_re_derived_pro_rata_and_the_carry_balances(world: World) -> None:
+    carry = sweep_a_rest(world)
+    round_id, outcome = distribute(world)
+    assert outcome.carried_in == carry
+    verdict = audit(world, round_id)
+    assert verdict.status == "PASS", failing(verdict)
+    rule = verdict.check("revenue.rule")
+    assert rule is not None and f"{carry} carried in pro rata" in rule.detail
+    details = [c.detail for c in verdict.checks if c.name == "revenue.carry"]
+    assert any(f"{carry} of the total {outcome.total} carried in" in d for d in details), details
+    assert any(d.startswith("carry 0 = ") for d in details), details  # Σ swept − Σ carried in = carry()
+
+
+def test_a_carried_in_short_of_what_the_contract_took_is_caught(
+    world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    carry = sweep_a_rest(world)
+    client = world.community.chain.clients.revenue
+    kept = min(1000, carry)
+    # the document shares 1,000 units less of the carry (and the CM pays 1,000 less): the contract
+    # still takes the whole carry, so those units would end with the CM
+    monkeypatch.setattr(client, "carry", lambda: carry - kept)
+    round_id, data = world.run_round()
+    with pytest.raises(ChainError, match="carried in"):
+        oracle_revenue.distribute_revenue(
+            world.community.chain, world.community.store, round_id=round_id,
+            result_hash=data["result_hash"], product=TINY_DOWN, seed=1,
+        )  # fmt: skip
+    monkeypatch.undo()
+    reasons = failing(audit(world, round_id))
+    assert set(reasons) == {"revenue.carry"}, reasons
+    assert f"shares {carry - kept} carried in, the distributor took {carry}" in reasons["revenue.carry"]
 
 
 def test_a_document_altered_after_the_deposit_is_caught(world: World) -> None:

@@ -21,6 +21,7 @@ from flexunity.chain.payload import IntervalBid, OrderPayload
 from flexunity.chain.settlement import SettlementTree
 
 ZERO32 = b"\x00" * 32
+CONFIG_HASH = bytes(Web3.keccak(text="contract tests round config"))  # what openRound binds a round to
 CHALLENGE_WINDOW = 3600
 RESULT_TIMEOUT = 86400
 DISPUTE_BOND = 50 * 10**6

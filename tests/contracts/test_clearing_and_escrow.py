@@ -7,6 +7,7 @@ import dataclasses
 import pytest
 from contract_helpers import (
     CHALLENGE_WINDOW,
+    CONFIG_HASH,
     DISPUTE_BOND,
     RESULT_TIMEOUT,
     Setup,
@@ -25,7 +26,7 @@ pytestmark = pytest.mark.chain
 
 def round_with_orders(s: Setup) -> int:
     gate = s.now() + 600
-    round_id = s.community.rounds.open_round(s.cm, gate + 3600, gate, 3600, 24)
+    round_id = s.community.rounds.open_round(s.cm, gate + 3600, gate, 3600, 24, CONFIG_HASH)
     for i, peer in enumerate(s.peers):
         nonce = s.community.rounds.nonce_of(peer.address) + 1
         order = Order.for_payload(round_id, peer.address, nonce, gate, payload(seed=i))
@@ -188,7 +189,7 @@ def test_commitment_pause_and_withdraw(setup: Setup) -> None:
     c.escrow.deposit(peer, 500)
     c.escrow.deposit(outsider, 500)
     gate = s.now() + 600
-    round_id = c.rounds.open_round(s.cm, gate + 3600, gate, 3600, 24)
+    round_id = c.rounds.open_round(s.cm, gate + 3600, gate, 3600, 24, CONFIG_HASH)
     c.rounds.submit_order(Order.for_payload(round_id, peer, 1, gate, payload()), payload())
     with pytest.raises(ChainError, match="can withdraw 0"):
         c.escrow.withdraw(peer, 1)
@@ -216,7 +217,7 @@ def test_commitment_pause_and_withdraw(setup: Setup) -> None:
 def test_round_without_leaves_completes(setup: Setup) -> None:
     s, c = setup, setup.community
     gate = s.now() + 600
-    round_id = c.rounds.open_round(s.cm, gate + 3600, gate, 3600, 24)
+    round_id = c.rounds.open_round(s.cm, gate + 3600, gate, 3600, 24, CONFIG_HASH)
     s.travel(700)
     tree = settlement_tree(round_id, [])
     post(s, round_id, tree)

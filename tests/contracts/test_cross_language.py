@@ -12,6 +12,7 @@ import json
 import pytest
 from contract_helpers import (
     CHALLENGE_WINDOW,
+    CONFIG_HASH,
     Setup,
     make_result,
     payload,
@@ -38,7 +39,7 @@ pytestmark = pytest.mark.chain
 
 def open_round(s: Setup) -> int:
     gate = s.now() + 600
-    return s.community.rounds.open_round(s.cm, gate + 3600, gate, 3600, 24)
+    return s.community.rounds.open_round(s.cm, gate + 3600, gate, 3600, 24, CONFIG_HASH)
 
 
 def wallet_signature(key: bytes, typed: dict) -> bytes:

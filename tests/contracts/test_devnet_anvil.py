@@ -21,7 +21,9 @@ def test_deploy_and_relay_on_anvil(anvil_w3: Web3) -> None:
     peer = Account.from_key(Web3.keccak(text="anvil peer"))
     c.registry.enrol(roles.community_manager, peer.address, PeerKind.CONSUMER)
     now = anvil_w3.eth.get_block("latest")["timestamp"]
-    round_id = c.rounds.open_round(roles.community_manager, now + 4000, now + 600, 900, 4)
+    round_id = c.rounds.open_round(
+        roles.community_manager, now + 4000, now + 600, 900, 4, Web3.keccak(text="anvil round config")
+    )
     order = Order.for_payload(round_id, peer.address, 1, now + 600, b"\x01\x02")
     typed = order_typed_data(c.rounds.domain(), order)
     assert typed_digest(typed) == c.rounds.hash_order(order)

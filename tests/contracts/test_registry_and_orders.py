@@ -5,7 +5,7 @@ from __future__ import annotations
 import dataclasses
 
 import pytest
-from contract_helpers import Setup, payload, signed_order
+from contract_helpers import CONFIG_HASH, ZERO32, Setup, payload, signed_order
 from eth_utils import keccak
 
 from flexunity.chain.contracts import PeerKind
@@ -17,7 +17,7 @@ pytestmark = pytest.mark.chain
 
 def open_round(s: Setup, gate_in: int = 600) -> int:
     gate = s.now() + gate_in
-    return s.community.rounds.open_round(s.cm, gate + 3600, gate, 3600, 24)
+    return s.community.rounds.open_round(s.cm, gate + 3600, gate, 3600, 24, CONFIG_HASH)
 
 
 def test_enrol_requires_the_cm_role(setup: Setup) -> None:
@@ -68,9 +68,24 @@ def test_default_admin_transfer_is_two_step_and_delayed(setup: Setup) -> None:
 def test_open_round_rules(setup: Setup) -> None:
     s, c = setup, setup.community
     with pytest.raises(ChainError, match="NotCommunityManager"):
-        c.rounds.open_round(s.roles.arbiter, s.now() + 9000, s.now() + 600, 3600, 24)
+        c.rounds.open_round(s.roles.arbiter, s.now() + 9000, s.now() + 600, 3600, 24, CONFIG_HASH)
     with pytest.raises(ChainError, match="InvalidSchedule"):
-        c.rounds.open_round(s.cm, s.now() + 100, s.now() + 600, 3600, 24)  # gate after delivery start
+        c.rounds.open_round(s.cm, s.now() + 100, s.now() + 600, 3600, 24, CONFIG_HASH)  # gate after start
+    with pytest.raises(ChainError, match="MissingConfig"):
+        c.rounds.open_round(s.cm, s.now() + 9000, s.now() + 600, 3600, 24, ZERO32)
+
+
+def test_a_round_is_bound_to_its_config_hash(setup: Setup) -> None:
+    s, c = setup, setup.community
+    gate = s.now() + 600
+    round_id = c.rounds.open_round(s.cm, gate + 3600, gate, 3600, 24, "0x" + CONFIG_HASH.hex())
+    info = c.rounds.round(round_id)
+    assert info.config_hash == CONFIG_HASH
+    assert (info.gate_closure, info.interval_seconds, info.interval_count) == (gate, 3600, 24)
+    (event,) = c.rounds.contract.events.RoundOpened().get_logs(
+        from_block=0, argument_filters={"roundId": round_id}
+    )
+    assert bytes(event["args"]["configHash"]) == CONFIG_HASH
 
 
 def test_order_rejections_name_the_reason(setup: Setup) -> None:

@@ -3,7 +3,16 @@
 from __future__ import annotations
 
 import pytest
-from contract_helpers import CHALLENGE_WINDOW, FUNDS, Setup, make_result, payload, sign_result, signed_order
+from contract_helpers import (
+    CHALLENGE_WINDOW,
+    CONFIG_HASH,
+    FUNDS,
+    Setup,
+    make_result,
+    payload,
+    sign_result,
+    signed_order,
+)
 
 from flexunity.chain.contracts import ResultStatus
 from flexunity.chain.eip712 import Order
@@ -15,7 +24,7 @@ pytestmark = pytest.mark.chain
 
 def open_round(s: Setup, gate_in: int = 600) -> int:
     gate = s.now() + gate_in
-    return s.community.rounds.open_round(s.cm, gate + 3600, gate, 3600, 24)
+    return s.community.rounds.open_round(s.cm, gate + 3600, gate, 3600, 24, CONFIG_HASH)
 
 
 def test_full_round_settles_to_zero_and_frees_deposits(setup: Setup) -> None:

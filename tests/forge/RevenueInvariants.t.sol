@@ -5,10 +5,14 @@ import {IRevenueDistributor} from "../../contracts/interfaces/IRevenueDistributo
 import {RevenueLeaf} from "../../contracts/libraries/FlexTypes.sol";
 import {Community} from "./utils/Community.sol";
 
-/// @notice Random distributions, claims and sweeps; ghosts record every token in and out.
+/// @notice Random distributions (some funded mostly or wholly by the carry), claims and sweeps; ghosts
+///         record every token in and out, and every amount swept into and carried out of the carry.
 contract RevenueHandler is Community {
-    uint256 public deposited;
-    uint256 public paidOut;
+    uint256 public deposited; // pulled from the CM
+    uint256 public paidOut; // paid to claiming peers
+    uint256 public created; // Σ totals of the distributions
+    uint256 public swept; // Σ Swept amounts
+    uint256 public carriedIn; // Σ carried amounts of the distributions
     uint64 public count;
     mapping(uint64 id => RevenueLeaf[4]) internal shares;
     mapping(uint64 id => bytes32[2][4]) internal proofs;
@@ -21,21 +25,14 @@ contract RevenueHandler is Community {
     }
 
     function distribute(uint256 a, uint256 b, uint256 c, uint256 d) external {
-        uint64 id = count + 1;
-        uint256[4] memory amounts = [bound(a, 0, 1e9), bound(b, 0, 1e9), bound(c, 0, 1e9), bound(d, 1, 1e9)];
-        bytes32[4] memory h;
-        for (uint256 i = 0; i < 4; ++i) {
-            shares[id][i] = RevenueLeaf(id, uint32(i), peers[i], amounts[i]);
-            h[i] = keccak256(bytes.concat(keccak256(abi.encode(shares[id][i]))));
-        }
-        bytes32 left = pairHash(h[0], h[1]);
-        bytes32 right = pairHash(h[2], h[3]);
-        for (uint256 i = 0; i < 4; ++i) proofs[id][i] = [h[i ^ 1], i < 2 ? right : left];
-        uint128 total = uint128(amounts[0] + amounts[1] + amounts[2] + amounts[3]);
-        vm.prank(cm);
-        revenue.createDistribution(pairHash(left, right), total, uint64(block.timestamp + 1 days), bytes32(0));
-        count = id;
-        deposited += total;
+        _distribute([bound(a, 0, 1e9), bound(b, 0, 1e9), bound(c, 0, 1e9), bound(d, 1, 1e9)]);
+    }
+
+    /// @dev A small distribution, at most the carry when there is one: the carry pays all of it.
+    function distributeFromCarry(uint256 a, uint256 b) external {
+        uint256 cap = revenue.carry() / 2;
+        if (cap == 0) cap = 1;
+        _distribute([bound(a, 0, cap), 0, 0, bound(b, 1, cap)]);
     }
 
     function claim(uint256 which, uint256 index) external {
@@ -58,7 +55,28 @@ contract RevenueHandler is Community {
         if (info.swept) return;
         if (block.timestamp <= info.claimDeadline) vm.warp(info.claimDeadline + 1);
         revenue.sweep(id);
-        paidOut += info.total - info.claimed;
+        swept += info.total - info.claimed;
+    }
+
+    function _distribute(uint256[4] memory amounts) internal {
+        uint64 id = count + 1;
+        bytes32[4] memory h;
+        for (uint256 i = 0; i < 4; ++i) {
+            shares[id][i] = RevenueLeaf(id, uint32(i), peers[i], amounts[i]);
+            h[i] = keccak256(bytes.concat(keccak256(abi.encode(shares[id][i]))));
+        }
+        bytes32 left = pairHash(h[0], h[1]);
+        bytes32 right = pairHash(h[2], h[3]);
+        for (uint256 i = 0; i < 4; ++i) proofs[id][i] = [h[i ^ 1], i < 2 ? right : left];
+        uint128 total = uint128(amounts[0] + amounts[1] + amounts[2] + amounts[3]);
+        uint256 carryBefore = revenue.carry();
+        uint256 cmBefore = token.balanceOf(cm);
+        vm.prank(cm);
+        revenue.createDistribution(pairHash(left, right), total, uint64(block.timestamp + 1 days), bytes32(0));
+        count = id;
+        created += total;
+        carriedIn += carryBefore - revenue.carry();
+        deposited += cmBefore - token.balanceOf(cm);
     }
 }
 
@@ -74,12 +92,31 @@ contract RevenueInvariantsTest is Community {
         targets[0] = address(handler);
     }
 
-    /// @notice The distributor holds exactly the revenue deposited minus claims and sweeps.
-    function invariant_balanceIsDepositsMinusPayouts() public view {
+    /// @notice Tokens leave the distributor only to claiming peers: it holds what the CM deposited
+    ///         minus the claims (a sweep moves nothing out).
+    function invariant_balanceIsDepositsMinusClaims() public view {
         assertEq(
             handler.token().balanceOf(address(handler.revenue())),
             handler.deposited() - handler.paidOut(),
             "distributor balance"
         );
+    }
+
+    /// @notice Balance == Σ over unswept distributions of (total − claimed) + carry.
+    function invariant_balanceIsUnsweptRestsPlusCarry() public view {
+        IRevenueDistributor revenue_ = handler.revenue();
+        uint256 open = 0;
+        for (uint64 id = 1; id <= handler.count(); ++id) {
+            IRevenueDistributor.Distribution memory info = revenue_.distribution(id);
+            if (!info.swept) open += info.total - info.claimed;
+        }
+        assertEq(handler.token().balanceOf(address(revenue_)), open + revenue_.carry(), "balance identity");
+    }
+
+    /// @notice The carry is what was swept minus what later distributions carried in, and the CM paid
+    ///         only the part of each total the carry did not cover.
+    function invariant_carryIsSweptMinusCarriedIn() public view {
+        assertEq(handler.revenue().carry(), handler.swept() - handler.carriedIn(), "carry");
+        assertEq(handler.deposited(), handler.created() - handler.carriedIn(), "pulled from the CM");
     }
 }

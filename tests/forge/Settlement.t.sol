@@ -88,7 +88,7 @@ contract SettlementTest is Community {
         registry.enrol(peer, ICommunityRegistry.PeerKind.Consumer, bytes32(0));
         uint64 gate = uint64(block.timestamp + 600);
         vm.prank(cm);
-        uint64 roundId = book.openRound(gate + 60, gate, 900, 4);
+        uint64 roundId = book.openRound(gate + 60, gate, 900, 4, CONFIG);
         Order[] memory orders = new Order[](1);
         orders[0] = Order(roundId, peer, 1, gate, keccak256(""));
         bytes[] memory payloads = new bytes[](1);
@@ -111,5 +111,21 @@ contract SettlementTest is Community {
             )), uint64(1), uint64(1))
         );
         book.relayOrders(orders, payloads, signatures);
+    }
+
+    /// @notice A round is bound to the config hash it was opened with; a zero hash is refused.
+    function testFuzz_openRound_bindsConfigHash(bytes32 configHash) public {
+        uint64 gate = uint64(block.timestamp + 600);
+        vm.prank(cm);
+        if (configHash == bytes32(0)) {
+            vm.expectRevert(IRoundBook.MissingConfig.selector);
+            book.openRound(gate + 60, gate, 900, 4, configHash);
+            return;
+        }
+        uint64 roundId = book.openRound(gate + 60, gate, 900, 4, configHash);
+        IRoundBook.Round memory info = book.round(roundId);
+        assertTrue(info.configHash == configHash, "config hash stored");
+        assertEq(info.gateClosure, gate, "schedule stored");
+        assertEq(info.intervalCount, 4, "schedule stored");
     }
 }

@@ -116,3 +116,17 @@ def test_a_state_file_of_another_deployment_is_refused(tmp_path: Path) -> None:
     make(tmp_path, FakeChain(orders_=orders(), window=0)).run(1, wait=False)
     with pytest.raises(InputError, match="another deployment"):
         make(tmp_path, FakeChain(chain_id=1000, orders_=orders())).run(1, wait=False)
+
+
+def test_a_round_whose_bound_config_is_missing_or_altered_is_refused(tmp_path: Path) -> None:
+    chain = FakeChain(orders_=orders())
+    runner = make(tmp_path, chain)
+    path = runner.store.path(chain.config_hash)
+    path.write_text(path.read_text().replace('"pricing":"dual"', '"pricing":"uniform"'))
+    with pytest.raises(InputError, match="was altered"):
+        runner.run(1, wait=False)
+    path.unlink()
+    with pytest.raises(InputError, match="not in the store"):
+        runner.run(1, wait=False)
+    state = runner.db.get(1)
+    assert state is not None and state.step is Step.OPENED

@@ -17,6 +17,7 @@ import {Test} from "./Test.sol";
 abstract contract Community is Test {
     uint256 internal constant CM_KEY = 0xC0FFEE;
     uint256 internal constant WINDOW = 3600;
+    bytes32 internal constant CONFIG = keccak256("forge round config");
     address internal cm;
     address internal constant ADMIN = address(0xAD);
     address internal constant ARBITER = address(0xA7);
@@ -60,7 +61,7 @@ abstract contract Community is Test {
     function roundWithOrders() internal returns (uint64 roundId) {
         uint64 gate = uint64(block.timestamp + 600);
         vm.prank(cm);
-        roundId = book.openRound(gate + 3600, gate, 3600, 24);
+        roundId = book.openRound(gate + 3600, gate, 3600, 24, CONFIG);
         bytes memory payload = hex"01";
         for (uint256 i = 0; i < 4; ++i) {
             Order memory order = Order(roundId, peers[i], uint64(book.nonceOf(peers[i]) + 1), gate, keccak256(payload));
