@@ -118,10 +118,12 @@ def _check_summary(
 ) -> None:
     """The per-peer p, q, α, β the document shows are those of its variables."""
     d = as_dispatch(scenario, variables)
+    series = {"p": d.p, "q": d.q, "alpha": d.alpha, "beta": d.beta}  # each (N, T), computed once
     problems = []
     for i, pid in enumerate(scenario.peer_ids):
         shown = clearing.get("peers", {}).get(pid, {})
-        for name, values in (("p", d.p[i]), ("q", d.q[i]), ("alpha", d.alpha[i]), ("beta", d.beta[i])):
+        for name, all_values in series.items():
+            values = all_values[i]
             posted = np.asarray(shown.get(name, []), dtype=float)
             if posted.shape != values.shape or np.max(np.abs(posted - values)) > tol.feasibility_kwh:
                 problems.append(f"{name} of {pid} in the document is not the one of its variables")

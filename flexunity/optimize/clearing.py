@@ -91,15 +91,9 @@ class ClearingResult:
     def to_dict(self) -> dict[str, Any]:
         """The result document (``flexunity-result/1``), JSON-ready."""
         sc, d = self.scenario, self.dispatch
-        peers = {
-            pid: {
-                "p": d.p[i].tolist(),
-                "q": d.q[i].tolist(),
-                "alpha": d.alpha[i].tolist(),
-                "beta": d.beta[i].tolist(),
-            }
-            for i, pid in enumerate(sc.peer_ids)
-        }
+        series = {"p": d.p, "q": d.q, "alpha": d.alpha, "beta": d.beta}  # each (N, T), computed once
+        rows = {name: values.tolist() for name, values in series.items()}
+        peers = {pid: {name: rows[name][i] for name in series} for i, pid in enumerate(sc.peer_ids)}
         return {
             "format": RESULT_FORMAT,
             "scenario": sc.name,

@@ -1,0 +1,83 @@
+"""Typed clients around FlexUnity's contracts.
+
+``Community(w3, deployment)`` gathers one client per contract. Every state-changing call is first
+estimated: a call that would revert raises :class:`~flexunity.errors.ChainError` with the contract's
+custom error in words, before any transaction is sent. Reads return domain objects.
+Transactions go ``{"from": sender}``: the node holds the key (eth-tester, anvil), or web3 carries a
+signing middleware (a pilot).
+"""
+
+from __future__ import annotations
+
+from eth_utils import to_checksum_address
+from web3 import Web3
+from web3.contract import Contract
+
+from flexunity.chain.contracts.base import GAS_MARGIN, REVERTS
+from flexunity.chain.contracts.clearing import ClearingClient
+from flexunity.chain.contracts.escrow import EscrowClient
+from flexunity.chain.contracts.records import (
+    NO_RESULT,
+    EscrowAccount,
+    OrderBook,
+    OrderRecord,
+    PeerKind,
+    ResultStatus,
+    RoundInfo,
+    RoundResult,
+    SignedOrder,
+)
+from flexunity.chain.contracts.registry import RegistryClient
+from flexunity.chain.contracts.revenue import RevenueClient
+from flexunity.chain.contracts.rounds import RoundBookClient
+from flexunity.chain.contracts.token import TokenClient
+from flexunity.chain.deploy import Deployment
+from flexunity.chain.reverts import ErrorDecoder
+
+__all__ = [
+    "GAS_MARGIN",
+    "NO_RESULT",
+    "REVERTS",
+    "ClearingClient",
+    "Community",
+    "EscrowAccount",
+    "EscrowClient",
+    "OrderBook",
+    "OrderRecord",
+    "PeerKind",
+    "RegistryClient",
+    "ResultStatus",
+    "RevenueClient",
+    "RoundBookClient",
+    "RoundInfo",
+    "RoundResult",
+    "SignedOrder",
+    "TokenClient",
+]
+
+
+class Community:
+    """Every client of one deployment."""
+
+    def __init__(self, w3: Web3, deployment: Deployment) -> None:
+        self.w3, self.deployment = w3, deployment
+        abis = deployment.abis
+        if not abis:
+            from flexunity.chain.compiler import compile_contracts
+
+            compiled = compile_contracts()
+            abis = {
+                key: compiled[key if key != "SettlementToken" else "FlexTestToken"].abi
+                for key in deployment.addresses
+            }
+        decoder = ErrorDecoder(abis.values())
+
+        def contract(key: str) -> Contract:
+            return w3.eth.contract(address=to_checksum_address(deployment.addresses[key]), abi=abis[key])
+
+        self.registry = RegistryClient(w3, contract("CommunityRegistry"), decoder)
+        self.rounds = RoundBookClient(w3, contract("RoundBook"), decoder)
+        self.clearing = ClearingClient(w3, contract("ClearingHouse"), decoder)
+        self.escrow = EscrowClient(w3, contract("SettlementEscrow"), decoder)
+        self.revenue = RevenueClient(w3, contract("RevenueDistributor"), decoder)
+        self.token = TokenClient(w3, contract("SettlementToken"), decoder)

@@ -1,0 +1,117 @@
+"""Domain objects the contract clients read and return: peer kinds, result status, rounds, orders,
+results, escrow accounts."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import IntEnum
+
+from eth_abi import encode
+from eth_utils import keccak
+
+from flexunity.chain.eip712 import Order
+
+
+class PeerKind(IntEnum):
+    CONSUMER = 0
+    PROSUMER = 1
+    PRODUCER = 2
+    STORAGE = 3
+
+
+class ResultStatus(IntEnum):
+    NONE = 0
+    POSTED = 1
+    DISPUTED = 2
+    ACCEPTED = 3
+    REJECTED = 4
+    VOID = 5
+
+
+@dataclass(frozen=True)
+class RoundInfo:
+    round_id: int
+    start_time: int
+    gate_closure: int
+    interval_seconds: int
+    interval_count: int
+    order_count: int
+    digest: bytes
+    config_hash: bytes  # keccak256 of the round's config document (flexunity-round-config/1)
+
+
+@dataclass(frozen=True)
+class SignedOrder:
+    order: Order
+    payload: bytes
+    signature: bytes
+
+
+@dataclass(frozen=True)
+class OrderRecord:
+    """One ``OrderAccepted`` event, with the order's struct hash and the running digest after it
+    (both rebuilt off chain from the event's fields)."""
+
+    round_id: int
+    peer: str
+    nonce: int
+    deadline: int
+    order_hash: bytes
+    digest: bytes
+    payload: bytes
+    block_number: int
+    log_index: int
+
+    @property
+    def order(self) -> Order:
+        return Order.for_payload(self.round_id, self.peer, self.nonce, self.deadline, self.payload)
+
+    @property
+    def is_cancellation(self) -> bool:
+        return not self.payload
+
+
+@dataclass(frozen=True)
+class OrderBook:
+    """A round's accepted orders from events, checked against the on-chain digest."""
+
+    round_id: int
+    records: tuple[OrderRecord, ...]
+    digest: bytes
+
+    def effective(self) -> dict[str, OrderRecord]:
+        """Each peer's last accepted order (highest nonce), cancellations removed."""
+        latest: dict[str, OrderRecord] = {}
+        for record in self.records:
+            latest[record.peer] = record
+        return {peer: r for peer, r in latest.items() if not r.is_cancellation}
+
+
+@dataclass(frozen=True)
+class RoundResult:
+    """A round's result state, rebuilt from the clearing house's events and checked against its
+    on-chain commitment. ``status`` is REJECTED (client-side) when the last result was rejected and no
+    corrected one is posted yet; on chain that state is "no result"."""
+
+    results_root: bytes
+    total_debit: int
+    challenge_ends: int
+    leaf_count: int
+    status: ResultStatus
+
+    def as_tuple(self) -> tuple[bytes, int, int, int, int]:
+        """The ``IClearingHouse.RoundResult`` struct the contracts take as calldata."""
+        on_chain = ResultStatus.NONE if self.status is ResultStatus.REJECTED else self.status
+        return (self.results_root, self.total_debit, self.challenge_ends, self.leaf_count, int(on_chain))
+
+    def commitment(self) -> bytes:
+        return keccak(encode(["bytes32", "uint128", "uint64", "uint32", "uint8"], list(self.as_tuple())))
+
+
+NO_RESULT = RoundResult(b"\0" * 32, 0, 0, 0, ResultStatus.NONE)
+
+
+@dataclass(frozen=True)
+class EscrowAccount:
+    balance: int
+    debt: int

@@ -1,0 +1,52 @@
+"""Client of CommunityRegistry: members, roles, signers, pause."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from eth_utils import to_checksum_address
+from web3.types import TxReceipt
+
+from flexunity.chain.contracts.base import ContractClient
+from flexunity.chain.contracts.records import PeerKind
+
+
+class RegistryClient(ContractClient):
+    def enrol(self, sender: str, peer: str, kind: PeerKind, metadata_hash: bytes = b"\0" * 32) -> TxReceipt:
+        return self._send(
+            self.contract.functions.enrol(peer, int(kind), metadata_hash), sender, f"enrolling {peer}"
+        )
+
+    def remove(self, sender: str, peer: str) -> TxReceipt:
+        return self._send(self.contract.functions.remove(peer), sender, f"removing {peer}")
+
+    def leave(self, peer: str) -> TxReceipt:
+        return self._send(self.contract.functions.leave(), peer, f"{peer} leaving")
+
+    def set_signers(self, sender: str, signers: Sequence[str], threshold: int) -> TxReceipt:
+        fn = self.contract.functions.setSigners([to_checksum_address(s) for s in signers], threshold)
+        return self._send(fn, sender, "rotating the clearing signers")
+
+    def pause(self, sender: str) -> TxReceipt:
+        return self._send(self.contract.functions.pause(), sender, "pausing")
+
+    def unpause(self, sender: str) -> TxReceipt:
+        return self._send(self.contract.functions.unpause(), sender, "unpausing")
+
+    def is_member(self, peer: str, round_id: int) -> bool:
+        return bool(self.contract.functions.isMember(peer, round_id).call())
+
+    def signers(self) -> list[str]:
+        return [to_checksum_address(s) for s in self.contract.functions.signers().call()]
+
+    def threshold(self) -> int:
+        return int(self.contract.functions.signerThreshold().call())
+
+    def fee_recipient(self) -> str:
+        return str(self.contract.functions.feeRecipient().call())
+
+    def supplier(self) -> str:
+        return str(self.contract.functions.supplier().call())
+
+    def paused(self) -> bool:
+        return bool(self.contract.functions.paused().call())
