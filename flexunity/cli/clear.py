@@ -32,6 +32,13 @@ PRICING = ("dual", "sdr", "sdr-compensated", "mmr", "bill-sharing")
 @click.option(
     "--compensation", type=click.FloatRange(0, 1), default=None, help="c of sdr-compensated [default 0.5]."
 )
+@click.option(
+    "--rows",
+    type=click.IntRange(0),
+    default=40,
+    show_default=True,
+    help="Table: at most this many peers (those saving most and least); 0 for all.",
+)
 def clear(
     scenario: Path,
     out: Path | None,
@@ -39,6 +46,7 @@ def clear(
     fmt: str,
     enforce_ir: bool | None,
     compensation: float | None,
+    rows: int,
 ) -> None:
     """Clear one round of SCENARIO (a JSON file or a folder with scenario.json and CSV profiles)."""
     from flexunity.data.scenario_io import load_scenario
@@ -61,7 +69,7 @@ def clear(
     if fmt == "json":
         click.echo(json.dumps(doc, indent=1))
     else:
-        _print_table(doc)
+        _print_table(doc, rows)
 
 
 @contextmanager
@@ -87,16 +95,37 @@ def _money(value: float | None) -> str:
     return "—" if value is None else f"{value:,.2f}"
 
 
-def _print_table(doc: dict[str, Any]) -> None:
-    """A readable summary: bills per peer, then the community KPIs."""
+def _peers_shown(doc: dict[str, Any], limit: int) -> tuple[list[str], str]:
+    """All peers in document order, or (more than ``limit``) those saving most and least, by saving."""
+    bills, standalone = doc["bills"], doc["standalone_bills"]
+    if limit == 0 or len(bills) <= limit:
+        return list(bills), ""
+
+    def saving(pid: str) -> float:
+        alone = standalone.get(pid)
+        return float("-inf") if alone is None else alone["cost"] - bills[pid]["cost"]
+
+    ranked = sorted(bills, key=saving, reverse=True)
+    most = limit // 2
+    note = (
+        f"; {limit} of {len(bills):,} peers shown, the {most} saving most and the {limit - most} saving "
+        "least (all of them: --rows 0, or the JSON result)"
+    )
+    return ranked[:most] + ranked[len(ranked) - (limit - most) :], note
+
+
+def _print_table(doc: dict[str, Any], limit: int = 0) -> None:
+    """A readable summary: bills per peer (at most ``limit``, 0: all), then the community KPIs."""
     from rich.console import Console
     from rich.table import Table
 
     console = Console(width=None if Console().is_terminal else 140)
+    shown, note = _peers_shown(doc, limit)
     rule, cur, obj = doc["pricing"]["rule"], doc["currency"], doc["objective"]
     table = Table(
         title=f"{doc['scenario']}: {doc['status']}, pricing {rule}, objective {obj:.2f} {cur}",
-        caption="cost = bill + flexibility cost; saving = standalone cost - cost (positive: better off)",
+        caption="cost = bill + flexibility cost; saving = standalone cost - cost (positive: better off)"
+        + note,
     )
     for col in (
         "peer",
@@ -113,8 +142,8 @@ def _print_table(doc: dict[str, Any]) -> None:
         "saving",
     ):
         table.add_column(col, justify="left" if col == "peer" else "right")
-    for pid, b in doc["bills"].items():
-        s = doc["standalone_bills"].get(pid)
+    for pid in shown:
+        b, s = doc["bills"][pid], doc["standalone_bills"].get(pid)
         saving = None if s is None else s["cost"] - b["cost"]
         table.add_row(
             pid,
@@ -144,5 +173,7 @@ def _print_table(doc: dict[str, Any]) -> None:
             key, "—" if value is None else f"{value:,.4g}" if isinstance(value, float) else str(value)
         )
     ir = doc["individual_rationality"]
-    kpis.add_row("individually rational", "yes" if ir["satisfied"] else f"no: {', '.join(ir['violations'])}")
+    losers = ir["violations"]
+    named = ", ".join(losers[:10]) + (f" and {len(losers) - 10:,} more" if len(losers) > 10 else "")
+    kpis.add_row("individually rational", "yes" if ir["satisfied"] else f"no: {named}")
     console.print(kpis)

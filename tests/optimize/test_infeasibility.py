@@ -84,3 +84,16 @@ def test_cli_writes_the_result_document(tmp_path: Path) -> None:
     doc = json.loads(out.read_text())
     assert doc["format"] == "flexunity-result/1" and doc["pricing"]["rule"] == "mmr"
     assert set(doc["bills"]) == {"prosumer", "consumer"}
+
+
+def test_cli_table_of_a_large_community_shows_the_peers_saving_most_and_least(tmp_path: Path) -> None:
+    from flexunity.cli.clear import _peers_shown
+
+    bills = {f"p{i}": {"cost": float(10 - i)} for i in range(10)}  # saving of p{i} = i
+    doc = {"bills": bills, "standalone_bills": {p: {"cost": 10.0} for p in bills} | {"p5": None}}
+    shown, note = _peers_shown(doc, 4)
+    assert shown == ["p9", "p8", "p0", "p5"]  # no standalone bill: listed among the least
+    assert "4 of 10 peers shown" in note
+    assert _peers_shown(doc, 0) == (list(bills), "") == _peers_shown(doc, 10)
+    result = CliRunner().invoke(clear_cmd, [str(GOLDEN / "pv_consumer.json"), "--rows", "1"])
+    assert result.exit_code == 0 and "1 of 2 peers shown" in result.output
