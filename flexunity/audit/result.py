@@ -20,6 +20,7 @@ from flexunity.audit.verdict import RoundVerdict
 from flexunity.chain.contracts import ResultStatus, RoundInfo
 from flexunity.chain.eip712 import ClearingResult, recover_signer, result_typed_data, typed_digest
 from flexunity.errors import InputError
+from flexunity.oracle.orders import schedule_problems
 from flexunity.oracle.store import FolderStore
 
 FIELDS = (
@@ -194,16 +195,7 @@ def load_config(
     except InputError as exc:  # missing from the store, or its bytes do not hash to configHash
         problems.append(str(exc))
     if config is not None:
-        if int(config.get("round", -1)) != info.round_id:
-            problems.append(f"the config is for round {config.get('round')}")
-        if (
-            int(config["intervals"]) != info.interval_count
-            or int(config["interval_minutes"]) * 60 != info.interval_seconds
-        ):
-            problems.append(
-                f"config has {config['intervals']} × {config['interval_minutes']} min, the chain "
-                f"{info.interval_count} × {info.interval_seconds // 60} min"
-            )
+        problems += schedule_problems(config, info.round_id, info.interval_count, info.interval_seconds)
     verdict.add(
         "config", problems, f"config {bound[:14]}… bound to the round by openRound, found in the store"
     )

@@ -138,7 +138,7 @@ class OracleChain:
 
     def view(self, round_id: int) -> RoundView:
         rounds = self.clients.rounds.contract.functions
-        _start, gate, _, _, order_count, digest, config = self._read(
+        _start, gate, interval_seconds, interval_count, order_count, digest, config = self._read(
             lambda: rounds.round(round_id).call(), "round"
         )
         if gate == 0:
@@ -167,6 +167,8 @@ class OracleChain:
             finalized=final,
             settled_leaves=applied,
             fully_settled=posted and applied == result.leaf_count and applied > 0,
+            interval_count=int(interval_count),
+            interval_seconds=int(interval_seconds),
         )
 
     def result_state(self, round_id: int) -> Any:

@@ -209,6 +209,24 @@ def round_config(
     return config
 
 
+def schedule_problems(
+    config: dict[str, Any], round_id: int, interval_count: int, interval_seconds: int
+) -> list[str]:
+    """How a round config disagrees with the round the chain opened (its id and schedule); empty if not."""
+    problems = []
+    if config.get("round") != round_id:
+        problems.append(f"the config is for round {config.get('round')}")
+    intervals, minutes = config.get("intervals"), config.get("interval_minutes")
+    if not isinstance(intervals, int) or not isinstance(minutes, int):
+        problems.append(f"the config has no whole intervals × interval_minutes ({intervals!r} × {minutes!r})")
+    elif intervals != interval_count or minutes * 60 != interval_seconds:
+        problems.append(
+            f"config has {intervals} × {minutes} min, "
+            f"the chain {interval_count} × {interval_seconds // 60} min"
+        )
+    return problems
+
+
 def check_config(config: dict[str, Any]) -> None:
     if config.get("format") != CONFIG_FORMAT:
         raise InputError(f"not a {CONFIG_FORMAT} document (format: {config.get('format')!r})")

@@ -31,6 +31,8 @@ class RoundView:
     finalized: bool = False  # the chain says settlement may start
     settled_leaves: int = 0
     fully_settled: bool = False
+    interval_count: int = 0  # the round's schedule as opened on chain
+    interval_seconds: int = 0
 
 
 @dataclass(frozen=True)

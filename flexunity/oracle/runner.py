@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from flexunity.errors import ChainError, InputError
-from flexunity.oracle.orders import Order, decode_payload, scenario_from_orders
+from flexunity.oracle.orders import Order, decode_payload, scenario_from_orders, schedule_problems
 from flexunity.oracle.port import ChainPort, RoundView
 from flexunity.oracle.settlement import Leaf, leaves_from_amounts, peer_energy, settlement_amounts, totals
 from flexunity.oracle.state import RoundState, StateDB, Step
@@ -102,11 +102,16 @@ class RoundRunner:
         if not view.config_hash:
             raise InputError(f"round {state.round_id} names no config on chain (docs/oracle.md)")
         try:  # the config the chain binds the round to: present, and its bytes hash to that hash
-            self.store.get(view.config_hash)
+            config = self.store.get_json(view.config_hash)
         except InputError as exc:
             raise InputError(
                 f"round {state.round_id}: the config its openRound bound it to is unusable: {exc}"
             ) from None
+        problems = schedule_problems(config, state.round_id, view.interval_count, view.interval_seconds)
+        if problems:
+            raise InputError(
+                f"round {state.round_id}, the config its openRound bound it to: {'; '.join(problems)}"
+            )
         return {"config_hash": view.config_hash, "gate_closed_at": time.time()}
 
     def step_verify_orders(self, state: RoundState) -> dict[str, Any]:

@@ -16,6 +16,8 @@ from flexunity.oracle.settlement import Leaf
 class FakeChain:
     chain_id: int = 999
     config_hash: str = ""
+    interval_count: int = 4  # the schedule openRound was called with
+    interval_seconds: int = 3600
     orders_: list[Order] = field(default_factory=list)
     gate_closed: bool = True
     time: int = 1_000
@@ -65,6 +67,8 @@ class FakeChain:
             result_posted=self.posted is not None,
             result_hash=self.posted["result_hash"] if self.posted else "",
             window_ends=self.posted_at + self.window if self.posted else 0,
+            interval_count=self.interval_count,
+            interval_seconds=self.interval_seconds,
         )
 
     def orders(self, round_id: int) -> list[Order]:

@@ -71,7 +71,9 @@ def test_deploy_with_keystore_then_run_a_round(tmp_path: Path, pilot_like: Anvil
     setup_peers(chain, Sender(w3, cm), wallets, scenario, Gas(), extra_accounts=[(cm, 10**9)])
     gate = chain.now() + 6
     config_hash = store.put_json(round_config(scenario, 1, token_decimals=6))
-    round_id = chain.open_round(gate, gate, 900, 4, config_hash)
+    round_id = chain.open_round(
+        gate, gate, scenario["interval_minutes"] * 60, scenario["intervals"], config_hash
+    )
     chain.relay(sign_orders(chain, wallets, scenario, round_id, gate))
 
     state = RoundRunner(chain, store, StateDB(tmp_path / "s.sqlite")).run(round_id, poll=0.5, timeout=120)

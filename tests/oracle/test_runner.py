@@ -130,3 +130,17 @@ def test_a_round_whose_bound_config_is_missing_or_altered_is_refused(tmp_path: P
         runner.run(1, wait=False)
     state = runner.db.get(1)
     assert state is not None and state.step is Step.OPENED
+
+
+def test_a_bound_config_for_another_round_or_schedule_is_refused(tmp_path: Path) -> None:
+    chain = FakeChain(orders_=orders(), interval_count=8, interval_seconds=1800)
+    runner = make(tmp_path, chain)
+    with pytest.raises(InputError, match=r"config has 4 × 60 min, the chain 8 × 30 min"):
+        runner.run(1, wait=False)
+    chain.interval_count, chain.interval_seconds = 4, 3600
+    chain.config_hash = runner.store.put_json(round_config(SCENARIO, 2, token_decimals=6))
+    with pytest.raises(InputError, match="the config is for round 2"):
+        runner.run(1, wait=False)
+    chain.config_hash = runner.store.put_json(round_config(SCENARIO, 1, token_decimals=6))
+    runner.run(1, wait=False)
+    assert chain.post_calls == 1
