@@ -13,7 +13,7 @@ from __future__ import annotations
 import contextlib
 import time
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import partial
 from typing import Any, TypeVar
 
@@ -135,6 +135,7 @@ class Sent:
     label: str
     tx_hash: str
     nonce: int
+    raw: bytes = field(default=b"", repr=False)  # the signed bytes, to send again if the node loses it
 
 
 @dataclass
@@ -269,7 +270,7 @@ class Sender:
                 raise ChainError(
                     f"{label} was refused by the node: {self.decoder.explain_exception(exc)}"
                 ) from None
-            sent.append(Sent(label, "0x" + bytes(tx_hash).hex(), nonce))
+            sent.append(Sent(label, "0x" + bytes(tx_hash).hex(), nonce, raw))
         return sent
 
     def _send_batch(self, raws: Sequence[tuple[bytes, str, int]], chunk: int = 500) -> list[Sent]:
@@ -284,12 +285,12 @@ class Sender:
             except ChainError:
                 self.reset_nonce()
                 raise
-            for (_raw, label, nonce), response in zip(part, responses, strict=False):
+            for (raw, label, nonce), response in zip(part, responses, strict=False):
                 if "error" in response:
                     self.reset_nonce()
                     message = response["error"].get("message", response["error"])
                     raise ChainError(f"{label} was refused by the node: {message}")
-                sent.append(Sent(label, str(response["result"]), nonce))
+                sent.append(Sent(label, str(response["result"]), nonce, raw))
         return sent
 
     def wait_all(self, sent: Sequence[Sent], poll: float = 0.05) -> list[Mined]:
@@ -317,6 +318,7 @@ class Sender:
                         f"{self._nonce_diagnosis(list(pending.values()))}"
                     )
                 if time.monotonic() > next_nudge:
+                    self._send_again(list(pending.values()))
                     self._nudge_anvil()
                     next_nudge = time.monotonic() + ANVIL_NUDGE_AFTER_S
                 time.sleep(poll)
@@ -327,6 +329,24 @@ class Sender:
                 self.reset_nonce()
                 raise ChainError(f"{m.label} reverted (tx {m.tx_hash}): {self.why_reverted(m.tx_hash)}")
         return result
+
+    def _send_again(self, waiting: list[Sent]) -> None:
+        """Send waiting transactions again, lowest nonce first, as wallets rebroadcast.
+
+        Once, on a CI run, anvil accepted a batch of 35 transactions (every one got its hash) and then
+        mined only those before nonce 58: the transaction with that nonce was gone from its pool, so
+        all later ones waited behind the gap for ever and mining blocks did not help. Sending the same
+        signed bytes again restores it; a node that still holds a transaction refuses the copy
+        ("already known", "nonce too low"), which is ignored."""
+        again = 0
+        for s in sorted(waiting, key=lambda s: s.nonce):
+            if not s.raw:
+                continue
+            with contextlib.suppress(Exception):
+                self.w3.eth.send_raw_transaction(s.raw)
+                again += 1
+        if again:
+            self.report(f"sent {again} waiting transaction(s) again, in case the node lost them")
 
     def _nudge_anvil(self) -> None:
         """Mine one block on anvil when transactions wait there.

@@ -96,3 +96,40 @@ def test_a_transaction_waiting_on_anvil_gets_a_block(monkeypatch: pytest.MonkeyP
         mined = sender.wait_all(sender.send_raw_many([(raw, "transfer", 0)]))
         assert mined[0].status == 1
         assert any("mined a block" in message for message in reports)
+
+
+@pytest.mark.devnet
+def test_a_transaction_the_node_lost_is_sent_again(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Nonces 0-2 sent; anvil drops nonce 0 from its pool: 1 and 2 wait behind the gap until the
+    sender sends the signed bytes of 0 again (mining blocks alone cannot help)."""
+    from eth_account import Account
+
+    from flexunity.chain.devnet import anvil
+
+    monkeypatch.setattr(rpc, "ANVIL_NUDGE_AFTER_S", 0.3)
+    with anvil() as node:
+        w3 = node.web3()
+        funder = w3.eth.accounts[0]
+        account = Account.create()
+        w3.eth.send_transaction({"from": funder, "to": account.address, "value": 10**18})
+        w3.provider.make_request("evm_setAutomine", [False])  # type: ignore[arg-type]
+        reports: list[str] = []
+        sender = rpc.Sender(w3, account, report=reports.append, receipt_timeout=10)
+        tx = {
+            "to": funder,
+            "value": 1,
+            "gas": 21_000,
+            "gasPrice": sender.gas_price(),
+            "chainId": w3.eth.chain_id,
+        }
+        raws = [
+            (bytes(account.sign_transaction({**tx, "nonce": n}).raw_transaction), f"t{n}", n)
+            for n in range(3)
+        ]
+        sent = sender.send_raw_many(raws)
+        w3.provider.make_request("anvil_dropTransaction", [sent[0].tx_hash])  # type: ignore[arg-type]
+        w3.provider.make_request("evm_mine", [])  # type: ignore[arg-type]
+        assert w3.eth.get_transaction_count(account.address) == 0  # the gap holds 1 and 2 back
+        mined = sender.wait_all(sent)
+        assert [m.status for m in mined] == [1, 1, 1]
+        assert any("again" in message for message in reports)
