@@ -120,7 +120,10 @@ def _total_problems(document: dict[str, Any], result: ClearingResult, leaves: li
         "totalDebit": sum(x.amount for x in leaves if not x.is_credit),
         "totalCredit": sum(x.amount for x in leaves if x.is_credit),
         "feesTotal": sum(x.amount for x in leaves if x.is_credit and x.account.lower() == cm),
-        "supplierTotal": sum(x.amount for x in leaves if x.is_credit and x.account.lower() == supplier),
+        # One account holding both roles has one leaf, counted as fees only (docs/oracle.md).
+        "supplierTotal": 0
+        if supplier == cm
+        else sum(x.amount for x in leaves if x.is_credit and x.account.lower() == supplier),
         "importWh": sum(x.import_wh for x in leaves),
         "exportWh": sum(x.export_wh for x in leaves),
         "tradedWh": sum(x.bought_wh for x in leaves),

@@ -214,10 +214,14 @@ def prepare(
     timer: Timer,
     gas: Gas,
     report: Reporter,
+    roles: RoleKeys | None = None,
 ) -> Community:
-    """Deploy, then create, fund, enrol and deposit for one wallet per peer."""
+    """Deploy, then create, fund, enrol and deposit for one wallet per peer.
+
+    ``roles``: the role keys (one account may hold several roles); default: one key per role from the seed.
+    """
     seed = f"flexunity-demo/{scenario['name']}/{options.seed}"
-    roles = RoleKeys.generate(seed)
+    roles = roles or RoleKeys.generate(seed)
     with timer.step("deploy"):
         fund_roles(w3, roles)
         use_local_signer(w3, roles.admin)
@@ -242,7 +246,9 @@ def prepare(
     with timer.step("wallets, deposits, enrolment"):
         admin = Sender(w3, roles.admin, chain.decoder)
         float_money = 10**decimals * 10_000
-        extra = [(roles.cm, float_money), (roles.supplier, float_money)]
+        extra = [(roles.cm, float_money)]
+        if roles.supplier.address != roles.cm.address:
+            extra.append((roles.supplier, float_money))
         setup_peers(chain, admin, wallets, scenario, gas, extra_accounts=extra, report=report)
     return Community(chain, roles, wallets, manifest, manifest_path, store)
 
@@ -304,7 +310,8 @@ def _run_on(
             result.revenue.append(_revenue(community, result.rounds[-1], options, timer, report))
     if options.withdraw:
         with timer.step("withdrawals"):
-            accounts = [w.account for w in community.wallets] + [roles.cm, roles.supplier]
+            accounts = [w.account for w in community.wallets] + [roles.cm]
+            accounts += [roles.supplier] if roles.supplier.address != roles.cm.address else []
             result.withdrawn = _withdraw_all(chain, accounts, result.gas)
     for step, used in chain.gas.items():
         result.gas.by_step[step] = result.gas.by_step.get(step, 0) + used

@@ -17,7 +17,7 @@ from typing import Any
 from flexunity.chain.devnet import eth_tester_web3
 from flexunity.data.scenario_io import scenario_from_dict, scenario_to_dict
 from flexunity.markets.products import BalancingProduct
-from flexunity.oracle.community import Gas
+from flexunity.oracle.community import Gas, RoleKeys
 from flexunity.oracle.demo import Community, DemoOptions, Timer, advance_time, open_round_with_orders, prepare
 from flexunity.oracle.orders import Order
 from flexunity.oracle.port import RoundView
@@ -89,7 +89,7 @@ class World:
         return dict(json.loads(FolderStore(self.store).get(round_id_data["result_hash"])))
 
 
-def make_world(out: Path) -> World:
+def make_world(out: Path, roles: RoleKeys | None = None) -> World:
     scenario = scenario_to_dict(scenario_from_dict(RAW_SCENARIO))
     options = DemoOptions(
         pilot=None,
@@ -101,7 +101,9 @@ def make_world(out: Path) -> World:
         withdraw=False,
     )
     w3 = eth_tester_web3()
-    community = prepare(w3, None, options, scenario, Timer({}, lambda _: None), Gas(), lambda _: None)
+    community = prepare(
+        w3, None, options, scenario, Timer({}, lambda _: None), Gas(), lambda _: None, roles=roles
+    )
     return World(community, out, scenario)
 
 
