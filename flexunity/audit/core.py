@@ -25,7 +25,7 @@ from flexunity.chain.contracts import ResultStatus, RoundInfo
 from flexunity.chain.eip712 import ClearingResult
 from flexunity.errors import ChainError, InputError
 from flexunity.oracle.manifest import Manifest, load_manifest
-from flexunity.oracle.store import FolderStore
+from flexunity.oracle.store import DocumentSource, open_store
 
 RESULT_FORMAT = "flexunity-round-result/1"
 T = TypeVar("T")
@@ -33,7 +33,7 @@ T = TypeVar("T")
 
 def audit_rounds(
     manifest_path: Path | str | Manifest,
-    store_dir: Path | str,
+    store_dir: Path | str | DocumentSource,
     rounds: Iterable[int] | None = None,
     *,
     w3: Web3 | None = None,
@@ -47,7 +47,7 @@ def audit_rounds(
     """
     manifest = manifest_path if isinstance(manifest_path, Manifest) else load_manifest(manifest_path)
     reader = ChainReader(w3 or connect(rpc_url or manifest.rpc_url, manifest), manifest)
-    store = FolderStore(store_dir)
+    store = open_store(store_dir) if isinstance(store_dir, str | Path) else store_dir  # folder, URL
     try:
         wanted = list(rounds) if rounds is not None else list(range(1, reader.round_count() + 1))
         ledger = ledger_problems(reader)
@@ -80,7 +80,7 @@ def connect(rpc_url: str | None, manifest: Manifest) -> Web3:
 
 
 def audit_round(
-    reader: ChainReader, store: FolderStore, round_id: int, *, tolerances: Tolerances | None = None
+    reader: ChainReader, store: DocumentSource, round_id: int, *, tolerances: Tolerances | None = None
 ) -> RoundVerdict:
     """Every check of one round (see the module docstring)."""
     started = time.perf_counter()
@@ -91,7 +91,7 @@ def audit_round(
 
 
 def _audit(
-    verdict: RoundVerdict, reader: ChainReader, store: FolderStore, round_id: int, tol: Tolerances
+    verdict: RoundVerdict, reader: ChainReader, store: DocumentSource, round_id: int, tol: Tolerances
 ) -> None:
     try:
         info = reader.round(round_id)
@@ -116,7 +116,7 @@ def _audit(
 
 
 def _audit_document(
-    verdict: RoundVerdict, reader: ChainReader, store: FolderStore, info: RoundInfo, logs: list[Log],
+    verdict: RoundVerdict, reader: ChainReader, store: DocumentSource, info: RoundInfo, logs: list[Log],
     posted_log: Log, posted: ClearingResult, document: dict[str, Any], tol: Tolerances,
 ) -> None:  # fmt: skip
     """The checks that re-derive the clearing and the money from the document and the orders."""
@@ -124,7 +124,7 @@ def _audit_document(
     config = _stage(verdict, "config", result.load_config, verdict, store, info, config_hash)
     if config is None:
         return
-    accepted, rejected = orders.effective_orders(logs, info.interval_count)
+    accepted, rejected = orders.effective_orders(logs, info.interval_count, config)
     inputs = (verdict, config, accepted, rejected, document)
     scenario_dict = _stage(verdict, "orders.inputs", clearing.check_inputs, *inputs)
     cleared = document.get("clearing", {})

@@ -112,7 +112,9 @@ def _plain(entry: Any) -> tuple[Any, ...]:
     return tuple(bytes(v) if isinstance(v, bytes | bytearray) else v for v in values)
 
 
-def effective_orders(logs: list[Log], intervals: int) -> tuple[list[codec.Order], list[dict[str, Any]]]:
+def effective_orders(
+    logs: list[Log], intervals: int, config: dict[str, Any] | None = None
+) -> tuple[list[codec.Order], list[dict[str, Any]]]:
     """Each peer's last order whose payload decodes (as the oracle chooses them), and the rejected."""
     from flexunity.oracle.runner import latest_valid_orders
 
@@ -128,4 +130,4 @@ def effective_orders(logs: list[Log], intervals: int) -> tuple[list[codec.Order]
         )
         for log in logs
     ]
-    return latest_valid_orders(rebuilt, intervals)
+    return latest_valid_orders(rebuilt, intervals, config)

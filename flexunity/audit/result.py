@@ -21,7 +21,7 @@ from flexunity.chain.contracts import ResultStatus, RoundInfo
 from flexunity.chain.eip712 import ClearingResult, recover_signer, result_typed_data, typed_digest
 from flexunity.errors import InputError
 from flexunity.oracle.orders import schedule_problems
-from flexunity.oracle.store import FolderStore
+from flexunity.oracle.store import DocumentSource
 
 FIELDS = (
     "roundId", "orderDigest", "resultsRoot", "documentHash", "leafCount", "totalDebit", "totalCredit",
@@ -162,7 +162,9 @@ def check_signatures(verdict: RoundVerdict, reader: ChainReader, log: Log, resul
     )
 
 
-def load_document(verdict: RoundVerdict, store: FolderStore, result: ClearingResult) -> dict[str, Any] | None:
+def load_document(
+    verdict: RoundVerdict, store: DocumentSource, result: ClearingResult
+) -> dict[str, Any] | None:
     """The result document whose keccak256 is the posted documentHash (None: missing or altered)."""
     digest = "0x" + result.document_hash.hex()
     try:
@@ -178,7 +180,7 @@ def load_document(verdict: RoundVerdict, store: FolderStore, result: ClearingRes
 
 
 def load_config(
-    verdict: RoundVerdict, store: FolderStore, info: RoundInfo, config_hash: str
+    verdict: RoundVerdict, store: DocumentSource, info: RoundInfo, config_hash: str
 ) -> dict[str, Any] | None:
     """The round's configuration: the one ``openRound`` bound the round to on chain (its ``configHash``),
     found in the store with bytes that hash to it, cited by the document, for this round and schedule."""

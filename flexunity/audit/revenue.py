@@ -43,12 +43,12 @@ from flexunity.oracle.revenue import (
     payouts_from,
     shares_from,
 )
-from flexunity.oracle.store import FolderStore
+from flexunity.oracle.store import DocumentSource
 
 MALFORMED = (KeyError, TypeError, ValueError, IndexError, AttributeError, InputError)
 
 
-def attach(verdicts: Sequence[RoundVerdict], reader: ChainReader, store: FolderStore) -> None:
+def attach(verdicts: Sequence[RoundVerdict], reader: ChainReader, store: DocumentSource) -> None:
     """Audit every distribution on chain into the verdict of its round (see the module docstring)."""
     distributor = reader.clients.revenue.contract
     created = reader.logs(distributor, ("DistributionCreated",))
@@ -80,7 +80,7 @@ def carry_balance(reader: ChainReader, created: Sequence[Log], swept: Sequence[L
 
 
 def audit_distribution(
-    verdict: RoundVerdict, reader: ChainReader, store: FolderStore, log: Log
+    verdict: RoundVerdict, reader: ChainReader, store: DocumentSource, log: Log
 ) -> int | None:
     """The five checks of one distribution; the round its document names (None: no document)."""
     distribution_id = int(log.args["distributionId"])

@@ -10,18 +10,18 @@ import click
 
 
 def default_store(manifest_path: Path) -> Path:
-    """The store next to the manifest (as ``flexunity demo`` writes them), else ``./flexunity-store``."""
-    beside = manifest_path.parent / "store"
-    return beside if beside.is_dir() else Path("flexunity-store")
+    """The one default store of every command: the folder ``store`` beside the manifest file."""
+    from flexunity.oracle.store import DEFAULT_STORE_NAME
+
+    return Path(manifest_path).parent / DEFAULT_STORE_NAME
 
 
 @click.command()
 @click.option(
     "--manifest",
     "manifest_path",
-    type=click.Path(path_type=Path),
     required=True,
-    help="Deployment manifest written by `flexunity deploy` or `flexunity demo`.",
+    help="Deployment manifest: a file written by `flexunity deploy`/`demo`, or a URL (`flexunity serve`).",
 )
 @click.option(
     "--round", "rounds", type=int, multiple=True, help="Only this round (repeatable; default: all)."
@@ -29,15 +29,15 @@ def default_store(manifest_path: Path) -> Path:
 @click.option(
     "--store",
     "store_dir",
-    type=click.Path(path_type=Path),
     default=None,
-    help="Folder of published documents (default: 'store' beside the manifest, else ./flexunity-store).",
+    help="Published documents: a folder, or the URL of `flexunity serve` (default: 'store' beside the "
+    "manifest; for a manifest URL, its server). Every document is checked against its on-chain hash.",
 )
 @click.option("--rpc", "rpc_url", default=None, help="JSON-RPC URL of the chain (default: the manifest's).")
 @click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True)
 @click.option("--verbose", "-v", is_flag=True, help="Show every check, not only the failing ones.")
 def audit(
-    manifest_path: Path, rounds: tuple[int, ...], store_dir: Path | None, rpc_url: str | None, fmt: str,
+    manifest_path: str, rounds: tuple[int, ...], store_dir: str | None, rpc_url: str | None, fmt: str,
     verbose: bool,
 ) -> None:  # fmt: skip
     """Re-derive and verify every round from the chain alone; exit 5 if any round fails."""
@@ -49,14 +49,15 @@ def audit(
 
 
 def run_audit(
-    manifest_path: Path, store_dir: Path | None, rounds: list[int] | None, *, rpc_url: str | None = None,
-    fmt: str = "table", verbose: bool = False, w3: Any = None,
+    manifest_path: str | Path, store_dir: str | Path | None, rounds: list[int] | None, *,
+    rpc_url: str | None = None, fmt: str = "table", verbose: bool = False, w3: Any = None,
 ) -> int:  # fmt: skip
     """Audit, print the verdicts, return the exit code (0: no round failed)."""
     from rich.console import Console
 
     from flexunity.audit import AUDIT_FAILED_EXIT_CODE, Tolerances, audit_rounds
     from flexunity.audit.report import print_table, verdicts_json
+    from flexunity.oracle.store import default_store
 
     tolerances = Tolerances()
     store = store_dir or default_store(manifest_path)

@@ -43,6 +43,11 @@ from flexunity.errors import InputError
 )
 @click.option("--out", type=click.Path(path_type=Path), default=Path("manifest.json"), show_default=True)
 @click.option("--exit", "exit_after", is_flag=True, help="anvil: stop the devnet after writing the manifest.")
+@click.option(
+    "--test-chain", is_flag=True,
+    help="Mark the chain a test chain in the manifest (its ether and tokens are worthless): enables "
+    "`flexunity oracle fund`. Always set on anvil and eth-tester.",
+)  # fmt: skip
 def deploy(
     network: str,
     rpc_url: str | None,
@@ -56,6 +61,7 @@ def deploy(
     admin_delay: int,
     out: Path,
     exit_after: bool,
+    test_chain: bool,
 ) -> None:
     """Deploy and wire the contracts; write a deployment manifest."""
     if rpc_url or network == "pilot":
@@ -71,6 +77,7 @@ def deploy(
             challenge_window,
             admin_delay,
             out,
+            test_chain,
         )
     elif network == "eth-tester":
         _deploy_devnet(None, "eth-tester", token, challenge_window, admin_delay, out)
@@ -93,7 +100,9 @@ def _deploy_remote(
     challenge_window: int,
     admin_delay: int,
     out: Path,
+    test_chain: bool = False,
 ) -> None:
+    from eth_utils import is_address, to_checksum_address
     from web3 import HTTPProvider, Web3
 
     from flexunity.chain.deploy import RoleAccounts
@@ -118,7 +127,13 @@ def _deploy_remote(
         raise InputError(f"the deployer {account.address} has no ether on chain {actual} to pay for gas")
     use_local_signer(w3, account)
     me = account.address
-    roles = RoleAccounts(me, me, arbiter or me, pauser or me, supplier or me)
+    for option, value in (("--supplier", supplier), ("--arbiter", arbiter), ("--pauser", pauser)):
+        if value is not None and not is_address(value):
+            raise InputError(f"not an address: {value!r} (0x followed by 40 hex digits)", where=option)
+    named = {
+        k: to_checksum_address(v) if v else me for k, v in (("a", arbiter), ("p", pauser), ("s", supplier))
+    }
+    roles = RoleAccounts(me, me, named["a"], named["p"], named["s"])
     click.echo(f"deploying to chain {actual} at {rpc_url} from {me} (signed locally)")
     manifest, _ = deploy(
         w3,
@@ -128,6 +143,7 @@ def _deploy_remote(
         token=token,
         challenge_window=challenge_window,
         admin_delay=admin_delay,
+        test_chain=test_chain,
     )
     _written(manifest.save(out), manifest)
 

@@ -30,8 +30,8 @@ def oracle() -> None:
     "--store",
     "store_dir",
     type=click.Path(path_type=Path),
-    default=Path("flexunity-store"),
-    show_default=True,
+    default=None,
+    help="Document store folder (default: 'store' beside the manifest).",
 )
 @click.option(
     "--state",
@@ -55,7 +55,7 @@ def run(
     keystore: Path | None,
     private_key_env: str | None,
     rpc_url: str | None,
-    store_dir: Path,
+    store_dir: Path | None,
     state_path: Path,
     rounds: tuple[int, ...],
     once: bool,
@@ -64,6 +64,7 @@ def run(
 ) -> None:
     """Watch the chain; clear, post and settle every round that reaches gate closure."""
     from flexunity.oracle.service import build_service, connect
+    from flexunity.oracle.store import default_store
 
     manifest, url, account = _manifest_url_account(
         manifest_path, keystore, private_key_env, rpc_url, "the oracle signs results"
@@ -74,7 +75,13 @@ def run(
 
     w3 = connect(url, manifest, report)
     service = build_service(
-        w3, manifest, account, store=store_dir, state=state_path, report=report, batch_size=batch_size
+        w3,
+        manifest,
+        account,
+        store=Path(store_dir or default_store(manifest_path)),
+        state=state_path,
+        report=report,
+        batch_size=batch_size,
     )
     selected = list(rounds) or None
     if once:
@@ -92,7 +99,13 @@ CM_KEY_OPTIONS = [
     click.option("--keystore", type=click.Path(path_type=Path), help="The CM's keystore."),
     click.option("--private-key-env", default=None, help="Read the CM's key from this variable (devnets)."),
     click.option("--rpc", "rpc_url", default=None, help="JSON-RPC URL (default: the manifest's)."),
-    click.option("--store", "store_dir", type=click.Path(path_type=Path), default=Path("flexunity-store")),
+    click.option(
+        "--store",
+        "store_dir",
+        type=click.Path(path_type=Path),
+        default=None,
+        help="Document store folder (default: 'store' beside the manifest).",
+    ),
 ]
 
 
@@ -103,17 +116,18 @@ def _cm_options(fn: Any) -> Any:
 
 
 def _cm_chain(
-    manifest_path: Path, keystore: Path | None, key_env: str | None, rpc_url: str | None, store: Path
+    manifest_path: Path, keystore: Path | None, key_env: str | None, rpc_url: str | None, store: Path | None
 ) -> Any:
     from flexunity.oracle.chainio import OracleChain
     from flexunity.oracle.service import connect
-    from flexunity.oracle.store import FolderStore
+    from flexunity.oracle.store import FolderStore, default_store
 
     manifest, url, account = _manifest_url_account(
         manifest_path, keystore, key_env, rpc_url, "this command signs as the CM"
     )
     w3 = connect(url, manifest, lambda m: click.echo(m, err=True))
-    return OracleChain.from_manifest(w3, manifest, account, store=FolderStore(store))
+    folder = FolderStore(store or default_store(manifest_path))
+    return OracleChain.from_manifest(w3, manifest, account, store=folder)
 
 
 @oracle.command(name="open")
@@ -127,7 +141,7 @@ def _cm_chain(
 )
 @click.option("--start", type=int, default=None, help="Unix time of interval 0 (default: gate closure).")
 def open_(manifest_path: Path, keystore: Path | None, private_key_env: str | None, rpc_url: str | None,
-          store_dir: Path, scenario_path: Path, gate_in: int, start: int | None) -> None:  # fmt: skip
+          store_dir: Path | None, scenario_path: Path, gate_in: int, start: int | None) -> None:  # fmt: skip
     """Store a round's config and open the round bound to its hash (openRound's configHash)."""
     from flexunity.data.scenario_io import load_scenario, scenario_to_dict
     from flexunity.oracle.orders import round_config
@@ -148,7 +162,7 @@ def open_(manifest_path: Path, keystore: Path | None, private_key_env: str | Non
 @_cm_options
 @click.argument("signed_orders", nargs=-1, type=click.Path(path_type=Path, exists=True), required=True)
 def relay(manifest_path: Path, keystore: Path | None, private_key_env: str | None, rpc_url: str | None,
-          store_dir: Path, signed_orders: tuple[Path, ...]) -> None:  # fmt: skip
+          store_dir: Path | None, signed_orders: tuple[Path, ...]) -> None:  # fmt: skip
     """Relay wallet-signed orders (``peer typed-data`` files with a ``signature`` added) in batches."""
     import json
 
@@ -187,13 +201,98 @@ def relay(manifest_path: Path, keystore: Path | None, private_key_env: str | Non
     "--kind", type=click.Choice(["consumer", "prosumer", "producer", "storage"]), default="consumer"
 )
 def enrol(manifest_path: Path, keystore: Path | None, private_key_env: str | None, rpc_url: str | None,
-          store_dir: Path, addresses: tuple[str, ...], kind: str) -> None:  # fmt: skip
+          store_dir: Path | None, addresses: tuple[str, ...], kind: str) -> None:  # fmt: skip
     """Enrol peers (from the next round on)."""
+    from eth_utils import is_address
+
     from flexunity.chain.contracts import PeerKind
 
+    for address in addresses:
+        if not is_address(address):
+            raise InputError(f"not an address: {address!r} (0x followed by 40 hex digits)", where="--address")
     chain = _cm_chain(manifest_path, keystore, private_key_env, rpc_url, store_dir)
     chain.enrol([(a, PeerKind[kind.upper()], b"\0" * 32) for a in addresses])
     click.echo(f"enrolled {len(addresses)} peers as {kind}")
+
+
+@oracle.command()
+@_cm_options
+@click.option("--address", "addresses", multiple=True, required=True, help="Who to fund (repeatable).")
+@click.option("--ether", default="1", show_default=True, help="Ether for gas, per address.")
+@click.option("--tokens", default="100", show_default=True, help="Test tokens (currency units) per address.")
+def fund(manifest_path: Path, keystore: Path | None, private_key_env: str | None, rpc_url: str | None,
+         store_dir: Path | None, addresses: tuple[str, ...], ether: str, tokens: str) -> None:  # fmt: skip
+    """Faucet on a test chain: send ether from the CM and mint test tokens (refused on other chains)."""
+    from flexunity.oracle.faucet import check_test_chain, fund
+
+    chain = _cm_chain(manifest_path, keystore, private_key_env, rpc_url, store_dir)
+    check_test_chain(chain)
+    done = fund(
+        chain, addresses, _units(ether, 18, "--ether"), _units(tokens, chain.token_decimals(), "--tokens")
+    )
+    for address in done.addresses:
+        click.echo(f"funded {address}: {ether} ether, {tokens} {chain.token_symbol()}")
+
+
+@oracle.command()
+@_cm_options
+@click.option("--round", "round_id", type=int, required=True, help="A round with a posted result.")
+@click.option("--product", default=None, help="Balancing product preset (default: the first that fits).")
+@click.option(
+    "--products", "products_file", type=click.Path(path_type=Path, exists=True), default=None,
+    help="A flexunity-products/1 file of the pilot's own products (default: the shipped presets).",
+)  # fmt: skip
+@click.option("--rule", default="pro-rata", show_default=True, help="Sharing rule (docs/allocation.md).")
+@click.option(
+    "--activations", "activation_file", type=click.Path(path_type=Path, exists=True), default=None,
+    help="The system operator's activations (default: simulated, seeded by --seed).",
+)  # fmt: skip
+@click.option("--seed", type=int, default=0, show_default=True, help="Seed of the simulated activations.")
+@click.option("--claim-days", type=float, default=30, show_default=True, help="Claim period in days.")
+def revenue(manifest_path: Path, keystore: Path | None, private_key_env: str | None, rpc_url: str | None,
+            store_dir: Path | None, round_id: int, product: str | None, products_file: Path | None,
+            rule: str, activation_file: Path | None, seed: int, claim_days: float) -> None:  # fmt: skip
+    """Offer a round's flexibility, deliver the activations, share the revenue and deposit it on chain."""
+    from flexunity.oracle.revenue import distribute_revenue
+
+    chain = _cm_chain(manifest_path, keystore, private_key_env, rpc_url, store_dir)
+    result_hash = chain.posted_document_hash(round_id)
+    if not result_hash:
+        raise InputError(f"round {round_id} has no posted result yet", where="--round")
+    done = distribute_revenue(
+        chain, chain.store, round_id=round_id, result_hash=result_hash, product=product, rule=rule,
+        products_file=products_file,
+        seed=seed, activation_file=activation_file, claim_window_s=int(claim_days * 86_400),
+        report=lambda m: click.echo(m, err=True),
+    )  # fmt: skip
+    for reason in done.reasons:
+        click.echo(f"  {reason}")
+    if done.distribution_id is None:
+        click.echo(f"round {round_id}: no revenue distributed")
+        return
+    scale = 10**done.decimals
+    click.echo(
+        f"distribution {done.distribution_id} (round {round_id}, {done.product}, rule {done.rule}): "
+        f"{done.total / scale:.{done.decimals}f} {done.currency} to {len(done.shares)} peers; "
+        f"document {done.document_hash}"
+    )
+    for address, amount in sorted(done.shares.items()):
+        click.echo(f"  {address}  {amount / scale:>12.{done.decimals}f}")
+    click.echo("peers claim with `flexunity peer claim`")
+
+
+def _units(amount: str, decimals: int, option: str) -> int:
+    from decimal import Decimal, InvalidOperation
+
+    try:
+        value = Decimal(amount) * 10**decimals
+    except InvalidOperation:
+        raise InputError(f"not an amount: {amount!r}", where=option) from None
+    if value < 0 or value != value.to_integral_value():
+        raise InputError(
+            f"{amount} is not a non-negative amount with at most {decimals} decimals", where=option
+        )
+    return int(value)
 
 
 def _manifest_url_account(

@@ -17,9 +17,18 @@ import click
 
 from flexunity.errors import InputError
 
-MANIFEST = click.option("--manifest", "manifest_path", type=click.Path(path_type=Path), required=True)
+MANIFEST = click.option(
+    "--manifest", "manifest_path", required=True, help="The deployment manifest: a file or a URL."
+)
 RPC = click.option("--rpc", "rpc_url", default=None, help="JSON-RPC URL (default: the manifest's).")
 KEYSTORE = click.option("--keystore", type=click.Path(path_type=Path), required=True)
+STORE = click.option(
+    "--store",
+    "store_dir",
+    default=None,
+    help="The CM's documents: a folder or the URL of `flexunity serve` (default: 'store' beside the "
+    "manifest; for a manifest URL, its server). Each is checked against its on-chain hash.",
+)
 
 
 @click.group()
@@ -59,7 +68,7 @@ def import_(keystore: Path, key_env: str | None) -> None:
 @KEYSTORE
 @RPC
 @click.option("--amount", type=str, required=True, help="Currency units, e.g. 25.00")
-def deposit(manifest_path: Path, keystore: Path, rpc_url: str | None, amount: str) -> None:
+def deposit(manifest_path: str, keystore: Path, rpc_url: str | None, amount: str) -> None:
     """Approve and deposit settlement tokens into the escrow."""
     chain, account = _connect(manifest_path, keystore, rpc_url)
     units = _base_units(amount, chain.token_decimals())
@@ -75,7 +84,7 @@ def deposit(manifest_path: Path, keystore: Path, rpc_url: str | None, amount: st
 @KEYSTORE
 @RPC
 @click.option("--amount", type=str, default=None, help="Currency units (default: everything withdrawable).")
-def withdraw(manifest_path: Path, keystore: Path, rpc_url: str | None, amount: str | None) -> None:
+def withdraw(manifest_path: str, keystore: Path, rpc_url: str | None, amount: str | None) -> None:
     """Withdraw uncommitted escrow to the peer's own address."""
     chain, account = _connect(manifest_path, keystore, rpc_url)
     escrow = chain.clients.escrow
@@ -111,8 +120,9 @@ def _order_inputs(scenario_path: Path, peer_id: str) -> tuple[dict[str, Any], by
 @click.option("--peer", "peer_id", required=True, help="The peer of the scenario whose forecasts to send.")
 @click.option("--nonce", type=int, default=None, help="Default: the peer's last nonce + 1.")
 @click.option("--deadline", type=int, default=None, help="Unix time (default: the round's gate closure).")
+@STORE
 def order(
-    manifest_path: Path,
+    manifest_path: str,
     keystore: Path,
     rpc_url: str | None,
     round_id: int,
@@ -120,12 +130,18 @@ def order(
     peer_id: str,
     nonce: int | None,
     deadline: int | None,
+    store_dir: str | None,
 ) -> None:
-    """Submit the peer's order for a round directly (the peer pays the gas)."""
+    """Submit the peer's order for a round directly (the peer pays the gas).
+
+    The order is checked first against the round: still open, and its intervals and tariff those of
+    the round's config (fetched by its on-chain hash), so that the oracle will not reject it."""
     from flexunity.chain.eip712 import Order
+    from flexunity.oracle.store import default_store
 
     chain, account = _connect(manifest_path, keystore, rpc_url)
     _, payload = _order_inputs(scenario_path, peer_id)
+    _check_fits(chain, round_id, payload, store_dir or default_store(manifest_path))
     nonce, deadline = _nonce_deadline(chain, account.address, round_id, nonce, deadline)
     signed = Order.for_payload(round_id, account.address, nonce, deadline, payload)
     fn = chain.clients.rounds.contract.functions.submitOrder(signed.as_tuple(), payload)
@@ -145,8 +161,9 @@ def order(
 @click.option("--nonce", type=int, default=None)
 @click.option("--deadline", type=int, default=None)
 @click.option("--out", type=click.Path(path_type=Path), default=None, help="Write here (default: stdout).")
+@STORE
 def typed_data(
-    manifest_path: Path,
+    manifest_path: str,
     rpc_url: str | None,
     address: str,
     round_id: int,
@@ -155,12 +172,16 @@ def typed_data(
     nonce: int | None,
     deadline: int | None,
     out: Path | None,
+    store_dir: str | None,
 ) -> None:
     """Export the EIP-712 order a browser wallet signs with eth_signTypedData_v4 (plus the payload)."""
     from eth_account import Account
 
+    from flexunity.oracle.store import default_store
+
     chain, _ = _connect(manifest_path, None, rpc_url, reader=Account.create())
     _, payload = _order_inputs(scenario_path, peer_id)
+    _check_fits(chain, round_id, payload, store_dir or default_store(manifest_path))
     nonce, deadline = _nonce_deadline(chain, address, round_id, nonce, deadline)
     document = {
         "typedData": chain.order_typed_data(address, round_id, nonce, deadline, payload),
@@ -180,24 +201,18 @@ def typed_data(
 @RPC
 @click.option("--round", "round_id", type=int, required=True)
 @click.option("--address", required=True)
-@click.option(
-    "--store",
-    "store_dir",
-    type=click.Path(path_type=Path),
-    default=Path("flexunity-store"),
-    show_default=True,
-)
-def bill(manifest_path: Path, rpc_url: str | None, round_id: int, address: str, store_dir: Path) -> None:
+@STORE
+def bill(manifest_path: str, rpc_url: str | None, round_id: int, address: str, store_dir: str | None) -> None:
     """Show a peer's bill for a round from the posted result document, and its settlement on chain."""
     from eth_account import Account
 
-    from flexunity.oracle.store import FolderStore
+    from flexunity.oracle.store import default_store, open_store
 
     chain, _ = _connect(manifest_path, None, rpc_url, reader=Account.create())
     digest = chain.posted_document_hash(round_id)
     if not digest:
         raise InputError(f"round {round_id} has no posted result yet")
-    document = FolderStore(store_dir).get_json(digest)
+    document = open_store(store_dir or default_store(manifest_path)).get_json(digest)
     key = address.lower()
     bills = document["clearing"]["bills"]
     if key not in bills:
@@ -216,6 +231,34 @@ def bill(manifest_path: Path, rpc_url: str | None, round_id: int, address: str, 
         f"  settlement: {sign} of {leaf['amount']} base units, leaf {leaf['index']}, "
         f"{'applied' if applied else 'not applied yet'}"
     )
+
+
+def _check_fits(chain: Any, round_id: int, payload: bytes, store_spec: str | Path) -> None:
+    """Refuse, before signing, an order the round would not take or the oracle would reject."""
+    from flexunity.cli.timefmt import when
+    from flexunity.errors import UserError
+    from flexunity.oracle.orders import decode_payload, order_problems
+    from flexunity.oracle.store import open_store
+
+    count = chain.clients.rounds.round_count()
+    if not 1 <= round_id <= count:
+        raise InputError(f"round {round_id} does not exist (the chain has {count} rounds)", where="--round")
+    info = chain.clients.rounds.round(round_id)
+    if chain.now() >= info.gate_closure:
+        raise InputError(f"round {round_id} closed for orders at {when(info.gate_closure)}", where="--round")
+    document = decode_payload(payload)
+    minutes = info.interval_seconds // 60
+    schedule = {"intervals": info.interval_count, "interval_minutes": minutes}
+    problems = [p for p in order_problems(document, {**schedule, "tariffs": {document["tariff"]: {}}})]
+    try:
+        config = open_store(store_spec).get_json("0x" + info.config_hash.hex())
+        problems = order_problems(document, config)
+    except UserError as exc:
+        click.echo(f"note: the round's config could not be read ({exc}); tariff not checked", err=True)
+    if problems:
+        raise InputError(
+            f"this order does not fit round {round_id}: " + "; ".join(problems), where="--scenario"
+        )
 
 
 def _nonce_deadline(
@@ -239,7 +282,7 @@ def _base_units(amount: str, decimals: int) -> int:
 
 
 def _connect(
-    manifest_path: Path, keystore: Path | None, rpc_url: str | None, reader: Any = None
+    manifest_path: str, keystore: Path | None, rpc_url: str | None, reader: Any = None
 ) -> tuple[Any, Any]:
     from flexunity.oracle.chainio import OracleChain
     from flexunity.oracle.keystore import load_keystore
@@ -253,3 +296,13 @@ def _connect(
     account = load_keystore(keystore) if keystore is not None else reader
     w3 = connect(url, manifest, lambda m: click.echo(m, err=True))
     return OracleChain.from_manifest(w3, manifest, account), account
+
+
+def _register() -> None:
+    from flexunity.cli.peer_status import claim, status
+
+    peer.add_command(status)
+    peer.add_command(claim)
+
+
+_register()

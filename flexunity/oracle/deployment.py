@@ -38,15 +38,25 @@ def deploy(
     token: str | None = None,
     challenge_window: int = 3600,
     admin_delay: int = 24 * 3600,
+    test_chain: bool | None = None,
 ) -> tuple[Manifest, Deployment]:
-    """Deploy and wire everything; return the manifest and the chain room's deployment."""
+    """Deploy and wire everything; return the manifest and the chain room's deployment.
+
+    ``test_chain`` marks the chain in the manifest as one whose ether and tokens are worthless (so
+    ``flexunity oracle fund`` may hand them out); default: True on the devnets anvil and eth-tester.
+    """
     retrying(lambda: w3.eth.chain_id, what="connect")
     config = ClearingConfig(challenge_window=challenge_window)
     deployment = deploy_all(w3, roles, token, config=config, admin_delay=admin_delay)
-    return manifest_of(deployment, network=network, rpc_url=rpc_url), deployment
+    if test_chain is None:
+        test_chain = network in ("anvil", "eth-tester")
+    manifest = manifest_of(deployment, network=network, rpc_url=rpc_url, test_chain=test_chain)
+    return manifest, deployment
 
 
-def manifest_of(deployment: Deployment, *, network: str, rpc_url: str | None) -> Manifest:
+def manifest_of(
+    deployment: Deployment, *, network: str, rpc_url: str | None, test_chain: bool = False
+) -> Manifest:
     settings: dict[str, Any] = dict(asdict(compiler_settings()))
     settings["remappings"] = list(settings["remappings"])
     contracts = {
@@ -63,6 +73,7 @@ def manifest_of(deployment: Deployment, *, network: str, rpc_url: str | None) ->
         parameters={
             "clearing": asdict(deployment.config),
             "token_is_test_token": deployment.token_is_test_token,
+            "test_chain": test_chain,
         },
     )
 

@@ -74,6 +74,16 @@ class Manifest:
 
 
 def load_manifest(path: Path | str) -> Manifest:
+    """The manifest in a file, or at an ``http(s)://`` URL (as ``flexunity serve`` publishes it)."""
+    from flexunity.oracle.store import fetch_url, is_url
+
+    if is_url(path):
+        where = str(path)
+        body = fetch_url(where, missing="no manifest at this URL")
+        try:
+            return Manifest.from_dict(json.loads(body), where=where)
+        except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+            raise InputError(f"not JSON: {exc}", where=where) from None
     path = Path(path)
     if not path.exists():
         raise InputError(

@@ -227,6 +227,22 @@ def schedule_problems(
     return problems
 
 
+def order_problems(document: dict[str, Any], config: dict[str, Any]) -> list[str]:
+    """Why an order document does not fit a round config (the oracle rejects such an order); empty if
+    it fits: its interval count and length, and its tariff, must be the round's."""
+    problems = []
+    intervals, minutes = config.get("intervals"), config.get("interval_minutes")
+    if len(document.get("load_wh", [])) != intervals or document.get("interval_minutes") != minutes:
+        problems.append(
+            f"the order has {len(document.get('load_wh', []))} × {document.get('interval_minutes')} min "
+            f"intervals, the round {intervals} × {minutes} min"
+        )
+    tariffs = sorted(config.get("tariffs", {}))
+    if document.get("tariff") not in tariffs:
+        problems.append(f"the order's tariff {document.get('tariff')!r} is not one of the round's {tariffs}")
+    return problems
+
+
 def check_config(config: dict[str, Any]) -> None:
     if config.get("format") != CONFIG_FORMAT:
         raise InputError(f"not a {CONFIG_FORMAT} document (format: {config.get('format')!r})")

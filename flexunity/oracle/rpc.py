@@ -415,7 +415,34 @@ class Sender:
             return self.decoder.explain_exception(exc)
         except Exception as exc:  # the replay itself failed: say so rather than hide the revert
             return f"(could not replay: {exc})"
-        return "out of gas or reverted only in its original position in the block"
+        in_block = self._replay_in_block(call, tx["blockNumber"]) if tx["blockNumber"] else ""
+        return in_block or "out of gas or reverted only in its original position in the block"
+
+    def _replay_in_block(self, call: dict[str, Any], number: int) -> str:
+        """Replay on the state before the block, with the block's own time and number (eth_call's block
+        overrides, anvil and geth): a call that depends on time (a gate closure) then reverts as it did,
+        where a plain replay runs under the previous block's older time. '' if that does not tell."""
+        if not is_http(self.w3):
+            return ""
+        try:
+            block = self.w3.eth.get_block(number)
+            plain = {k: hex(v) if isinstance(v, int) else v for k, v in call.items()}
+            overrides = {"time": hex(int(block["timestamp"])), "number": hex(number)}
+            answer = self.w3.provider.make_request(
+                "eth_call",  # type: ignore[arg-type]
+                [plain, hex(number - 1), {}, overrides],
+            )
+        except Exception:  # the node cannot replay with overrides: fall back to the plain answer
+            return ""
+        error = answer.get("error") if isinstance(answer, dict) else None
+        if not isinstance(error, dict):
+            return ""
+        data = error.get("data")
+        if isinstance(data, dict):
+            data = data.get("data")
+        if isinstance(data, str) and data.startswith("0x") and len(data) >= 10:
+            return self.decoder.explain(data)
+        return str(error.get("message", ""))
 
 
 def _int(value: Any) -> int:

@@ -15,7 +15,13 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from flexunity.errors import ChainError, InputError
-from flexunity.oracle.orders import Order, decode_payload, scenario_from_orders, schedule_problems
+from flexunity.oracle.orders import (
+    Order,
+    decode_payload,
+    order_problems,
+    scenario_from_orders,
+    schedule_problems,
+)
 from flexunity.oracle.port import ChainPort, RoundView
 from flexunity.oracle.settlement import Leaf, leaves_from_amounts, peer_energy, settlement_amounts, totals
 from flexunity.oracle.state import RoundState, StateDB, Step
@@ -136,7 +142,7 @@ class RoundRunner:
         view = self.chain.view(state.round_id)
         orders = self._load_orders(state.round_id, view)
         config = self.store.get_json(state.data["config_hash"])
-        accepted, rejected = latest_valid_orders(orders, int(config["intervals"]))
+        accepted, rejected = latest_valid_orders(orders, int(config["intervals"]), config)
         scenario = scenario_from_orders(
             config, [(o.peer_address, decode_payload(o.payload)) for o in accepted]
         )
@@ -243,8 +249,11 @@ class RoundRunner:
         return {"finished_at": time.time()}
 
 
-def latest_valid_orders(orders: list[Order], intervals: int) -> tuple[list[Order], list[dict[str, Any]]]:
-    """Each peer's last accepted order whose payload decodes; the others with the reason."""
+def latest_valid_orders(
+    orders: list[Order], intervals: int, config: dict[str, Any] | None = None
+) -> tuple[list[Order], list[dict[str, Any]]]:
+    """Each peer's last accepted order whose payload decodes (and fits ``config``: intervals and
+    tariff, ``order_problems``); the others with the reason."""
     latest: dict[str, Order] = {}
     for order in orders:
         latest[order.peer_address.lower()] = order
@@ -255,9 +264,13 @@ def latest_valid_orders(orders: list[Order], intervals: int) -> tuple[list[Order
         if order.is_cancellation:
             continue
         try:
-            decode_payload(order.payload, intervals)
+            document = decode_payload(order.payload, intervals)
         except InputError as exc:
             rejected.append({**_order_ref(order), "reason": str(exc)})
+            continue
+        problems = order_problems(document, config) if config is not None else []
+        if problems:
+            rejected.append({**_order_ref(order), "reason": "; ".join(problems)})
             continue
         accepted.append(order)
     return accepted, rejected

@@ -1,0 +1,191 @@
+"""A peer's view of its community on chain: status, rounds, rejected orders and revenue claims.
+
+Read from the chain (registry, escrow, round book, clearing house, revenue distributor) and from the
+CM's published documents (a folder or ``flexunity serve``; every document checked against the hash
+the chain holds). Used by ``flexunity peer status`` and ``flexunity peer claim``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from flexunity.chain.settlement import RevenueLeaf, revenue_tree
+from flexunity.errors import ChainError, InputError, UserError
+from flexunity.oracle.chainio import OracleChain
+from flexunity.oracle.orders import decode_payload
+from flexunity.oracle.revenue import FORMAT as REVENUE_FORMAT
+from flexunity.oracle.revenue import leaves_of
+from flexunity.oracle.store import DocumentSource
+
+
+@dataclass
+class RoundLine:
+    """The peer in one round: its order, the result, its settlement leaf (base units, + = pays)."""
+
+    round_id: int
+    gate_closure: int
+    ordered: bool = False
+    nonce: int | None = None
+    result: str = "open"  # open, gate closed, posted, settled, void ...
+    amount: int | None = None  # signed: positive = the peer pays
+    applied: bool | None = None
+    rejected: str = ""  # why the oracle rejected the peer's order, if it did
+    note: str = ""
+
+
+@dataclass
+class Claim:
+    """A revenue share of the peer in one distribution."""
+
+    distribution_id: int
+    round_id: int | None
+    leaf: RevenueLeaf
+    proof: list[bytes]
+    deadline: int
+    claimed: bool
+
+
+@dataclass
+class PeerStatus:
+    address: str
+    member: bool
+    member_from: int
+    member_until: int
+    balance: int
+    debt: int
+    withdrawable: int
+    wallet_tokens: int
+    wallet_ether: int
+    decimals: int
+    symbol: str
+    now: int
+    rounds: list[RoundLine] = field(default_factory=list)
+    claims: list[Claim] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def committed(self) -> int:
+        return self.balance - self.withdrawable
+
+
+def peer_status(chain: OracleChain, address: str, store: DocumentSource | None) -> PeerStatus:
+    """Everything ``peer status`` shows for ``address``."""
+    c = chain.clients
+    member = c.registry.contract.functions.member(address).call()
+    count = c.rounds.round_count()
+    escrow = c.escrow.account(address)
+    status = PeerStatus(
+        address=address,
+        member=count + 1 >= 1 and c.registry.is_member(address, count + 1),
+        member_from=int(member[1]),
+        member_until=int(member[2]),
+        balance=escrow.balance,
+        debt=escrow.debt,
+        withdrawable=c.escrow.withdrawable(address),
+        wallet_tokens=c.token.balance_of(address),
+        wallet_ether=int(chain.w3.eth.get_balance(address)),  # type: ignore[arg-type]
+        decimals=chain.token_decimals(),
+        symbol=chain.token_symbol(),
+        now=chain.now(),
+    )
+    for round_id in range(1, count + 1):
+        status.rounds.append(_round_line(chain, round_id, address, store, status.notes))
+    status.claims = revenue_claims(chain, address, store, status.notes.append)
+    return status
+
+
+def _round_line(
+    chain: OracleChain, round_id: int, address: str, store: DocumentSource | None, notes: list[str]
+) -> RoundLine:
+    info = chain.clients.rounds.round(round_id)
+    line = RoundLine(round_id, info.gate_closure)
+    mine = [o for o in chain.orders(round_id) if o.peer_address.lower() == address.lower()]
+    if mine:
+        last = max(mine, key=lambda o: o.nonce)
+        line.ordered, line.nonce = bool(last.payload), last.nonce
+        if last.payload:
+            line.rejected = _payload_problem(chain, last.payload, info, store, notes)
+    digest = chain.posted_document_hash(round_id)
+    if not digest:
+        line.result = "open" if chain.now() < info.gate_closure else "gate closed, no result yet"
+        return line
+    line.result = chain.result_state(round_id).status.name.lower()
+    if store is None:
+        return line
+    try:
+        document = store.get_json(digest)
+    except UserError as exc:
+        line.note = f"result document unavailable: {exc}"
+        return line
+    for rejected in document.get("rejected_orders", []):
+        if str(rejected.get("peer", "")).lower() == address.lower():
+            line.rejected = str(rejected.get("reason", "rejected"))
+    for leaf in document.get("settlement", {}).get("leaves", []):
+        if str(leaf["account"]).lower() == address.lower():
+            line.amount = -int(leaf["amount"]) if leaf["isCredit"] else int(leaf["amount"])
+            line.applied = chain.clients.escrow.is_applied(round_id, int(leaf["index"]))
+    return line
+
+
+def _payload_problem(
+    chain: OracleChain, payload: bytes, info: Any, store: DocumentSource | None, notes: list[str]
+) -> str:
+    """Why the oracle will drop this order (it does not fit the round's config), or ''."""
+    from flexunity.oracle.orders import order_problems
+
+    try:
+        order = decode_payload(payload)
+    except (InputError, ValueError) as exc:
+        return f"the payload does not decode: {exc}"
+    if store is None:
+        return ""
+    try:
+        config = store.get_json("0x" + info.config_hash.hex())
+    except UserError:
+        return ""
+    problems = order_problems(order, config)
+    return "; ".join(problems)
+
+
+def revenue_claims(
+    chain: OracleChain, address: str, store: DocumentSource | None, note: Callable[[str], None]
+) -> list[Claim]:
+    """The peer's shares in every revenue distribution, with their proofs (documents from ``store``)."""
+    distributor = chain.clients.revenue
+    event = distributor.contract.events.DistributionCreated()
+    logs = event.get_logs(from_block=chain.manifest.first_block)
+    claims: list[Claim] = []
+    for log in logs:
+        args = log["args"]
+        distribution_id = int(args["distributionId"])
+        digest = "0x" + bytes(args["documentHash"]).hex()
+        if store is None:
+            note(f"distribution {distribution_id}: no document store given, shares unknown")
+            continue
+        try:
+            document = store.get_json(digest)
+        except UserError as exc:
+            note(f"distribution {distribution_id}: {exc}")
+            continue
+        if document.get("format") != REVENUE_FORMAT or int(document["distribution_id"]) != distribution_id:
+            note(f"distribution {distribution_id}: document {digest} is not its revenue document")
+            continue
+        leaves = leaves_of(document)
+        tree = revenue_tree(leaves)
+        if bytes(tree.root) != bytes(args["root"]):
+            raise ChainError(f"distribution {distribution_id}: its document's shares do not build its root")
+        for leaf in leaves:
+            if leaf.account.lower() == address.lower():
+                claims.append(
+                    Claim(
+                        distribution_id,
+                        document.get("round"),
+                        leaf,
+                        list(tree.proof(leaf.index)),
+                        int(args["claimDeadline"]),
+                        distributor.is_claimed(distribution_id, leaf.index),
+                    )
+                )
+    return claims
