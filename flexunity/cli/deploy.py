@@ -214,6 +214,10 @@ def _written(path: Path, manifest: object) -> None:
     from flexunity.oracle.manifest import Manifest
 
     assert isinstance(manifest, Manifest)
-    click.echo(f"manifest written: {path} (chain {manifest.chain_id})")
+    from flexunity.cli.audit import default_store
+
+    store = default_store(path)
+    store.mkdir(parents=True, exist_ok=True)
+    click.echo(f"manifest written: {path} (chain {manifest.chain_id}); document store: {store}/")
     for name, contract in sorted(manifest.contracts.items()):
         click.echo(f"  {name:<20} {contract.address}  block {contract.block}")

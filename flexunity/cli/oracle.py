@@ -143,6 +143,7 @@ def _cm_chain(
 def open_(manifest_path: Path, keystore: Path | None, private_key_env: str | None, rpc_url: str | None,
           store_dir: Path | None, scenario_path: Path, gate_in: int, start: int | None) -> None:  # fmt: skip
     """Store a round's config and open the round bound to its hash (openRound's configHash)."""
+    from flexunity.cli.timefmt import when
     from flexunity.data.scenario_io import load_scenario, scenario_to_dict
     from flexunity.oracle.orders import round_config
 
@@ -155,7 +156,7 @@ def open_(manifest_path: Path, keystore: Path | None, private_key_env: str | Non
     )
     seconds = int(scenario["interval_minutes"]) * 60
     round_id = chain.open_round(start or gate, gate, seconds, int(scenario["intervals"]), config_hash)
-    click.echo(f"round {round_id} open until {gate} (unix time); config {config_hash}")
+    click.echo(f"round {round_id} open for orders until {when(gate)}; config {config_hash}")
 
 
 @oracle.command()

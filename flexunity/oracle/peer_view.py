@@ -112,6 +112,8 @@ def _round_line(
         line.result = "open" if chain.now() < info.gate_closure else "gate closed, no result yet"
         return line
     line.result = chain.result_state(round_id).status.name.lower()
+    if chain.clients.escrow.progress_complete(round_id):
+        line.result = "settled"
     if store is None:
         return line
     try:
