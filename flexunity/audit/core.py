@@ -76,6 +76,9 @@ def connect(rpc_url: str | None, manifest: Manifest) -> Web3:
         raise ChainError(
             f"{rpc_url} is chain {chain_id}, the manifest's contracts are on chain {manifest.chain_id}"
         )
+    from flexunity.chain.deploy import check_deployed
+
+    check_deployed(w3, {name: c.address for name, c in manifest.contracts.items()}, chain_id)
     return w3
 
 

@@ -165,3 +165,21 @@ def _erc20_artefact() -> CompiledContract:
     """The ABI of FlexTestToken is a superset of ERC-20's: clients use it for any token."""
     token = compile_contracts()["FlexTestToken"]
     return CompiledContract("IERC20", token.source, token.abi, "0x", "0x")
+
+
+def missing_code(w3: Web3, addresses: dict[str, str]) -> list[str]:
+    """Names whose address holds no contract code on this chain (a manifest of another deployment, or a
+    restarted devnet): checked on connecting, so that a wrong address is one clear line, not a decoding
+    error deep inside a call."""
+    return [name for name, address in sorted(addresses.items()) if not bytes(w3.eth.get_code(address))]  # type: ignore[arg-type]
+
+
+def check_deployed(w3: Web3, addresses: dict[str, str], chain_id: int) -> None:
+    """A ChainError naming the contracts of ``addresses`` that have no code on chain ``chain_id``."""
+    missing = missing_code(w3, addresses)
+    if missing:
+        shown = ", ".join(f"{name} {addresses[name]}" for name in missing)
+        raise ChainError(
+            f"no contract at the manifest's {shown} on chain {chain_id}: a manifest of another deployment, "
+            "or a devnet restarted since it was written?"
+        )

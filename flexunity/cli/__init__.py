@@ -14,7 +14,7 @@ import sys
 import click
 
 from flexunity import __version__
-from flexunity.errors import UserError
+from flexunity.errors import ChainError, UserError
 
 SUBCOMMANDS: dict[str, tuple[str, str]] = {
     # name: (module, short help shown by --help without importing the module)
@@ -82,3 +82,12 @@ def main() -> None:
     except KeyboardInterrupt:
         click.echo("Interrupted.", err=True)
         sys.exit(130)
+    except Exception as exc:
+        if type(exc).__name__ != "BadFunctionCallOutput":  # web3's: a call answered by no contract
+            raise
+        click.echo(
+            "error: a contract call returned no data: is the manifest's address this deployment's "
+            f"contract? ({str(exc).splitlines()[0][:160]})",
+            err=True,
+        )
+        sys.exit(ChainError.exit_code)

@@ -64,7 +64,16 @@ class _Reader:
         frame = self._frame(str(ref["csv"]))
         if ref["column"] not in frame.columns:
             raise InputError(f"no column {ref['column']!r} in {ref['csv']}", where=self.where(what))
-        return frame[ref["column"]].to_numpy(dtype=float)
+        column = frame[ref["column"]]
+        values = pd.to_numeric(column, errors="coerce")
+        bad = [i for i, x in enumerate(values) if np.isnan(x)]
+        if bad:
+            row = int(frame["_row"].iloc[bad[0]]) if "_row" in frame.columns else bad[0] + 2
+            raise InputError(
+                f"row {row}, column {ref['column']!r}: {column.iloc[bad[0]]!r} is not a number",
+                where=str((self.base_dir or Path(".")) / str(ref["csv"])),
+            )
+        return values.to_numpy(dtype=float)
 
     def _frame(self, name: str) -> pd.DataFrame:
         if name not in self.csvs:
@@ -89,7 +98,9 @@ class _Reader:
         if np.any(~np.isfinite(idx)) or np.any(idx != np.round(idx)):
             raise InputError("interval/timestamp column has values off the interval grid", where=where)
         v.check_intervals_column(idx.astype(int), self.intervals, where)
-        return frame.assign(_order=idx.astype(int)).sort_values("_order").reset_index(drop=True)
+        rows = np.arange(len(frame)) + 2  # the file's line numbers (line 1 is the header)
+        ordered = frame.assign(_order=idx.astype(int), _row=rows).sort_values("_order")
+        return ordered.reset_index(drop=True)
 
 
 def _need(doc: dict[str, Any], key: str, where: str) -> Any:

@@ -66,6 +66,10 @@ def connect(rpc_url: str, manifest: Manifest, report: Reporter) -> Web3:
         raise ChainError(
             f"{rpc_url} is chain {chain_id}, the manifest was deployed on chain {manifest.chain_id}"
         )
+    from flexunity.chain.deploy import check_deployed
+
+    addresses = {name: c.address for name, c in manifest.contracts.items()}
+    retrying(lambda: check_deployed(w3, addresses, chain_id), what="eth_getCode", report=report)
     return w3
 
 

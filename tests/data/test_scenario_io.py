@@ -51,6 +51,15 @@ def test_csv_rows_are_ordered_by_interval_or_timestamp(tmp_path: Path) -> None:
     np.testing.assert_allclose(load_scenario(tmp_path).peer("prosumer").pv_kw, [5, 0])
 
 
+def test_a_csv_cell_that_is_not_a_number_names_file_row_and_column(tmp_path: Path) -> None:
+    doc = _doc()
+    doc["peers"][0]["pv_kw"] = {"csv": "p.csv", "column": "pv"}
+    (tmp_path / "scenario.json").write_text(json.dumps(doc))
+    (tmp_path / "p.csv").write_text("interval,pv\n1,0.0\n0,abc\n")
+    with pytest.raises(InputError, match=r"p\.csv: row 3, column 'pv': 'abc' is not a number"):
+        load_scenario(tmp_path)
+
+
 def test_unreadable_json_is_an_input_error(tmp_path: Path) -> None:
     bad = tmp_path / "bad.json"
     bad.write_text("{not json")
