@@ -7,6 +7,7 @@ grid term G), a coalition pays the fee φ on |q| and G.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -63,10 +64,11 @@ def inflexible_game(scenario: Scenario) -> InflexibleSavingsGame:
 class LPSavingsGame(Game):
     """v(S) from the optimisation engine: one LP per coalition (cached), standalone costs once."""
 
-    def __init__(self, scenario: Scenario) -> None:
+    def __init__(self, scenario: Scenario, on_solve: Callable[[int], None] | None = None) -> None:
         super().__init__(scenario.peer_ids)
         self.scenario = scenario
         self.solves = 0
+        self.on_solve = on_solve  # told the number of LPs solved so far (progress display)
         self._standalone: dict[str, float] = {}
         grid = scenario.grid
         self._singletons_free = (
@@ -82,11 +84,16 @@ class LPSavingsGame(Game):
         from flexunity.optimize.solve import solve_dispatch
 
         if peer_id not in self._standalone:
-            self.solves += 1
             self._standalone[peer_id] = solve_dispatch(
                 self.scenario, [peer_id], community_terms=False
             ).objective
+            self._solved()
         return self._standalone[peer_id]
+
+    def _solved(self) -> None:
+        self.solves += 1
+        if self.on_solve is not None:
+            self.on_solve(self.solves)
 
     def _compute(self, mask: int) -> float:
         from flexunity.optimize.solve import solve_dispatch
@@ -95,28 +102,35 @@ class LPSavingsGame(Game):
         alone = sum(self.standalone(p) for p in members)
         if len(members) == 1 and self._singletons_free:
             return 0.0  # a coalition of one without community terms is the peer alone
-        self.solves += 1
-        return alone - solve_dispatch(self.scenario, members).objective
+        value = alone - solve_dispatch(self.scenario, members).objective
+        self._solved()
+        return value
 
 
-def savings_game(scenario: Scenario, method: str = "auto") -> tuple[Game, str]:
+def savings_game(
+    scenario: Scenario, method: str = "auto", on_solve: Callable[[int], None] | None = None
+) -> tuple[Game, str]:
     """The scenario's savings game and the method used ("closed-form" or "lp")."""
     if method not in ("auto", "closed-form", "lp"):
         raise InputError(f"method must be auto, closed-form or lp, got {method!r}")
     if method == "closed-form" or (method == "auto" and closed_form_reason(scenario) is None):
         return inflexible_game(scenario), "closed-form"
-    return LPSavingsGame(scenario), "lp"
+    return LPSavingsGame(scenario, on_solve), "lp"
 
 
 def savings_inputs(
-    path: str | Path, *, decimals: int = 2, method: str = "auto"
+    path: str | Path,
+    *,
+    decimals: int = 2,
+    method: str = "auto",
+    on_solve: Callable[[int], None] | None = None,
 ) -> tuple[SharingInputs, int, dict[str, Any]]:
     """Sharing inputs for a scenario file: game, contributions (energy traded in the pool, kWh),
     renewable energy (PV kWh), metadata; the total is v(N) in base units (10^decimals per unit)."""
     from flexunity.data.scenario_io import load_scenario
 
     scenario = load_scenario(path)
-    game, used = savings_game(scenario, method)
+    game, used = savings_game(scenario, method, on_solve)
     grand = game.value(game.grand)
     total = round(grand * 10**decimals)
     dh = scenario.hours_per_interval

@@ -10,6 +10,7 @@ order costs about 24 gas more per payload byte.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from eth_account import Account
@@ -26,12 +27,20 @@ TARGETS = {"result posting": 100_000, "settlement": 30_000, "relayed order": 40_
 CHALLENGE = 3600
 
 
-def run_gas_benchmark(peers: int = 50, intervals: int = 24) -> list[dict[str, Any]]:
-    """Measure each operation; see the module docstring. ``peers`` is also the relay batch size."""
+STEPS = 11  # progress reports of one benchmark run (deployment included)
+
+
+def run_gas_benchmark(
+    peers: int = 50, intervals: int = 24, report: Callable[[str], None] = lambda _: None
+) -> list[dict[str, Any]]:
+    """Measure each operation; see the module docstring. ``peers`` is also the relay batch size.
+
+    ``report`` is told each step as it starts (``STEPS`` in all), for a progress display."""
     from flexunity.chain.devnet import eth_tester_web3
 
+    report("deploy the contracts on eth-tester")
     bench = _Bench(eth_tester_web3(), peers, intervals)
-    rows = bench.run()
+    rows = bench.run(report)
     for row in rows:
         target = row["target"]
         row["within_target"] = None if target is None else row["gas"] <= target
@@ -48,19 +57,29 @@ class _Bench:
         self.cm_key = self._tester_key(self.roles.community_manager)
         self.rows: list[dict[str, Any]] = []
 
-    def run(self) -> list[dict[str, Any]]:
+    def run(self, report: Callable[[str], None] = lambda _: None) -> list[dict[str, Any]]:
+        report(f"enrol and fund {len(self.peers)} peers")
         self._enrol_and_fund()
+        report("open round 1")
         first = self._open_round()
+        report("relay round 1's orders")
         self._relay(first, nonce=1, label="relayed order, first order of each peer")
+        report("open round 2")
         second = self._open_round(label="round opening (schedule + config hash)")
+        report("relay round 2's orders, one direct order")
         self._relay(second, nonce=2, label="relayed order")
         self._direct(second)
         self._travel(700)
+        report("post round 1's result")
         tree = self._post_result(first)
         self._travel(CHALLENGE + 1)
+        report("settle round 1")
         self._settle(tree)
+        report("post and settle an empty round")
         self._post_and_settle_empty_round(second)
+        report("withdrawals")
         self._withdraw()
+        report("revenue distribution and claims")
         self._revenue()
         return self.rows
 

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import click
 
@@ -97,15 +100,38 @@ def allocate(
         from flexunity.allocation.scenario_game import savings_inputs
 
         assert scenario is not None
-        inputs, total, context = savings_inputs(scenario, decimals=decimals, method=method)
+        with _solve_progress() as on_solve:
+            inputs, total, context = savings_inputs(
+                scenario, decimals=decimals, method=method, on_solve=on_solve
+            )
+            result = run_rule(rule, total, inputs, options)
+        document = {**result.to_dict(), "context": context}
+        return _write(document, result, context, fmt, output)
     result = run_rule(rule, total, inputs, options)
-    document = {**result.to_dict(), "context": context}
+    _write({**result.to_dict(), "context": context}, result, context, fmt, output)
+
+
+def _write(
+    document: dict[str, Any], result: Any, context: dict[str, object], fmt: str, output: Path | None
+) -> None:
     if output:
         output.write_text(json.dumps(document, indent=2, default=float))
     if fmt == "json":
         click.echo(json.dumps(document, indent=2, default=float))
     else:
         _table(result, context)
+
+
+@contextlib.contextmanager
+def _solve_progress() -> Iterator[Callable[[int], None]]:
+    """A live line on stderr counting the coalition LPs solved (sampled Shapley can take minutes)."""
+    from rich.console import Console
+    from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+
+    columns = (SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn())
+    with Progress(*columns, console=Console(stderr=True), transient=True) as progress:
+        task = progress.add_task("coalition values: 0 LPs solved", total=None)
+        yield lambda n: progress.update(task, description=f"coalition values: {n:,} LPs solved")
 
 
 def _table(result, context: dict[str, object]) -> None:  # type: ignore[no-untyped-def]

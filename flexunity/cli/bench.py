@@ -51,9 +51,20 @@ def clearing(peers_list: str, intervals: int, seed: int, mix: str | None, as_jso
 @click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
 def gas(as_json: bool) -> None:
     """Gas of every on-chain step of a round, measured on a fresh chain."""
-    from flexunity.chain.gas_report import run_gas_benchmark
+    from rich.console import Console
+    from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
-    _print(run_gas_benchmark(), "Gas report", as_json)
+    from flexunity.chain.gas_report import STEPS, run_gas_benchmark
+
+    columns = (TextColumn("{task.description}"), BarColumn(), TimeElapsedColumn())
+    with Progress(*columns, console=Console(stderr=True), transient=True) as progress:
+        task = progress.add_task("gas benchmark", total=STEPS)
+
+        def report(step: str) -> None:
+            progress.update(task, advance=1, description=f"gas benchmark: {step}")
+
+        rows = run_gas_benchmark(report=report)
+    _print(rows, "Gas report", as_json)
 
 
 @bench.command(name="round")

@@ -35,6 +35,11 @@ STEPS_PER_ROUND = 17  # progress messages per round (open, orders, gate, 8 oracl
     "--rule", default="pro-rata", show_default=True, help="Revenue sharing rule (docs/allocation.md)."
 )
 @click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON.")
+@click.option(
+    "--keep-devnet", is_flag=True,
+    help="Leave anvil running afterwards, so that `flexunity audit/peer/serve --manifest OUT/manifest.json` "
+    "can read it (prints how to stop it).",
+)  # fmt: skip
 def demo(
     pilot: str,
     peers: int | None,
@@ -48,6 +53,7 @@ def demo(
     no_revenue: bool,
     rule: str,
     as_json: bool,
+    keep_devnet: bool,
 ) -> None:
     """Run full community rounds on a local devnet, then audit them."""
     from flexunity.oracle.demo import DemoOptions, run_demo
@@ -64,6 +70,7 @@ def demo(
         audit=not no_audit,
         revenue=not no_revenue,
         revenue_rule=rule,
+        keep_devnet=keep_devnet,
     )
     console = Console(stderr=as_json)
     with Progress(
@@ -88,6 +95,16 @@ def demo(
         click.echo(json.dumps(summary, indent=2, default=str))
     else:
         print_summary(console, summary)
+    if result.devnet_pid is not None:
+        console.print(
+            f"the devnet keeps running at {result.rpc_url} (pid {result.devnet_pid}): try "
+            f"`flexunity audit --manifest {result.manifest_path}`; stop it with `kill {result.devnet_pid}`"
+        )
+    elif network == "anvil":
+        console.print(
+            "the devnet was stopped: to read its manifest afterwards (audit, peer, serve), run the demo "
+            "with --keep-devnet"
+        )
     if summary["audit"]["status"] in ("FAIL", "ERROR"):
         raise SystemExit(1)
 

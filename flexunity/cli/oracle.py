@@ -91,7 +91,24 @@ def run(
             raise SystemExit(4)
         return
     click.echo(f"oracle watching chain {manifest.chain_id} at {url} (Ctrl-C to stop)", err=True)
-    service.serve(selected, poll=poll)
+    _serve_with_countdown(service, selected, poll)
+
+
+def _serve_with_countdown(service: Any, rounds: list[int] | None, poll: float) -> None:
+    """Poll the chain; between steps, one live line per round says what it waits for and how long."""
+    from rich.console import Console
+    from rich.live import Live
+
+    from flexunity.cli.timefmt import duration, when
+
+    def line(w: Any) -> str:
+        if not w.at:
+            return f"round {w.round_id}: waiting for {w.what}"
+        left = max(0, w.at - w.now)
+        return f"round {w.round_id}: {w.what} at {when(w.at)}, in {duration(left)}"
+
+    with Live("", console=Console(stderr=True), transient=True, refresh_per_second=2) as live:
+        service.serve(rounds, poll=poll, idle=lambda ws: live.update("\n".join(line(w) for w in ws)))
 
 
 CM_KEY_OPTIONS = [

@@ -163,6 +163,7 @@ class OracleChain:
             result_hash=self.posted_document_hash(round_id) if posted else "",
             merkle_root="0x" + result.results_root.hex(),
             window_ends=int(result.challenge_ends),
+            gate_closure=int(gate),
             disputed=result.status is ResultStatus.DISPUTED,
             finalized=final,
             settled_leaves=applied,

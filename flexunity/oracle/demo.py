@@ -70,6 +70,7 @@ class DemoOptions:
     revenue: bool = True  # step 7: balancing-market revenue, shared and paid out on chain
     revenue_rule: str = "pro-rata"
     revenue_product: str | None = None  # None: the first preset in the round's currency that fits
+    keep_devnet: bool = False  # leave anvil running afterwards (its pid in DemoResult.devnet_pid)
 
 
 @dataclass
@@ -100,6 +101,7 @@ class DemoResult:
     plot: Path | None = None
     notes: list[str] = field(default_factory=list)
     revenue: list[Any] = field(default_factory=list)  # DistributionOutcome per round
+    devnet_pid: int | None = None  # anvil left running (keep_devnet)
 
 
 class Timer:
@@ -133,8 +135,15 @@ def build_scenario(options: DemoOptions, day: str) -> dict[str, Any]:
 
 
 @contextlib.contextmanager
-def devnet(network: str) -> Iterator[tuple[Web3, str | None]]:
-    if network == "anvil":
+def devnet(network: str, kept: list[int] | None = None) -> Iterator[tuple[Web3, str | None]]:
+    """The demo's chain; with ``kept`` (a list), anvil is left running afterwards and its pid appended."""
+    if network == "anvil" and kept is not None:
+        from flexunity.chain.devnet import start_anvil
+
+        node = start_anvil(chain_id=private_chain_id(), gas_limit=100_000_000)
+        kept.append(node.process.pid)
+        yield node.web3(timeout=120), node.rpc_url
+    elif network == "anvil":
         from flexunity.chain.devnet import anvil
 
         with anvil(chain_id=private_chain_id(), gas_limit=100_000_000) as node:
@@ -189,9 +198,12 @@ def run_demo(options: DemoOptions, report: Reporter = print) -> DemoResult:
     with timer.step("scenario"):
         scenario = build_scenario(options, day)
     started = time.perf_counter()
-    with devnet(options.network) as (w3, rpc_url):
+    kept: list[int] | None = [] if options.keep_devnet else None
+    with devnet(options.network, kept) as (w3, rpc_url):
         wall["devnet"] = time.perf_counter() - started
-        return _run_on(w3, rpc_url, options, scenario, timer, report)
+        result = _run_on(w3, rpc_url, options, scenario, timer, report)
+    result.devnet_pid = kept[0] if kept else None
+    return result
 
 
 @dataclass

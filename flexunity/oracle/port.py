@@ -27,6 +27,7 @@ class RoundView:
     result_hash: str = ""
     merkle_root: str = ""
     window_ends: int = 0  # chain timestamp when the challenge window ends (0: no result yet)
+    gate_closure: int = 0  # chain timestamp of the round's gate closure
     disputed: bool = False
     finalized: bool = False  # the chain says settlement may start
     settled_leaves: int = 0

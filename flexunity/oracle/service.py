@@ -51,11 +51,40 @@ class OracleService:
         return steps
 
     def serve(
-        self, rounds: list[int] | None = None, poll: float = 2.0, stop: Callable[[], bool] = lambda: False
-    ) -> None:
+        self, rounds: list[int] | None = None, poll: float = 2.0, stop: Callable[[], bool] = lambda: False,
+        idle: Callable[[list[Waiting]], None] = lambda _: None,
+    ) -> None:  # fmt: skip
+        """Tick every ``poll`` seconds until ``stop``; ``idle`` is told what the rounds wait for."""
         while not stop():
-            self.tick(rounds)
+            steps = self.tick(rounds)
+            idle(self.waiting(steps))
             time.sleep(poll)
+
+    def waiting(self, steps: dict[int, Step]) -> list[Waiting]:
+        """What each unfinished round waits for on chain: its gate closure or the end of its window."""
+        out = []
+        now = self.runner.chain.now()
+        for round_id, step in sorted(steps.items()):
+            if step not in (Step.OPENED, Step.POSTED) or round_id in self.failed:
+                continue
+            view = self.runner.chain.view(round_id)
+            if step is Step.OPENED and view.gate_closure:
+                out.append(Waiting(round_id, "gate closure", view.gate_closure, now))
+            elif step is Step.POSTED and view.disputed:
+                out.append(Waiting(round_id, "the arbiter (disputed)", 0, now))
+            elif step is Step.POSTED and view.window_ends:
+                out.append(Waiting(round_id, "end of the challenge window", view.window_ends, now))
+        return out
+
+
+@dataclass(frozen=True)
+class Waiting:
+    """A round waiting for the chain: ``what`` happens at chain time ``at`` (0: unknown), now ``now``."""
+
+    round_id: int
+    what: str
+    at: int
+    now: int
 
 
 def connect(rpc_url: str, manifest: Manifest, report: Reporter) -> Web3:
