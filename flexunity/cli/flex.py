@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -87,7 +88,7 @@ def offer(
 
     cleared = workflow.clear_baseline(_load(scenario))
     doc = workflow.offer(cleared, get_product(product, products), sites=sites, firm=not no_firm).to_dict()
-    _emit(doc, fmt, output, lambda: _offer_table(doc))
+    _emit(doc, fmt, output, lambda: _offer_table(doc, _span_of(cleared.scenario)))
 
 
 @flex.command()
@@ -155,7 +156,7 @@ def deliver(
         the_offer, path=activation, seed=seed, probability=probability, failure_probability=failure
     )
     doc = workflow.deliver_report(cleared, the_offer, acts, rule=rule, decimals=decimals)
-    _emit(doc, fmt, output, lambda: _deliver_table(doc))
+    _emit(doc, fmt, output, lambda: _deliver_table(doc, _span_of(cleared.scenario)))
 
 
 def _load(path: Path) -> Any:
@@ -194,18 +195,36 @@ def _flex_table(doc: dict[str, Any]) -> None:
     Console().print(table)
 
 
-def _offer_table(doc: dict[str, Any]) -> None:
+Span = Callable[[int, int], str]
+
+
+def _span_of(scenario: Any) -> Span:
+    """``span(start, n)``: intervals start..start+n-1 as local times of the scenario's zone, then raw."""
+    from datetime import datetime, timedelta
+    from zoneinfo import ZoneInfo
+
+    first = datetime.fromisoformat(scenario.start).astimezone(ZoneInfo(scenario.timezone))
+    step = timedelta(minutes=scenario.interval_minutes)
+
+    def span(start: int, n: int) -> str:
+        a, b = first + start * step, first + (start + n) * step
+        return f"{a:%Y-%m-%d %H:%M}-{b:%H:%M} {a.tzname()} (intervals {start}-{start + n - 1})"
+
+    return span
+
+
+def _offer_table(doc: dict[str, Any], span: Span) -> None:
     from rich.console import Console
     from rich.table import Table
 
     console = Console()
     if doc["offered"]:
         table = Table(title=f"Offer to {doc['product']} ({doc['direction']})")
-        for col in ("intervals", "capacity kW", "sites"):
+        for col in ("when", "capacity kW", "sites"):
             table.add_column(col)
         for b in doc["blocks"]:
             table.add_row(
-                f"{b['start']}-{b['start'] + b['intervals'] - 1}",
+                span(b["start"], b["intervals"]),
                 f"{b['capacity_kw']:.1f}",
                 str(len(b["peers_kw"])),
             )
@@ -219,17 +238,17 @@ def _offer_table(doc: dict[str, Any]) -> None:
         console.print(f"  not offered: {reason}")
 
 
-def _deliver_table(doc: dict[str, Any]) -> None:
+def _deliver_table(doc: dict[str, Any], span: Span) -> None:
     from rich.console import Console
     from rich.table import Table
 
     console = Console()
-    _offer_table(doc["offer"])
+    _offer_table(doc["offer"], span)
     for item in doc["activations"]:
         d = item["delivery"]
         a = d["activation"]
         console.print(
-            f"activation {a['start']}..{a['start'] + a['intervals'] - 1}: "
+            f"activation {span(a['start'], a['intervals'])}: "
             f"requested {d['requested_kwh']:.1f} kWh, "
             f"delivered {d['delivered_kwh']:.1f}, shortfall {d['shortfall_kwh']:.1f}, revenue "
             f"{d['utilisation_revenue'] + d['availability_revenue']:.2f}, penalty {d['penalty']:.2f}, "
