@@ -274,6 +274,7 @@ class Rehearsal:
             return
         from rich.progress import Progress
 
+        print(f"(waiting {seconds:.0f} s for the {what})", flush=True)
         with Progress(transient=True) as progress:
             task = progress.add_task(f"waiting for the {what}", total=seconds)
             end = time.monotonic() + seconds

@@ -70,8 +70,13 @@ def run(
         manifest_path, keystore, private_key_env, rpc_url, "the oracle signs results"
     )
 
+    live: list[Any] = []  # the countdown display while serving: messages are printed above it
+
     def report(message: str) -> None:
-        click.echo(message, err=True)
+        if live:
+            live[0].console.print(message, markup=False, highlight=False)
+        else:
+            click.echo(message, err=True)
 
     w3 = connect(url, manifest, report)
     service = build_service(
@@ -91,10 +96,10 @@ def run(
             raise SystemExit(4)
         return
     click.echo(f"oracle watching chain {manifest.chain_id} at {url} (Ctrl-C to stop)", err=True)
-    _serve_with_countdown(service, selected, poll)
+    _serve_with_countdown(service, selected, poll, live)
 
 
-def _serve_with_countdown(service: Any, rounds: list[int] | None, poll: float) -> None:
+def _serve_with_countdown(service: Any, rounds: list[int] | None, poll: float, holder: list[Any]) -> None:
     """Poll the chain; between steps, one live line per round says what it waits for and how long."""
     from rich.console import Console
     from rich.live import Live
@@ -108,7 +113,11 @@ def _serve_with_countdown(service: Any, rounds: list[int] | None, poll: float) -
         return f"round {w.round_id}: {w.what} at {when(w.at)}, in {duration(left)}"
 
     with Live("", console=Console(stderr=True), transient=True, refresh_per_second=2) as live:
-        service.serve(rounds, poll=poll, idle=lambda ws: live.update("\n".join(line(w) for w in ws)))
+        holder.append(live)
+        try:
+            service.serve(rounds, poll=poll, idle=lambda ws: live.update("\n".join(line(w) for w in ws)))
+        finally:
+            holder.clear()
 
 
 CM_KEY_OPTIONS = [

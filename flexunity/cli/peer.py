@@ -97,7 +97,9 @@ def withdraw(manifest_path: str, keystore: Path, rpc_url: str | None, amount: st
     if units > available:
         raise InputError(f"{account.address} can withdraw {available} base units now, not {units}")
     mined = chain.sender.transact(escrow.contract.functions.withdraw(units, account.address), "withdraw")
-    click.echo(f"withdrew {units} base units to {account.address}; gas {mined.gas_used:,}")
+    decimals = chain.token_decimals()
+    shown = f"{Decimal(units) / 10**decimals:f} {chain.token_symbol()}"
+    click.echo(f"withdrew {shown} ({units} base units) to {account.address}; gas {mined.gas_used:,}")
 
 
 def _order_inputs(scenario_path: Path, peer_id: str) -> tuple[dict[str, Any], bytes]:
