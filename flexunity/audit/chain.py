@@ -16,6 +16,7 @@ from web3 import Web3
 from web3.contract import Contract
 
 from flexunity.chain.contracts import Community, RoundInfo
+from flexunity.errors import ChainError
 from flexunity.oracle.chainio import deployment_of
 from flexunity.oracle.manifest import Manifest
 
@@ -96,6 +97,9 @@ class ChainReader:
 
     def __post_init__(self) -> None:
         self.clients = Community(self.w3, deployment_of(self.manifest))
+        problems = self.clients.wiring_problems()
+        if problems:
+            raise ChainError(f"the manifest is not this chain's deployment: {'; '.join(problems)}")
 
     @property
     def first_block(self) -> int:

@@ -92,7 +92,11 @@ class OracleChain:
     ) -> OracleChain:
         if int(w3.eth.chain_id) != manifest.chain_id:
             raise ChainError(f"the node is chain {w3.eth.chain_id}, the manifest says {manifest.chain_id}")
-        return cls(w3, manifest, account, report=report, store=store)
+        chain = cls(w3, manifest, account, report=report, store=store)
+        problems = chain._read(chain.clients.wiring_problems, "the deployment's contracts")
+        if problems:
+            raise ChainError(f"the manifest is not this chain's deployment: {'; '.join(problems)}")
+        return chain
 
     def _all_clients(self) -> list[Any]:
         c = self.clients

@@ -85,6 +85,11 @@ def test_pilot_commands(tmp_path: Path, node: Anvil) -> None:
     gone = run("peer", "status", "--manifest", tmp_path / "elsewhere.json", "--address", peer.address)
     assert gone.exit_code == ChainError.exit_code, gone.output
     assert "no contract at the manifest's RoundBook 0x1212" in gone.output
+    data["contracts"]["RoundBook"]["address"] = data["contracts"]["SettlementToken"]["address"]
+    (tmp_path / "other.json").write_text(json.dumps(data))
+    other_contract = run("audit", "--manifest", tmp_path / "other.json")
+    assert other_contract.exit_code == ChainError.exit_code, other_contract.output
+    assert "does not answer as a FlexUnity RoundBook" in other_contract.output
 
     # a round: a Corby-shaped order into a round of another shape is refused before it is signed
     gate = chain.now() + 3600

@@ -9,6 +9,8 @@ signing middleware (a pilot).
 
 from __future__ import annotations
 
+from typing import Any
+
 from eth_utils import to_checksum_address
 from web3 import Web3
 from web3.contract import Contract
@@ -81,3 +83,35 @@ class Community:
         self.escrow = EscrowClient(w3, contract("SettlementEscrow"), decoder)
         self.revenue = RevenueClient(w3, contract("RevenueDistributor"), decoder)
         self.token = TokenClient(w3, contract("SettlementToken"), decoder)
+
+    def wiring_problems(self) -> list[str]:
+        """How the addresses fail to be one FlexUnity deployment (empty: they are): the EIP-712 contracts
+        name themselves as verifying contract, the escrow and the distributor hold the token given,
+        the registry and the token answer their views. A manifest of another deployment (or an address
+        pointing at another contract) is then one clear line instead of a failed call deep inside."""
+        token = self.token.address.lower()
+        probes: dict[str, Any] = {
+            "RoundBook": lambda: self.rounds.contract.functions.eip712Domain().call()[4],
+            "ClearingHouse": lambda: self.clearing.contract.functions.eip712Domain().call()[4],
+            "SettlementEscrow": lambda: self.escrow.contract.functions.token().call(),
+            "RevenueDistributor": lambda: self.revenue.contract.functions.token().call(),
+            "CommunityRegistry": lambda: self.registry.contract.functions.signerThreshold().call(),
+            "SettlementToken": lambda: self.token.contract.functions.decimals().call(),
+        }
+        expected = {
+            "RoundBook": self.rounds.address.lower(),
+            "ClearingHouse": self.clearing.address.lower(),
+            "SettlementEscrow": token,
+            "RevenueDistributor": token,
+        }
+        problems = []
+        for name, probe in probes.items():
+            address = self.deployment.addresses[name]
+            try:
+                answer = probe()
+            except Exception:  # any failure of the call is the same fact: not that contract
+                problems.append(f"{name} {address} does not answer as a FlexUnity {name}")
+                continue
+            if name in expected and str(answer).lower() != expected[name]:
+                problems.append(f"{name} {address} belongs to another deployment")
+        return problems
