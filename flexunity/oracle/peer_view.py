@@ -78,7 +78,7 @@ def peer_status(chain: OracleChain, address: str, store: DocumentSource | None) 
     escrow = c.escrow.account(address)
     status = PeerStatus(
         address=address,
-        member=count + 1 >= 1 and c.registry.is_member(address, count + 1),
+        member=c.registry.is_member(address, count + 1),  # a member of the next round to open
         member_from=int(member[1]),
         member_until=int(member[2]),
         balance=escrow.balance,
