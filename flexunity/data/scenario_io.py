@@ -66,7 +66,12 @@ class _Reader:
             raise InputError(f"no column {ref['column']!r} in {ref['csv']}", where=self.where(what))
         column = frame[ref["column"]]
         values = pd.to_numeric(column, errors="coerce")
-        bad = [i for i, x in enumerate(values) if np.isnan(x)]
+        # a cell that is text, not a number (an empty cell is NaN: the profile check names its interval)
+        bad = [
+            i
+            for i, (x, raw) in enumerate(zip(values, column, strict=True))
+            if np.isnan(x) and not pd.isna(raw)
+        ]
         if bad:
             row = int(frame["_row"].iloc[bad[0]]) if "_row" in frame.columns else bad[0] + 2
             raise InputError(
