@@ -69,7 +69,16 @@ def build(sc: Scenario, cost: np.ndarray, klass: np.ndarray) -> LinearProgram:
     lp = build_lp(sc)
     n, t, k = len(sc.peers), sc.intervals, cost.shape[1]
     owners = [f"{pid}<-{j}" for pid in sc.peer_ids for j in range(k)]
-    y = lp.add_vars("bilateral", owners, np.repeat(np.arange(n), k), (n, k, t), 0.0, np.inf, cost[:, :, None])
+    flat = lp.add_vars(
+        "bilateral",
+        owners,
+        np.repeat(np.arange(n), k),
+        (n * k, t),
+        0.0,
+        np.inf,
+        np.repeat(cost.reshape(-1, 1), t, axis=1),
+    )
+    y = flat.reshape(n, k, t)
     buy_rows = lp.add_rows(
         "bilateral_buy", "eq", sc.peer_ids, np.arange(n)[:, None], np.arange(t)[None, :], np.zeros((n, t))
     )
@@ -109,7 +118,7 @@ def run(sc: Scenario, groups: Mapping[str, str], prefs: Mapping[str, float]) -> 
     grp = lp.groups["bilateral_supply"]
     prices = -np.asarray(res.eqlin.marginals[grp.start : grp.start + grp.size]).reshape(len(classes), -1)
     d = Dispatch(sc, lp, x, float(res.fun) + lp.constant, np.full(sc.intervals, np.nan))
-    y = lp.values("bilateral", x)  # n × k × t
+    y = lp.values("bilateral", x).reshape(len(sc.peers), len(classes), sc.intervals)
     q_sell = d.per_peer("q_sell")
     money = np.einsum("nkt,kt->nt", y, prices) - q_sell * prices[klass]
     pref_cost = float(np.sum(cost[:, :, None] * y))
