@@ -12,12 +12,13 @@ from flexunity.lab.agents import Agents
 from flexunity.lab.auction import Matches
 from flexunity.lab.gas import ChainCost
 from flexunity.lab.outcome import Outcome, settle, trade_dispatch
-from flexunity.lab.schedule import limit_prices, mid_market_rate, net_import, own_schedule
+from flexunity.lab.schedule import Expectation, limit_prices, net_import, own_schedule
 from flexunity.model import Scenario
 from flexunity.optimize import Dispatch
 from flexunity.optimize.lp import FloatArray
 
 EPS = 1e-9
+ADAPT = 0.5  # weight of the last day in the owners' expectations (adaptive expectations)
 
 
 @dataclass
@@ -25,7 +26,7 @@ class MarketState:
     """What an auction design remembers from day to day: its agents and the prices it saw."""
 
     agents: Agents
-    expected: FloatArray | None = None
+    expected: Expectation | None = None  # None: nothing seen yet
 
 
 @dataclass
@@ -56,8 +57,7 @@ class Day:
     def open(cls, sc: Scenario, state: MarketState) -> Day:
         """Schedule every peer against the prices it expects and read its limit prices."""
         start = time.perf_counter()
-        expected = state.expected if state.expected is not None else mid_market_rate(sc)
-        d = own_schedule(sc, expected)
+        d = own_schedule(sc, state.expected)
         vb, vs = limit_prices(sc)
         return cls(sc, d, net_import(d), vb, vs, start)
 
@@ -78,13 +78,32 @@ class Day:
         self.prices[t] = m.mean_price()
         self.trades += int(m.qty.size)
 
+    def expectation(self, old: Expectation | None) -> Expectation:
+        """Tomorrow's expectation: halfway (``ADAPT``) from the old one to today's price and filled
+        shares where peers traded (elsewhere today repeats the old one); after the first day,
+        today's values as they are."""
+        t = self.x.shape[1]
+        before = old or Expectation(np.zeros(t), np.zeros(t), np.zeros(t))
+        demand, supply = np.maximum(self.x, 0).sum(axis=0), np.maximum(-self.x, 0).sum(axis=0)
+        seen = (demand > EPS) & (supply > EPS)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            fb = np.where(seen, self.q_buy.sum(axis=0) / np.where(seen, demand, 1), before.fill_buy)
+            fs = np.where(seen, self.q_sell.sum(axis=0) / np.where(seen, supply, 1), before.fill_sell)
+        traded = ~np.isnan(self.prices)
+        price = np.where(traded, self.prices, before.price)
+        if old is None:
+            return Expectation(price, fb, fs)
+        w = ADAPT  # adaptive expectations: halfway from the old expectation to what was seen
+        return Expectation(
+            (1 - w) * old.price + w * price, (1 - w) * old.fill_buy + w * fb, (1 - w) * old.fill_sell + w * fs
+        )
+
     def close(self, design: str, state: MarketState, chain: ChainCost) -> Outcome:
         """The rest of every position to the grid; bill; remember today's prices for tomorrow."""
         rest = self.x - self.q_buy + self.q_sell
         alpha, beta = np.maximum(rest, 0.0), np.minimum(rest, 0.0)
         doc = trade_dispatch(self.sc, self.schedule.to_dict(), self.q_buy, self.q_sell, alpha, beta)
-        old = state.expected if state.expected is not None else mid_market_rate(self.sc)
-        state.expected = np.where(np.isnan(self.prices), old, self.prices)
+        state.expected = self.expectation(state.expected)
         return settle(
             design,
             self.sc,

@@ -2,17 +2,19 @@
 
 Outside the community design nobody co-optimises the assets: a peer runs its own LP (the
 optimiser's standalone LP, ``build_lp(..., trading=False)``: its assets, q = 0, no fee, no G)
-against an *expected tariff*: it expects to buy at min(λ_imp, π̂ + φ) and to sell at
-max(λ_exp, π̂ − φ), where π̂[t] is the internal price it expects in interval t (the design's
-price of the same interval the day before; on the first day the mid-market rate
-(λ̄_imp + λ̄_exp)/2 of the peers' mean tariffs). It then enters the market with the net position of
-that schedule, which is fixed: the market only decides who trades with whom and the rest goes to
-the grid. With π̂ = None the peer schedules against its own tariff: the no-trading design.
+against an *expected tariff*. The expected price of a kWh bought in interval t is
+f_b·min(λ_imp, π̂ + φ) + (1 − f_b)·λ_imp, of a kWh sold f_s·max(λ_exp, π̂ − φ) + (1 − f_s)·λ_exp,
+where π̂[t] is the design's internal price of the same interval the day before and f_b[t], f_s[t]
+the shares of the buyers' and sellers' positions that its market matched then (its liquidity):
+what is not matched is bought from or sold to the retailer. On the first day nothing has been seen
+(f = 0): every owner schedules against its own tariff. The peer then enters the market with the
+net position of that schedule, which is fixed: the market only decides who trades with whom, and
+the rest goes to the grid. Without expectations the schedule is the no-trading design's.
 """
 
 from __future__ import annotations
 
-from dataclasses import replace
+from dataclasses import dataclass, replace
 
 import numpy as np
 
@@ -23,27 +25,31 @@ from flexunity.optimize.lp import FloatArray
 from flexunity.optimize.solve import solve_lp
 
 
-def mid_market_rate(sc: Scenario) -> FloatArray:
-    """(mean import price + mean export price)/2 over the peers, per interval."""
-    shape = (sc.intervals,)
-    imp = np.mean([np.broadcast_to(sc.tariffs[p.tariff].import_price, shape) for p in sc.peers], axis=0)
-    exp = np.mean([np.broadcast_to(sc.tariffs[p.tariff].export_price, shape) for p in sc.peers], axis=0)
-    return np.asarray((imp + exp) / 2, dtype=float)
+@dataclass(frozen=True)
+class Expectation:
+    """What owners expect of tomorrow's market, per interval: price and filled shares."""
+
+    price: FloatArray
+    fill_buy: FloatArray
+    fill_sell: FloatArray
 
 
-def expected_tariffs(sc: Scenario, expected: FloatArray) -> Scenario:
-    """The scenario with each tariff replaced by what its peers expect to pay and earn."""
+def expected_tariffs(sc: Scenario, e: Expectation) -> Scenario:
+    """The scenario with each tariff replaced by what its peers expect to pay and earn per kWh."""
     fee = sc.community.fee_per_kwh
     shape = (sc.intervals,)
     tariffs = {}
     for name, t in sc.tariffs.items():
-        imp = np.minimum(np.broadcast_to(t.import_price, shape), expected + fee)
-        exp = np.minimum(np.maximum(np.broadcast_to(t.export_price, shape), expected - fee), imp)
+        retail_imp = np.broadcast_to(t.import_price, shape)
+        retail_exp = np.broadcast_to(t.export_price, shape)
+        imp = e.fill_buy * np.minimum(retail_imp, e.price + fee) + (1 - e.fill_buy) * retail_imp
+        exp = e.fill_sell * np.maximum(retail_exp, e.price - fee) + (1 - e.fill_sell) * retail_exp
+        exp = np.minimum(exp, imp)
         tariffs[name] = Tariff(imp.astype(float), exp.astype(float), t.country, t.tso_area)
     return replace(sc, tariffs=tariffs)
 
 
-def own_schedule(sc: Scenario, expected: FloatArray | None = None) -> Dispatch:
+def own_schedule(sc: Scenario, expected: Expectation | None = None) -> Dispatch:
     """Every peer's own optimal schedule, alone, against its tariff or the expected one (one
     block-diagonal LP for all peers; they are independent)."""
     target = sc if expected is None else expected_tariffs(sc, expected)
