@@ -56,11 +56,14 @@ def savings(c: Comparison) -> str:
     return svg(fig)
 
 
-def prices(c: Comparison, limit: int = 8) -> str:
-    """Internal price per interval, one line per design (the first ``limit`` trading designs)."""
-    fig, ax = plt.subplots(figsize=(7, 3))
+def prices(c: Comparison, limit: int = 10) -> str:
+    """Internal price per interval, one line per design (the first community rule only; at most
+    ``limit`` designs)."""
+    fig, ax = plt.subplots(figsize=(8, 3.4))
     hours = c.interval_minutes / 60
-    for t in c.tallies[1 : 1 + limit]:
+    shown = [t for t in c.tallies[1:] if not t.label.startswith("community (")]
+    first = next((t for t in c.tallies if t.label.startswith("community (")), None)
+    for t in ([first] if first else []) + shown[: limit - 1]:
         p = np.array(t.prices, dtype=float)
         ax.plot(np.arange(p.size) * hours, p, lw=1, label=t.label)
     ax.set_xlabel("hours from the first interval")

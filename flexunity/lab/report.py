@@ -26,6 +26,9 @@ COLUMNS = [
     ("internal_traded_kwh", "traded kWh", "num", ""),
     ("jain_savings", "Jain", "ratio", ""),
     ("gini_savings", "Gini", "ratio", ""),
+]
+COLUMNS_MARKET = [
+    ("design", "design", "text", ""),
     ("price_mean", "price", "price", "volume-weighted mean internal price"),
     ("price_std", "price sd", "price", ""),
     ("allocative_efficiency", "efficiency", "pct", "auctions: realised / largest gain from trade"),
@@ -84,10 +87,12 @@ def html(c: Comparison, max_peers: int = 60) -> str:
     }
     groups = ", ".join(f"{g} ({n})" for g, n in _count(c.groups).items())
     columns = [{"key": k, "title": t, "kind": kind, "help": h} for k, t, kind, h in COLUMNS]
+    market = [{"key": k, "title": t, "kind": kind, "help": h} for k, t, kind, h in COLUMNS_MARKET]
     return env.get_template("report.html.j2").render(
         c=c,
         kpis=kpis,
         columns=columns,
+        market=market,
         fmt=fmt,
         best=best,
         designs=designs,
