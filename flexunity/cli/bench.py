@@ -19,7 +19,7 @@ from rich.table import Table
 
 @click.group()
 def bench() -> None:
-    """Benchmarks: clearing size and speed, gas, end-to-end rounds."""
+    """Benchmarks: clearing size and speed, gas, end-to-end rounds, market designs."""
 
 
 @bench.command()
