@@ -151,7 +151,7 @@ def _print(kpis: list[dict[str, Any]], currency: str) -> None:
         ("internal_traded_kwh", "traded kWh", "num"),
         ("allocative_efficiency", "efficiency", "pct"),
         ("seconds", "time s", "num"),
-        ("gas", "gas", "int"),
+        ("gas_per_day", "gas / day", "int"),
         ("gas_basis", "gas basis", "text"),
     ]
     for key, title, _ in cols:

@@ -33,8 +33,8 @@ COLUMNS_MARKET = [
     ("price_std", "price sd", "price", ""),
     ("allocative_efficiency", "efficiency", "pct", "auctions: realised / largest gain from trade"),
     ("seconds", "time s", "num", "computation time"),
-    ("transactions", "tx", "int", ""),
-    ("gas", "gas", "int", ""),
+    ("transactions_per_day", "tx / day", "int", "transactions per daily round"),
+    ("gas_per_day", "gas / day", "int", "gas per daily round"),
     ("gas_basis", "gas basis", "text", ""),
     ("money_residual", "money check", "sci", ""),
 ]

@@ -110,6 +110,8 @@ class Tally:
             "transactions": chain.transactions,
             "gas": chain.gas,
             "gas_basis": chain.basis,
+            "transactions_per_day": chain.transactions / max(self.days, 1),
+            "gas_per_day": chain.gas / max(self.days, 1),
             "money_residual": self.money_residual,
             "days": self.days,
         }
