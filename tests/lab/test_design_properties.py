@@ -137,3 +137,23 @@ def test_auction_efficiency_is_full_for_truthful_pay_as_clear_and_at_most_one_ot
     for k in kpis.values():
         eff = k["allocative_efficiency"]
         assert eff is None or -1e-9 <= eff <= 1 + 1e-9, k["design"]
+
+
+@pytest.mark.parametrize("seed", [0, 4])
+def test_without_flexibility_truthful_pay_as_clear_costs_what_the_community_costs(seed: int) -> None:
+    """Inflexible peers on one tariff: the community LP can only net positions interval by interval,
+    which is the competitive equilibrium every interval's truthful call market reaches."""
+    sc = random_community(10, 16, seed)
+    rigid = tuple(
+        replace(p, batteries=(), shiftable_loads=(), ev_chargers=(), curtailable_loads=()) for p in sc.peers
+    )
+    sc = replace(sc, peers=rigid, community=replace(sc.community, enforce_ir=False))
+    kpis = {
+        k["design"]: k
+        for k in compare.run(lambda i: sc, parse("community-dual,pay-as-clear", "truthful"), 1).kpis()
+    }
+    community_cost = kpis["community (dual)"]["total_cost"]
+    assert kpis["pay-as-clear (truthful)"]["total_cost"] == pytest.approx(community_cost, abs=1e-7)
+    assert kpis["pay-as-clear (truthful)"]["internal_traded_kwh"] == pytest.approx(
+        kpis["community (dual)"]["internal_traded_kwh"], abs=1e-7
+    )
