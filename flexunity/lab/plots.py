@@ -91,3 +91,20 @@ def dispatch(c: Comparison) -> str:
     fig.supylabel("net grid import, kW (red import, green export)", fontsize=8)
     fig.supxlabel("hours", fontsize=8)
     return svg(fig)
+
+
+def daily(c: Comparison) -> str:
+    """Each day's saving against no trading, one line per design (several days only)."""
+    fig, ax = plt.subplots(figsize=(8, 3.4))
+    base = np.array(c.baseline.daily_cost)
+    days = np.arange(1, base.size + 1)
+    for t in c.tallies[1:]:
+        if t.label.startswith("community (") and t.label != c.tallies[1].label:
+            continue  # every rule has the same total
+        ax.plot(days, base - np.array(t.daily_cost), marker="o", ms=3, lw=1, label=t.label)
+    ax.axhline(0, color="#c0392b", lw=1)
+    ax.set_xlabel("day")
+    ax.set_ylabel(f"saving, {c.currency}")
+    ax.set_title("saving of each day against no trading (batteries carried over)")
+    ax.legend(fontsize=7, ncol=2)
+    return svg(fig)

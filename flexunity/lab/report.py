@@ -84,6 +84,7 @@ def html(c: Comparison, max_peers: int = 60) -> str:
         "savings": plots.savings(c),
         "prices": plots.prices(c),
         "dispatch": plots.dispatch(c),
+        "daily": plots.daily(c) if c.days > 1 else "",
     }
     groups = ", ".join(f"{g} ({n})" for g, n in _count(c.groups).items())
     columns = [{"key": k, "title": t, "kind": kind, "help": h} for k, t, kind, h in COLUMNS]
@@ -130,7 +131,10 @@ def write(c: Comparison, out_dir: Path) -> dict[str, Path]:
         "currency": c.currency,
         "settings": c.settings,
         "groups": c.groups,
-        "designs": [{**k, "method": t.method} for k, t in zip(kpis, c.tallies, strict=True)],
+        "designs": [
+            {**k, "method": t.method, "daily_cost": t.daily_cost}
+            for k, t in zip(kpis, c.tallies, strict=True)
+        ],
         "peers_detail": c.peer_rows(),
     }
     paths["kpis.json"].write_text(json.dumps(doc, indent=1, default=_json) + "\n", encoding="utf-8")

@@ -46,6 +46,7 @@ class Tally:
     money_residual: float = 0.0  # largest |Σ internal money| of an interval, and of bills vs grid money
     preference_cost: float = 0.0
     days: int = 0
+    daily_cost: list[float] = field(default_factory=list)  # total cost of each day
 
     def add(self, o: Outcome) -> None:
         """Add one day's outcome."""
@@ -72,6 +73,7 @@ class Tally:
         self.money_residual = max(self.money_residual, residual)
         self.preference_cost += float(o.extra.get("preference_cost", 0.0))
         self.days += 1
+        self.daily_cost.append(sum(b.cost for b in o.bills.values()))
 
     def kpis(self, alone: Tally) -> dict[str, Any]:
         """The KPI row of this design, savings against ``alone`` (the no-trading tally)."""

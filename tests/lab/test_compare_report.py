@@ -39,7 +39,7 @@ def test_compare_writes_a_self_contained_report_and_the_kpis(tmp_path: Path) -> 
     assert "Traceback" not in done.stderr
     assert "community (dual)" in done.stdout and "wrote" in done.stdout
     page = (out / "report.html").read_text()
-    assert "<svg" in page and page.count("<figure>") == 4
+    assert "<svg" in page and page.count("<figure>") == 5  # with --days 2, the saving of each day too
     assert (
         "<script" not in page and "<link" not in page and 'src="http' not in page
     )  # no CDN, nothing fetched
@@ -56,6 +56,10 @@ def test_compare_writes_a_self_contained_report_and_the_kpis(tmp_path: Path) -> 
     assert doc["format"] == "flexunity-compare/1" and doc["days"] == 2
     assert {d["design"] for d in doc["designs"]} == set(names)
     assert all(d["money_residual"] < 1e-9 for d in doc["designs"])
+    assert all(
+        len(d["daily_cost"]) == 2 and np.isclose(sum(d["daily_cost"]), d["total_cost"])
+        for d in doc["designs"]
+    )
     with (out / "peers.csv").open() as fh:
         assert len(list(csv.DictReader(fh))) == 6 * len(names)
 
