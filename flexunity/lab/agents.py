@@ -8,7 +8,8 @@ above its limit as a buyer or asks below it as a seller (the budget constraint o
 - **truthful**: shouts its limit.
 - **zic** (zero intelligence, constrained; Gode & Sunder 1993): a buyer bids uniformly in
   [floor, limit], a seller asks uniformly in [limit, ceiling]; floor and ceiling are the lowest and
-  highest limit price of the interval (their 1-200 range, scaled to ours). No memory.
+  highest limit price of the interval (Gode & Sunder draw within a fixed price range of their market;
+  ours is the range of the interval's limits). No memory.
 - **zip** (zero intelligence plus; Cliff 1997): shouts λ·(1 + μ) with a profit margin μ (sellers
   μ ≥ 0, buyers −1 ≤ μ ≤ 0), adapted after every observed shout by the Widrow-Hoff rule with
   momentum: Δ = β(τ − p), Γ ← γΓ + (1 − γ)Δ, μ ← (p + Γ)/λ − 1, towards a target τ = R·q + A
