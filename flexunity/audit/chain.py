@@ -16,8 +16,7 @@ from web3 import Web3
 from web3.contract import Contract
 
 from flexunity.chain.contracts import Community, RoundInfo
-from flexunity.oracle.chainio import deployment_of
-from flexunity.oracle.manifest import Manifest
+from flexunity.chain.manifest import Manifest, deployment_of
 
 Position = tuple[int, int]  # (block number, log index): the order of events on chain
 

@@ -23,9 +23,9 @@ from flexunity.audit.escrow import ledger_problems
 from flexunity.audit.verdict import Check, RoundVerdict, Tolerances
 from flexunity.chain.contracts import ResultStatus, RoundInfo
 from flexunity.chain.eip712 import ClearingResult
+from flexunity.chain.manifest import Manifest, load_manifest
 from flexunity.errors import ChainError, InputError
-from flexunity.oracle.manifest import Manifest, load_manifest
-from flexunity.oracle.store import FolderStore
+from flexunity.record.store import FolderStore
 
 RESULT_FORMAT = "flexunity-round-result/1"
 T = TypeVar("T")

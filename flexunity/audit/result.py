@@ -20,8 +20,8 @@ from flexunity.audit.verdict import RoundVerdict
 from flexunity.chain.contracts import ResultStatus, RoundInfo
 from flexunity.chain.eip712 import ClearingResult, recover_signer, result_typed_data, typed_digest
 from flexunity.errors import InputError
-from flexunity.oracle.orders import schedule_problems
-from flexunity.oracle.store import FolderStore
+from flexunity.record.orders import schedule_problems
+from flexunity.record.store import FolderStore
 
 FIELDS = (
     "roundId", "orderDigest", "resultsRoot", "documentHash", "leafCount", "totalDebit", "totalCredit",

@@ -107,7 +107,7 @@ def _cm_chain(
 ) -> Any:
     from flexunity.oracle.chainio import OracleChain
     from flexunity.oracle.service import connect
-    from flexunity.oracle.store import FolderStore
+    from flexunity.record.store import FolderStore
 
     manifest, url, account = _manifest_url_account(
         manifest_path, keystore, key_env, rpc_url, "this command signs as the CM"
@@ -130,7 +130,7 @@ def open_(manifest_path: Path, keystore: Path | None, private_key_env: str | Non
           store_dir: Path, scenario_path: Path, gate_in: int, start: int | None) -> None:  # fmt: skip
     """Store a round's config and open the round bound to its hash (openRound's configHash)."""
     from flexunity.data.scenario_io import load_scenario, scenario_to_dict
-    from flexunity.oracle.orders import round_config
+    from flexunity.record.orders import round_config
 
     chain = _cm_chain(manifest_path, keystore, private_key_env, rpc_url, store_dir)
     scenario = scenario_to_dict(load_scenario(scenario_path))
@@ -204,8 +204,8 @@ def _manifest_url_account(
 
     from eth_account import Account
 
-    from flexunity.oracle.keystore import load_keystore
-    from flexunity.oracle.manifest import load_manifest
+    from flexunity.chain.keystore import load_keystore
+    from flexunity.chain.manifest import load_manifest
 
     manifest = load_manifest(manifest_path)
     url = rpc_url or manifest.rpc_url
