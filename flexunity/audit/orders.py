@@ -13,12 +13,11 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from eth_utils import keccak
-
-from flexunity.audit.chain import ChainReader, Log
 from flexunity.audit.verdict import RoundVerdict
 from flexunity.chain.contracts import RoundInfo
 from flexunity.chain.eip712 import Order, order_typed_data, recover_signer
+from flexunity.chain.hashing import keccak
+from flexunity.chain.reader import ChainReader, Log
 from flexunity.errors import InputError
 from flexunity.record import orders as codec
 

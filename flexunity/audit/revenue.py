@@ -31,9 +31,9 @@ from collections.abc import Sequence
 from typing import Any
 
 from flexunity.audit import derive
-from flexunity.audit.chain import ChainReader, Log
 from flexunity.audit.result import result_of
 from flexunity.audit.verdict import RoundVerdict
+from flexunity.chain.reader import ChainReader, Log
 from flexunity.chain.settlement import revenue_tree
 from flexunity.errors import InputError
 from flexunity.record.revenue import FORMAT, inputs_from_dict, leaves_of, options_from_dict

@@ -13,9 +13,9 @@ from __future__ import annotations
 from typing import Any
 
 from flexunity.audit import derive
-from flexunity.audit.chain import ChainReader, Log
 from flexunity.audit.verdict import RoundVerdict
 from flexunity.chain.eip712 import ClearingResult
+from flexunity.chain.reader import ChainReader, Log
 from flexunity.chain.settlement import SettlementLeaf, settlement_tree
 from flexunity.errors import InputError
 from flexunity.record.settlement import Leaf

@@ -5,6 +5,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from typing import Any
+
+from eth_abi import encode as _abi_encode
 from eth_hash.auto import keccak as _keccak
 from eth_utils import to_checksum_address
 
@@ -17,6 +21,11 @@ def keccak(data: bytes) -> bytes:
 def keccak_hex(data: bytes) -> str:
     """``0x`` + keccak256 of the bytes, lower-case hex."""
     return "0x" + keccak(data).hex()
+
+
+def abi_encode(types: Sequence[str], values: Sequence[Any]) -> bytes:
+    """The Solidity ABI encoding of ``values`` (``abi.encode``)."""
+    return bytes(_abi_encode(list(types), list(values)))
 
 
 def checksum_address(address: str) -> str:
