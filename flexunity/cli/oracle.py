@@ -7,6 +7,7 @@ from typing import Any
 
 import click
 
+from flexunity.cli.options import CM_KEYSTORE, CM_PRIVATE_KEY_ENV, MANIFEST, RPC, STORE
 from flexunity.errors import InputError
 
 
@@ -16,23 +17,11 @@ def oracle() -> None:
 
 
 @oracle.command()
-@click.option("--manifest", "manifest_path", type=click.Path(path_type=Path), required=True)
-@click.option(
-    "--keystore",
-    type=click.Path(path_type=Path),
-    help="The CM's keystore (passphrase: FLEXUNITY_PASSPHRASE).",
-)
-@click.option(
-    "--private-key-env", default=None, help="Read the CM's key from this variable instead (devnets)."
-)
-@click.option("--rpc", "rpc_url", default=None, help="JSON-RPC URL (default: the manifest's).")
-@click.option(
-    "--store",
-    "store_dir",
-    type=click.Path(path_type=Path),
-    default=Path("flexunity-store"),
-    show_default=True,
-)
+@MANIFEST
+@CM_KEYSTORE
+@CM_PRIVATE_KEY_ENV
+@RPC
+@STORE
 @click.option(
     "--state",
     "state_path",
@@ -87,13 +76,7 @@ def run(
     service.serve(selected, poll=poll)
 
 
-CM_KEY_OPTIONS = [
-    click.option("--manifest", "manifest_path", type=click.Path(path_type=Path), required=True),
-    click.option("--keystore", type=click.Path(path_type=Path), help="The CM's keystore."),
-    click.option("--private-key-env", default=None, help="Read the CM's key from this variable (devnets)."),
-    click.option("--rpc", "rpc_url", default=None, help="JSON-RPC URL (default: the manifest's)."),
-    click.option("--store", "store_dir", type=click.Path(path_type=Path), default=Path("flexunity-store")),
-]
+CM_KEY_OPTIONS = [MANIFEST, CM_KEYSTORE, CM_PRIVATE_KEY_ENV, RPC, STORE]
 
 
 def _cm_options(fn: Any) -> Any:

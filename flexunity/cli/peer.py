@@ -15,11 +15,8 @@ from typing import Any
 
 import click
 
+from flexunity.cli.options import KEYSTORE, MANIFEST, RPC
 from flexunity.errors import InputError
-
-MANIFEST = click.option("--manifest", "manifest_path", type=click.Path(path_type=Path), required=True)
-RPC = click.option("--rpc", "rpc_url", default=None, help="JSON-RPC URL (default: the manifest's).")
-KEYSTORE = click.option("--keystore", type=click.Path(path_type=Path), required=True)
 
 
 @click.group()

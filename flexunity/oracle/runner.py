@@ -50,7 +50,6 @@ class RoundRunner:
     store: FolderStore
     db: StateDB
     report: Reporter = field(default=lambda _: None)
-    batch_size: int = 100
     clearer: Clearer = default_clearer
     _orders: dict[int, list[Order]] = field(default_factory=dict)
     _result: dict[int, dict[str, Any]] = field(default_factory=dict)

@@ -82,6 +82,6 @@ def build_service(
     from flexunity.oracle.chainio import OracleChain
 
     community = OracleChain.from_manifest(w3, manifest, account, report=report, store=FolderStore(store))
-    runner = RoundRunner(community, FolderStore(store), StateDB(state), report=report, batch_size=batch_size)
+    runner = RoundRunner(community, FolderStore(store), StateDB(state), report=report)
     community.settle_batch_size = batch_size
     return OracleService(runner, report)
