@@ -128,7 +128,7 @@ def as_dispatch(scenario: Scenario, dispatch: Dispatch | DispatchDict) -> Dispat
     lp = build_lp(scenario, terms=False)  # labels, bounds and costs: all pricing and bills read
     x = dispatch_vector(lp, dispatch)
     nan = np.full(scenario.intervals, np.nan)
-    return Dispatch(scenario, lp, x, float(lp.cost @ x) + lp.constant, nan, "posted")
+    return Dispatch(scenario, lp, x, lp.objective(x), nan, "posted")
 
 
 def price_and_bill(

@@ -1,4 +1,5 @@
-"""Solve the community LP with SciPy's HiGHS and wrap the outcome in a ``Dispatch``.
+"""Solve the community LP with SciPy's HiGHS (a QP, with exact quadratic costs, with Clarabel: qp.py)
+and wrap the outcome in a ``Dispatch``.
 
 The solution is read only when HiGHS reports an optimum; otherwise ``diagnose`` names the group of
 constraints at fault and an ``InfeasibleError`` is raised. ``objective_value`` and ``check_feasible``
@@ -98,7 +99,12 @@ def choose_method(lp: LinearProgram) -> str:
 def _linprog(
     lp: LinearProgram, method: str = DEFAULT_METHOD, options: Mapping[str, Any] | None = None
 ) -> Any:
-    """Call HiGHS through scipy.optimize.linprog on the assembled sparse matrices."""
+    """Call HiGHS through scipy.optimize.linprog on the assembled sparse matrices; a QP (quadratic
+    cost functions solved exactly) goes to Clarabel instead (qp.py; ``method`` is unused)."""
+    if lp.is_quadratic:
+        from flexunity.optimize.qp import solve_qp
+
+        return solve_qp(lp)
     lb, ub = lp.bounds
     a_eq, a_ub = lp.matrix("eq"), lp.matrix("ub")
     return linprog(
@@ -126,7 +132,7 @@ def _check_status(scenario: Scenario, res: Any, explain: bool) -> None:
             where=f"scenario {scenario.name!r}",
         )
     if res.status != 0:
-        raise InfeasibleError(f"HiGHS stopped without an optimum: {res.message}")
+        raise InfeasibleError(f"the solver stopped without an optimum: {res.message}")
 
 
 def _balance_duals(lp: LinearProgram, res: Any) -> FloatArray:
@@ -176,7 +182,7 @@ def solve_aggregated(
     target, x = disaggregate(agg, np.asarray(res.x))
     recover_s = time.perf_counter() - start
     timings = {"build_s": build_s, "solve_s": solve_s, "recover_s": recover_s}
-    objective = float(target.cost @ x) + target.constant
+    objective = target.objective(x)
     return Dispatch(scenario, target, x, objective, _balance_duals(agg.lp, res), "optimal", timings)
 
 
@@ -225,8 +231,8 @@ def dispatch_vector(lp: LinearProgram, dispatch: DispatchDict) -> FloatArray:
 
 def objective_value(scenario: Scenario, dispatch: DispatchDict) -> float:
     """The community objective (3a) of a posted dispatch, for optimality checks by an auditor."""
-    lp = build_lp(scenario)
-    return float(lp.cost @ dispatch_vector(lp, dispatch)) + lp.constant
+    lp = build_lp(scenario, terms=False)
+    return lp.objective(dispatch_vector(lp, dispatch))
 
 
 def check_feasible(scenario: Scenario, dispatch: DispatchDict, tol: float = 1e-6) -> list[str]:
