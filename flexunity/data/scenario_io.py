@@ -130,8 +130,8 @@ def scenario_from_dict(
     units = doc.get("units", {}) or {}
     start = str(doc.get("start", "2026-01-01T00:00:00+00:00"))
     rd = _Reader(source, intervals, minutes, start, None if base_dir is None else Path(base_dir))
-    rd.power = v.power_factor(units.get("power", "kW"))
-    rd.price = v.price_factor(units.get("price", f"{currency}/kWh"), currency)
+    rd.power = v.power_factor(units.get("power", "kW"), rd.where("units.power"))
+    rd.price = v.price_factor(units.get("price", f"{currency}/kWh"), currency, rd.where("units.price"))
     tariffs = {name: _tariff(rd, t, f"tariffs.{name}") for name, t in _need(doc, "tariffs", source).items()}
     if not tariffs:
         raise InputError("at least one tariff is needed", where=f"{source}: tariffs")
