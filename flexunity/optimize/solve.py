@@ -100,12 +100,20 @@ def _linprog(
     lp: LinearProgram, method: str = DEFAULT_METHOD, options: Mapping[str, Any] | None = None
 ) -> Any:
     """Call HiGHS through scipy.optimize.linprog on the assembled sparse matrices; a QP (quadratic
-    cost functions solved exactly) goes to Clarabel instead (qp.py; ``method`` is unused)."""
+    cost functions solved exactly) goes to ``_solve_qp`` instead."""
     if lp.is_quadratic:
-        from flexunity.optimize.qp import solve_qp
+        return _solve_qp(lp, method, options)
+    return _highs_lp(lp, method, options, lp.bounds)
 
-        return solve_qp(lp)
-    lb, ub = lp.bounds
+
+def _highs_lp(
+    lp: LinearProgram,
+    method: str,
+    options: Mapping[str, Any] | None,
+    bounds: tuple[FloatArray, FloatArray],
+) -> Any:
+    """linprog on ``lp``'s rows and linear costs with the given bounds."""
+    lb, ub = bounds
     a_eq, a_ub = lp.matrix("eq"), lp.matrix("ub")
     return linprog(
         lp.cost,
@@ -117,6 +125,31 @@ def _linprog(
         method=method,
         options=dict(options or {}),
     )
+
+
+def _solve_qp(lp: LinearProgram, method: str, options: Mapping[str, Any] | None) -> Any:
+    """The QP by Clarabel (qp.py), then a vertex for its linear part: with the quadratic columns
+    fixed at Clarabel's optimum, HiGHS re-solves the remaining LP, whose optima are exactly the QP's
+    optima with those values (the quadratic columns of a strictly convex cost are unique). An
+    interior-point answer alone spreads over every optimal face: with a zero fee, say, a class both
+    buys and sells through the pool and a producer appears to import. The duals stay Clarabel's KKT
+    multipliers (with the quadratic columns fixed, the LP's duals would lose their meaning)."""
+    from flexunity.optimize.qp import QPResult, solve_qp
+
+    res = solve_qp(lp)
+    if res.status != 0:
+        return res
+    lb, ub = lp.bounds
+    quad = lp.quad > 0
+    fixed = np.clip(res.x, lb, ub)
+    lb2, ub2 = np.where(quad, fixed, lb), np.where(quad, fixed, ub)
+    vertex = _highs_lp(lp, method if method != "highs-ipm" else DEFAULT_METHOD, options, (lb2, ub2))
+    if vertex.status != 0:  # numerically infeasible after fixing: keep the interior answer
+        return res
+    x = np.asarray(vertex.x, dtype=float)
+    x[quad] = fixed[quad]
+    fun = float(lp.cost @ x + 0.5 * np.sum(lp.quad * x * x))
+    return QPResult(0, res.message + " + HiGHS vertex of the linear part", x, fun, res.eq_marginals)
 
 
 def _check_status(scenario: Scenario, res: Any, explain: bool) -> None:

@@ -110,3 +110,30 @@ def test_quadratic_mode_round_trips_and_bad_mode_is_named() -> None:
     doc["community"]["quadratic"] = "cubic"
     with pytest.raises(InputError, match="quadratic"):
         scenario_from_dict(doc)
+
+
+def test_the_linear_part_is_a_vertex_not_an_interior_point() -> None:
+    # with a zero fee, buying and selling through the pool at once is free: an interior-point answer
+    # alone would show the producer importing; the HiGHS vertex of the linear part does not
+    r = clear(_scenario("two_agents_connected.json"))
+    np.testing.assert_allclose(r.alpha[0], [0.0], atol=1e-9)  # the producer imports nothing
+    np.testing.assert_allclose(r.dispatch.per_peer("q_sell")[1], [0.0], atol=1e-9)
+    assert r.kpis["internal_traded_kwh"] == pytest.approx(3.5, abs=1e-6)
+
+
+def test_an_islanded_qp_that_cannot_be_served_names_the_unserved_load() -> None:
+    from flexunity.errors import InfeasibleError
+
+    doc = scenario_to_dict(_scenario("two_agents_islanded.json"))
+    doc["peers"][1]["load_kw"] = 20.0  # 20 kWh of fixed load (flexible use can drop to 0), 10 made
+    with pytest.raises(
+        InfeasibleError, match=r"short of supply at intervals 0 \(10 kWh.*unserved load of consumer 10 kWh"
+    ):
+        clear(scenario_from_dict(doc))
+
+
+def test_a_qp_with_export_above_import_is_an_input_error() -> None:
+    doc = scenario_to_dict(_scenario("two_agents_connected.json"))
+    doc["tariffs"]["retail"] = {"import_price": 0.05, "export_price": 0.12}
+    with pytest.raises(InputError, match="unbounded"):
+        clear(scenario_from_dict(doc))
