@@ -85,7 +85,8 @@ class ClearingResult:
 
     @property
     def duals(self) -> FloatArray:
-        """HiGHS's shadow price of Σq = 0 per interval (currency/kWh)."""
+        """The solver's shadow price of Σq = 0 per interval (currency/kWh): HiGHS's for an LP,
+        Clarabel's KKT multiplier for a QP."""
         return self.dispatch.duals
 
     def to_dict(self) -> dict[str, Any]:

@@ -33,7 +33,7 @@ class Dispatch:
     lp: LinearProgram
     x: FloatArray
     objective: float
-    duals: FloatArray  # value of energy in the community balance Σq = 0 (currency/kWh): −HiGHS marginal
+    duals: FloatArray  # value of energy in Σq = 0 (currency/kWh): −marginal (HiGHS's, or Clarabel's KKT)
     status: str = "optimal"
     timings: dict[str, float] = field(default_factory=dict)
 
@@ -129,7 +129,8 @@ def _highs_lp(
 
 def _solve_qp(lp: LinearProgram, method: str, options: Mapping[str, Any] | None) -> Any:
     """The QP by Clarabel (qp.py), then a vertex for its linear part: with the quadratic columns
-    fixed at Clarabel's optimum, HiGHS re-solves the remaining LP, whose optima are exactly the QP's
+    fixed at Clarabel's optimum, HiGHS re-solves the remaining LP (``method``: dual simplex, or IPX
+    with crossover above ``SIMPLEX_MAX_COLUMNS``, both give a vertex), whose optima are exactly the QP's
     optima with those values (the quadratic columns of a strictly convex cost are unique). An
     interior-point answer alone spreads over every optimal face: with a zero fee, say, a class both
     buys and sells through the pool and a producer appears to import. The duals stay Clarabel's KKT
@@ -143,7 +144,7 @@ def _solve_qp(lp: LinearProgram, method: str, options: Mapping[str, Any] | None)
     quad = lp.quad > 0
     fixed = np.clip(res.x, lb, ub)
     lb2, ub2 = np.where(quad, fixed, lb), np.where(quad, fixed, ub)
-    vertex = _highs_lp(lp, method if method != "highs-ipm" else DEFAULT_METHOD, options, (lb2, ub2))
+    vertex = _highs_lp(lp, method, options, (lb2, ub2))  # simplex, or IPX with crossover: a vertex
     if vertex.status != 0:  # numerically infeasible after fixing: keep the interior answer
         return res
     x = np.asarray(vertex.x, dtype=float)
