@@ -76,3 +76,26 @@ def test_the_issue_surplus_example_pays_sellers_the_rec_operation_price_internal
     r = clear(_community(2000), "sdr-compensated", pricing_options={"compensation": 0.5})
     assert r.prices.to_dict()["internal"] == [pytest.approx(22.5)]
     assert -(r.bills["seller"].trades + r.bills["seller"].export) == pytest.approx(22.5 * 1500 + 15 * 500)
+
+
+@pytest.mark.parametrize("rule", ["sdr", "sdr-compensated", "mmr", "bill-sharing"])
+def test_all_in_payments_cover_the_grid_bill_before_any_spreading(rule: str) -> None:
+    # heterogeneous tariffs (two grid classes), batteries, EVs: Σ all-in payments − Σ retail is only
+    # floating-point rounding, so the pro-rata spreading in the bills never changes a posted price
+    from dataclasses import replace
+
+    from flexunity.optimize.benchmark import random_community
+    from flexunity.optimize.bills import retail
+    from flexunity.optimize.pricing import compute_prices, net_positions
+    from flexunity.optimize.solve import solve_dispatch
+
+    sc = random_community(12, 24, seed=3)
+    cheap = Tariff(np.full(24, 0.18), np.full(24, 0.04))
+    peers = tuple(replace(p, tariff="cheap") if i % 3 == 0 else p for i, p in enumerate(sc.peers))
+    sc = replace(sc, tariffs={**sc.tariffs, "cheap": cheap}, peers=peers)
+    d = solve_dispatch(sc)
+    prices = compute_prices(d, rule, {"compensation": 0.5})
+    x = net_positions(d)
+    paid = prices.buy * np.maximum(x, 0) - prices.sell * np.maximum(-x, 0)
+    imp, exp = retail(d)
+    np.testing.assert_allclose((paid - imp - exp).sum(axis=0), 0.0, atol=1e-9)
