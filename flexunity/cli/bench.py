@@ -33,8 +33,30 @@ def bench() -> None:
     "(keys: business, pv, battery, ev, curtailable, shiftable; others keep their defaults). "
     "Default: the benchmark's own flexible-heavy community.",
 )
+@click.option(
+    "--quadratic-share",
+    default=0.0,
+    show_default=True,
+    type=click.FloatRange(0.0, 1.0),
+    help="Share of peers given a quadratic cost function (benchmark.with_cost_functions).",
+)
+@click.option(
+    "--quadratic",
+    type=click.Choice(["exact", "pwl", "both"]),
+    default="exact",
+    show_default=True,
+    help="Quadratic costs solved exactly (a QP, Clarabel), on chords (an LP, HiGHS), or both.",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
-def clearing(peers_list: str, intervals: int, seed: int, mix: str | None, as_json: bool) -> None:
+def clearing(
+    peers_list: str,
+    intervals: int,
+    seed: int,
+    mix: str | None,
+    quadratic_share: float,
+    quadratic: str,
+    as_json: bool,
+) -> None:
     """Build and solve one clearing per peer count; print size, times and memory."""
     from flexunity.data.generator import parse_mix
     from flexunity.optimize.benchmark import run_clearing_benchmark
@@ -44,7 +66,14 @@ def clearing(peers_list: str, intervals: int, seed: int, mix: str | None, as_jso
         counts = [int(n) for n in peers_list.split(",")]
     except ValueError as exc:
         raise click.BadParameter(str(exc), param_hint="--mix or --peers") from None
-    rows = [run_clearing_benchmark(n, intervals, seed=seed, mix=shares) for n in counts]
+    modes = ["pwl", "exact"] if quadratic == "both" else [quadratic]
+    rows = [
+        run_clearing_benchmark(
+            n, intervals, seed=seed, mix=shares, quadratic_share=quadratic_share, quadratic=mode
+        )
+        for n in counts
+        for mode in modes
+    ]
     _print(rows, "Clearing benchmark", as_json, tall=True)
 
 
