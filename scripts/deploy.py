@@ -1,6 +1,6 @@
 """``ape run deploy [--network ecosystem:network:provider | URL]``: deploy FlexUnity and write a manifest.
 
-The same deployment as ``flexunity deploy`` (flexunity.oracle.deployment), through Ape's provider:
+The same deployment as ``flexunity deploy`` (flexunity.chain.deployment), through Ape's provider:
 on Ape's local networks the roles are the node's first five test accounts; with ``--keystore`` a
 FlexUnity keystore account is admin and CM and signs locally, ``--supplier``/``--arbiter``/``--pauser``
 naming other accounts. A pilot's testnet is reached by its URL (``--network "$FLEXUNITY_PILOT_RPC_URL"``):
@@ -32,8 +32,8 @@ def cli(ecosystem: Any, network: Any, provider: Any, keystore: Path | None, supp
     from eth_utils import to_checksum_address
 
     from flexunity.chain.deploy import RoleAccounts
-    from flexunity.oracle.deployment import check_chain_id, deploy, use_local_signer
-    from flexunity.oracle.keystore import load_keystore
+    from flexunity.chain.deployment import check_chain_id, deploy, use_local_signer
+    from flexunity.chain.keystore import load_keystore
 
     w3 = provider.web3
     in_process = provider.name == "test"  # Ape's eth-tester chain has no URL anyone else can reach

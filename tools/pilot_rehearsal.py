@@ -191,8 +191,8 @@ class Rehearsal:
         self.title("8. every token accounted for")
         from web3 import HTTPProvider, Web3
 
+        from flexunity.chain.manifest import load_manifest
         from flexunity.oracle.chainio import deployment_of
-        from flexunity.oracle.manifest import load_manifest
 
         manifest = load_manifest(self.manifest)
         w3 = Web3(HTTPProvider(self.args.rpc))

@@ -4,8 +4,10 @@ The audit rebuilds the community's scenario from the round's configuration and t
 recorded (never from the document's copy), then checks the posted dispatch against it: feasible
 within ``feasibility_kwh``; optimal when its objective is within ``objective_rel · max(1, |z*|)`` of
 the optimum z* the audit computes itself (an LP can have several optimal solutions, so the dispatch
-itself is never compared); prices and bills recomputed from the *posted* dispatch by the round's
-pricing rule must equal the posted ones within the money tolerances.
+itself is never compared; quadratic cost functions count exactly, as a convex QP, unless the round's
+``community.quadratic`` is "pwl", both in z* and in the posted objective); prices and bills
+recomputed from the *posted* dispatch by the round's pricing rule must equal the posted ones within
+the money tolerances.
 """
 
 from __future__ import annotations
@@ -21,9 +23,10 @@ from flexunity.errors import UserError
 from flexunity.model import Scenario
 from flexunity.optimize import Bill, check_feasible, objective_value, price_and_bill, solve_dispatch
 from flexunity.optimize.bills import enforce_ir
+from flexunity.optimize.builder import has_quadratic
 from flexunity.optimize.clearing import as_dispatch, standalone_bills
-from flexunity.oracle import orders as codec
-from flexunity.oracle.store import canonical_json
+from flexunity.record import orders as codec
+from flexunity.record.store import canonical_json
 
 BILL_PARTS = ("trades", "import", "export", "fees", "community_grid", "side_payment", "total")
 
@@ -33,11 +36,11 @@ def check_inputs(
     rejected: list[dict[str, Any]], document: dict[str, Any],
 ) -> dict[str, Any] | None:  # fmt: skip
     """The document cleared exactly the orders on chain; returns the scenario rebuilt from them."""
-    from flexunity.oracle.runner import _order_ref
-
     decoded = [(o.peer_address, codec.decode_payload(o.payload)) for o in accepted]
     scenario = codec.scenario_from_orders(config, decoded)
-    problems = _ref_problems([_order_ref(o) for o in accepted], list(document.get("orders", [])), "orders")
+    problems = _ref_problems(
+        [codec.order_ref(o) for o in accepted], list(document.get("orders", [])), "orders"
+    )
     problems += _ref_problems(rejected, list(document.get("rejected_orders", [])), "rejected orders")
     posted = {p["id"]: p for p in document.get("scenario", {}).get("peers", [])}
     clearing = document.get("clearing", {})
@@ -106,8 +109,11 @@ def check_optimisation(
     if not tol.objective_ok(claimed, posted):
         problems.append(f"the document claims objective {claimed:.9g}, its dispatch costs {posted:.9g}")
     bound = tol.objective_rel * max(1.0, abs(optimum))
+    kind = f" ({scenario.community.quadratic} quadratic costs)" if has_quadratic(scenario) else ""
     verdict.add(
-        "optimisation.optimal", problems, f"objective {posted:.6f} = optimum {optimum:.6f} ± {bound:.1g}"
+        "optimisation.optimal",
+        problems,
+        f"objective {posted:.6f} = optimum {optimum:.6f} ± {bound:.1g}{kind}",
     )
     _check_summary(verdict, scenario, variables, clearing, tol)
     return scenario if not violations else None

@@ -8,32 +8,23 @@ from typing import Any
 
 import click
 
+from flexunity.cli.options import MANIFEST_OR_URL, RPC, STORE_OR_URL
+
 
 def default_store(manifest_path: Path) -> Path:
     """The one default store of every command: the folder ``store`` beside the manifest file."""
-    from flexunity.oracle.store import DEFAULT_STORE_NAME
+    from flexunity.record.store import DEFAULT_STORE_NAME
 
     return Path(manifest_path).parent / DEFAULT_STORE_NAME
 
 
 @click.command()
-@click.option(
-    "--manifest",
-    "manifest_path",
-    required=True,
-    help="Deployment manifest: a file written by `flexunity deploy`/`demo`, or a URL (`flexunity serve`).",
-)
+@MANIFEST_OR_URL
 @click.option(
     "--round", "rounds", type=int, multiple=True, help="Only this round (repeatable; default: all)."
 )
-@click.option(
-    "--store",
-    "store_dir",
-    default=None,
-    help="Published documents: a folder, or the URL of `flexunity serve` (default: 'store' beside the "
-    "manifest; for a manifest URL, its server). Every document is checked against its on-chain hash.",
-)
-@click.option("--rpc", "rpc_url", default=None, help="JSON-RPC URL of the chain (default: the manifest's).")
+@STORE_OR_URL
+@RPC
 @click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True)
 @click.option("--verbose", "-v", is_flag=True, help="Show every check, not only the failing ones.")
 def audit(
@@ -57,7 +48,7 @@ def run_audit(
 
     from flexunity.audit import AUDIT_FAILED_EXIT_CODE, Tolerances, audit_rounds
     from flexunity.audit.report import print_table, verdicts_json
-    from flexunity.oracle.store import default_store
+    from flexunity.record.store import default_store
 
     tolerances = Tolerances()
     store = store_dir or default_store(manifest_path)

@@ -15,20 +15,11 @@ from typing import Any
 
 import click
 
+from flexunity.cli.options import KEYSTORE, MANIFEST_OR_URL, RPC, STORE_OR_URL
 from flexunity.errors import InputError
 
-MANIFEST = click.option(
-    "--manifest", "manifest_path", required=True, help="The deployment manifest: a file or a URL."
-)
-RPC = click.option("--rpc", "rpc_url", default=None, help="JSON-RPC URL (default: the manifest's).")
-KEYSTORE = click.option("--keystore", type=click.Path(path_type=Path), required=True)
-STORE = click.option(
-    "--store",
-    "store_dir",
-    default=None,
-    help="The CM's documents: a folder or the URL of `flexunity serve` (default: 'store' beside the "
-    "manifest; for a manifest URL, its server). Each is checked against its on-chain hash.",
-)
+MANIFEST = MANIFEST_OR_URL  # peers may read the manifest from the CM's `flexunity serve`
+STORE = STORE_OR_URL
 
 
 @click.group()
@@ -41,7 +32,7 @@ def peer() -> None:
 @click.option("--light", is_flag=True, help="pbkdf2 with few iterations (tests and devnets only).")
 def new(keystore: Path, light: bool) -> None:
     """Create a new key in an encrypted keystore."""
-    from flexunity.oracle.keystore import new_keystore, passphrase
+    from flexunity.chain.keystore import new_keystore, passphrase
 
     account = new_keystore(keystore, passphrase(confirm=True), kdf_iterations=1000 if light else None)
     click.echo(f"{account.address} -> {keystore}")
@@ -54,7 +45,7 @@ def new(keystore: Path, light: bool) -> None:
 )
 def import_(keystore: Path, key_env: str | None) -> None:
     """Import an existing private key into an encrypted keystore."""
-    from flexunity.oracle.keystore import import_key, passphrase
+    from flexunity.chain.keystore import import_key, passphrase
 
     key = os.environ.get(key_env, "") if key_env else click.prompt("Private key", hide_input=True)
     if not key:
@@ -104,7 +95,7 @@ def withdraw(manifest_path: str, keystore: Path, rpc_url: str | None, amount: st
 
 def _order_inputs(scenario_path: Path, peer_id: str) -> tuple[dict[str, Any], bytes]:
     from flexunity.data.scenario_io import load_scenario, scenario_to_dict
-    from flexunity.oracle.orders import encode_order
+    from flexunity.record.orders import encode_order
 
     scenario = scenario_to_dict(load_scenario(scenario_path))
     found = [p for p in scenario["peers"] if p["id"] == peer_id]
@@ -139,7 +130,7 @@ def order(
     The order is checked first against the round: still open, and its intervals and tariff those of
     the round's config (fetched by its on-chain hash), so that the oracle will not reject it."""
     from flexunity.chain.eip712 import Order
-    from flexunity.oracle.store import default_store
+    from flexunity.record.store import default_store
 
     chain, account = _connect(manifest_path, keystore, rpc_url)
     _, payload = _order_inputs(scenario_path, peer_id)
@@ -179,7 +170,7 @@ def typed_data(
     """Export the EIP-712 order a browser wallet signs with eth_signTypedData_v4 (plus the payload)."""
     from eth_account import Account
 
-    from flexunity.oracle.store import default_store
+    from flexunity.record.store import default_store
 
     chain, _ = _connect(manifest_path, None, rpc_url, reader=Account.create())
     _, payload = _order_inputs(scenario_path, peer_id)
@@ -208,7 +199,7 @@ def bill(manifest_path: str, rpc_url: str | None, round_id: int, address: str, s
     """Show a peer's bill for a round from the posted result document, and its settlement on chain."""
     from eth_account import Account
 
-    from flexunity.oracle.store import default_store, open_store
+    from flexunity.record.store import default_store, open_store
 
     chain, _ = _connect(manifest_path, None, rpc_url, reader=Account.create())
     digest = chain.posted_document_hash(round_id)
@@ -239,8 +230,8 @@ def _check_fits(chain: Any, round_id: int, payload: bytes, store_spec: str | Pat
     """Refuse, before signing, an order the round would not take or the oracle would reject."""
     from flexunity.cli.timefmt import when
     from flexunity.errors import UserError
-    from flexunity.oracle.orders import decode_payload, order_problems
-    from flexunity.oracle.store import open_store
+    from flexunity.record.orders import decode_payload, order_problems
+    from flexunity.record.store import open_store
 
     count = chain.clients.rounds.round_count()
     if not 1 <= round_id <= count:
@@ -286,9 +277,9 @@ def _base_units(amount: str, decimals: int) -> int:
 def _connect(
     manifest_path: str, keystore: Path | None, rpc_url: str | None, reader: Any = None
 ) -> tuple[Any, Any]:
+    from flexunity.chain.keystore import load_keystore
+    from flexunity.chain.manifest import load_manifest
     from flexunity.oracle.chainio import OracleChain
-    from flexunity.oracle.keystore import load_keystore
-    from flexunity.oracle.manifest import load_manifest
     from flexunity.oracle.service import connect
 
     manifest = load_manifest(manifest_path)
@@ -308,3 +299,20 @@ def _register() -> None:
 
 
 _register()
+
+
+def reader_chain(manifest_path: str, rpc_url: str | None) -> Any:
+    """A read-only view of the deployment (no key: a throwaway account that never sends)."""
+    from eth_account import Account
+
+    chain, _ = _connect(manifest_path, None, rpc_url, reader=Account.create())
+    return chain
+
+
+def checked_address(value: str, option: str = "--address") -> str:
+    """``value`` checksummed, or a one-line InputError naming the option."""
+    from flexunity.chain.hashing import checksum_address, is_hex_address
+
+    if not is_hex_address(value):
+        raise InputError(f"not an address: {value!r} (0x followed by 40 hex digits)", where=option)
+    return checksum_address(value)

@@ -12,7 +12,7 @@ from typing import Any
 
 import click
 
-from flexunity.cli.peer import MANIFEST, RPC, STORE, _connect
+from flexunity.cli.peer import MANIFEST, RPC, STORE, _connect, checked_address, reader_chain
 from flexunity.cli.timefmt import when
 from flexunity.errors import InputError
 
@@ -116,17 +116,17 @@ def claim(
 def _peer(
     manifest_path: str, keystore: Path | None, address: str | None, rpc_url: str | None, store_dir: str | None
 ) -> tuple[Any, str, Any]:
-    from eth_account import Account
-    from eth_utils import is_address, to_checksum_address
-
-    from flexunity.oracle.store import default_store, open_store
+    from flexunity.record.store import default_store, open_store
 
     if keystore is None and address is None:
         raise InputError("give --keystore FILE or --address 0x..")
-    if address is not None and not is_address(address):
-        raise InputError(f"not an address: {address!r}", where="--address")
-    chain, account = _connect(manifest_path, keystore, rpc_url, reader=Account.create())
-    who = to_checksum_address(address) if keystore is None and address else account.address
+    if keystore is not None:
+        chain, account = _connect(manifest_path, keystore, rpc_url)
+        who = str(account.address)
+    else:
+        assert address is not None
+        who = checked_address(address)
+        chain = reader_chain(manifest_path, rpc_url)
     return chain, who, open_store(store_dir or default_store(manifest_path))
 
 

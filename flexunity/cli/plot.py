@@ -75,12 +75,10 @@ def _json_object(path: Path) -> dict[str, Any]:
 
 
 def _posted_document(manifest_path: str, round_id: int, store_dir: str | None, rpc_url: str | None) -> Any:
-    from eth_account import Account
+    from flexunity.cli.peer import reader_chain
+    from flexunity.record.store import default_store, open_store
 
-    from flexunity.cli.peer import _connect
-    from flexunity.oracle.store import default_store, open_store
-
-    chain, _ = _connect(manifest_path, None, rpc_url, reader=Account.create())
+    chain = reader_chain(manifest_path, rpc_url)
     digest = chain.posted_document_hash(round_id)
     if not digest:
         raise InputError(f"round {round_id} has no posted result yet", where="--round")

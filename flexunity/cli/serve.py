@@ -24,8 +24,8 @@ def serve(manifest_path: Path, store_dir: Path | None, host: str, port: int) -> 
     """Serve the manifest and the published documents, read-only, addressed by hash."""
     import uvicorn
 
+    from flexunity.chain.manifest import load_manifest
     from flexunity.errors import InputError
-    from flexunity.oracle.manifest import load_manifest
     from flexunity.web.app import ServeSettings, create_app
 
     load_manifest(manifest_path)  # a clear error now rather than a broken server

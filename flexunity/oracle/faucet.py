@@ -11,12 +11,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from eth_utils import is_address, to_checksum_address
-
+from flexunity.chain.hashing import checksum_address, is_hex_address
+from flexunity.chain.rpc import Mined, send_ether
 from flexunity.errors import InputError
 from flexunity.oracle.chainio import OracleChain
-from flexunity.oracle.community import fund_with_ether
-from flexunity.oracle.rpc import Mined
 
 
 @dataclass
@@ -39,10 +37,10 @@ def check_test_chain(chain: OracleChain) -> None:
 def fund(chain: OracleChain, addresses: Sequence[str], ether_wei: int, token_units: int) -> Funded:
     """Send ``ether_wei`` and mint ``token_units`` of the test token to each address."""
     check_test_chain(chain)
-    bad = [a for a in addresses if not is_address(a)]
+    bad = [a for a in addresses if not is_hex_address(a)]
     if bad:
         raise InputError(f"not an address: {bad[0]!r} (0x followed by 40 hex digits)", where="--address")
-    targets = [str(to_checksum_address(a)) for a in addresses]
+    targets = [checksum_address(a) for a in addresses]
     if token_units and not chain.manifest.parameters.get("token_is_test_token", False):
         raise InputError("the settlement token is not the test token: it cannot be minted (use --tokens 0)")
     needed = ether_wei * len(targets)
@@ -53,7 +51,7 @@ def fund(chain: OracleChain, addresses: Sequence[str], ether_wei: int, token_uni
         )
     mined: list[Mined] = []
     if ether_wei:
-        mined += fund_with_ether(chain.w3, chain.sender, targets, ether_wei)
+        mined += send_ether(chain.sender, targets, ether_wei)
     if token_units:
         token = chain.clients.token.contract.functions
         mints = [(token.mint(a, token_units), f"mint test tokens for {a}") for a in targets]

@@ -14,10 +14,10 @@ from typing import Any
 from flexunity.chain.settlement import RevenueLeaf, revenue_tree
 from flexunity.errors import ChainError, InputError, UserError
 from flexunity.oracle.chainio import OracleChain
-from flexunity.oracle.orders import decode_payload
 from flexunity.oracle.revenue import FORMAT as REVENUE_FORMAT
 from flexunity.oracle.revenue import leaves_of
-from flexunity.oracle.store import DocumentSource
+from flexunity.record.orders import decode_payload
+from flexunity.record.store import DocumentSource
 
 
 @dataclass
@@ -135,7 +135,7 @@ def _payload_problem(
     chain: OracleChain, payload: bytes, info: Any, store: DocumentSource | None, notes: list[str]
 ) -> str:
     """Why the oracle will drop this order (it does not fit the round's config), or ''."""
-    from flexunity.oracle.orders import order_problems
+    from flexunity.record.orders import order_problems
 
     try:
         order = decode_payload(payload)

@@ -10,7 +10,7 @@ from audit_world import World
 from doc_server import serve_folder
 
 from flexunity.audit import audit_rounds
-from flexunity.oracle.store import HttpStore
+from flexunity.record.store import HttpStore
 
 pytestmark = pytest.mark.chain
 

@@ -17,7 +17,7 @@ import pytest
 from audit_world import make_world
 
 from flexunity.audit import audit_rounds
-from flexunity.oracle.community import RoleKeys, key_for
+from flexunity.demo.community import RoleKeys, key_for
 
 pytestmark = pytest.mark.chain
 

@@ -13,12 +13,12 @@ from eth_account import Account
 
 from flexunity.chain.devnet import Anvil, start_anvil
 from flexunity.cli import cli
+from flexunity.demo.community import Gas
+from flexunity.demo.run import DemoOptions, Timer, advance_time, build_scenario, prepare, private_chain_id
 from flexunity.errors import ChainError, InputError, UserError
-from flexunity.oracle.community import Gas
-from flexunity.oracle.demo import DemoOptions, Timer, advance_time, build_scenario, prepare, private_chain_id
-from flexunity.oracle.orders import encode_order, round_config
 from flexunity.oracle.runner import RoundRunner
 from flexunity.oracle.state import StateDB, Step
+from flexunity.record.orders import encode_order, round_config
 
 pytestmark = pytest.mark.devnet
 ENV = {"FLEXUNITY_PASSPHRASE": "pw", "COLUMNS": "200"}

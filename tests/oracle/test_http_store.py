@@ -8,9 +8,9 @@ import pytest
 from doc_server import serve_folder
 
 from flexunity.chain.devnet import free_port
+from flexunity.chain.manifest import DeployedContract, Manifest, load_manifest
 from flexunity.errors import ChainError, InputError
-from flexunity.oracle.manifest import DeployedContract, Manifest, load_manifest
-from flexunity.oracle.store import FolderStore, HttpStore, default_store, open_store
+from flexunity.record.store import FolderStore, HttpStore, default_store, open_store
 
 
 def test_fetches_a_document_by_its_hash(tmp_path: Path) -> None:

@@ -15,11 +15,11 @@ import pytest
 
 from flexunity.chain.devnet import start_anvil
 from flexunity.chain.eip712 import Order
+from flexunity.demo.community import Gas
+from flexunity.demo.run import DemoOptions, Timer, build_scenario, prepare, private_chain_id
 from flexunity.errors import ChainError
 from flexunity.oracle.chainio import OracleChain
-from flexunity.oracle.community import Gas
-from flexunity.oracle.demo import DemoOptions, Timer, build_scenario, prepare, private_chain_id
-from flexunity.oracle.orders import encode_order, round_config
+from flexunity.record.orders import encode_order, round_config
 
 pytestmark = pytest.mark.devnet
 

@@ -12,17 +12,14 @@ from __future__ import annotations
 
 import json
 import os
-import urllib.error
-import urllib.request
 from pathlib import Path
 from typing import Any, Protocol
 
-from eth_hash.auto import keccak
-
-from flexunity.errors import ChainError, InputError
+from flexunity.chain.fetch import HTTP_TIMEOUT_S, fetch_url, is_url
+from flexunity.chain.hashing import keccak_hex
+from flexunity.errors import InputError
 
 DEFAULT_STORE_NAME = "store"  # the default store: this folder beside the manifest
-HTTP_TIMEOUT_S = 30.0
 
 
 def canonical_json(document: Any) -> bytes:
@@ -34,13 +31,7 @@ def canonical_json(document: Any) -> bytes:
 
 def document_hash(data: bytes) -> str:
     """``0x`` + keccak256 of the bytes, as the contracts compute it."""
-    return "0x" + keccak(data).hex()
-
-
-class DocumentStore(Protocol):
-    def put(self, data: bytes) -> str: ...
-    def get(self, digest: str) -> bytes: ...
-    def location(self, digest: str) -> str: ...
+    return keccak_hex(data)
 
 
 class DocumentSource(Protocol):
@@ -131,10 +122,6 @@ class HttpStore:
             raise InputError(f"not a document index: {exc}", where=f"{self.base_url}/documents") from None
 
 
-def is_url(spec: str | Path) -> bool:
-    return str(spec).startswith(("http://", "https://"))
-
-
 def default_store(manifest: str | Path) -> str | Path:
     """The one default store: the folder ``store`` beside the manifest; for a manifest fetched from
     ``flexunity serve`` (``http://host/manifest.json``), that server."""
@@ -146,17 +133,3 @@ def default_store(manifest: str | Path) -> str | Path:
 def open_store(spec: str | Path) -> FolderStore | HttpStore:
     """A folder store, or an HTTP store when ``spec`` is an ``http(s)://`` URL."""
     return HttpStore(str(spec)) if is_url(spec) else FolderStore(spec)
-
-
-def fetch_url(url: str, timeout: float = HTTP_TIMEOUT_S, *, missing: str = "not found") -> bytes:
-    """The body of ``GET url``; a 404 is an InputError (``missing``), an unreachable server a ChainError."""
-    try:
-        with urllib.request.urlopen(url, timeout=timeout) as response:
-            return bytes(response.read())
-    except urllib.error.HTTPError as exc:
-        if exc.code == 404:
-            raise InputError(missing, where=url) from None
-        raise InputError(f"the server answered HTTP {exc.code} {exc.reason}", where=url) from None
-    except (urllib.error.URLError, OSError) as exc:
-        reason = getattr(exc, "reason", exc)
-        raise ChainError(f"cannot fetch {url}: {reason}") from None

@@ -498,3 +498,24 @@ def _nonces(w3: Web3, addresses: list[str], report: Reporter) -> list[int]:
         out.append(base[address])
         base[address] += 1
     return out
+
+
+def send_ether(funder: Sender, addresses: Sequence[str], amount_wei: int) -> list[Mined]:
+    """Plain transfers from ``funder``, signed locally with consecutive nonces, sent in one batch."""
+    from eth_utils import to_checksum_address
+
+    price = funder.gas_price()
+    raws = []
+    for address in addresses:
+        nonce = funder.next_nonce()
+        tx: dict[str, Any] = {
+            "to": to_checksum_address(address),
+            "value": amount_wei,
+            "gas": 21_000,
+            "gasPrice": price,
+            "nonce": nonce,
+            "chainId": funder.chain_id,
+        }
+        signed = funder.account.sign_transaction(tx)  # type: ignore[arg-type]
+        raws.append((bytes(signed.raw_transaction), f"fund {address}", nonce))
+    return funder.wait_all(funder.send_raw_many(raws))

@@ -19,10 +19,10 @@ from web3 import Web3
 
 from flexunity.chain.contracts import PeerKind, SignedOrder
 from flexunity.chain.deploy import RoleAccounts
+from flexunity.chain.rpc import Mined, Sender, send_from_many
 from flexunity.oracle.chainio import OracleChain
-from flexunity.oracle.orders import encode_order
-from flexunity.oracle.rpc import Mined, Sender, send_from_many
-from flexunity.oracle.store import canonical_json
+from flexunity.record.orders import encode_order
+from flexunity.record.store import canonical_json
 
 Reporter = Callable[[str], None]
 ETHER = 10**18
@@ -79,22 +79,10 @@ class Gas:
 
 
 def fund_with_ether(w3: Web3, funder: Sender, addresses: Sequence[str], amount_wei: int) -> list[Mined]:
-    """Plain transfers from ``funder``, signed locally with consecutive nonces, sent in one batch."""
-    price = funder.gas_price()
-    raws = []
-    for address in addresses:
-        nonce = funder.next_nonce()
-        tx: dict[str, Any] = {
-            "to": to_checksum_address(address),
-            "value": amount_wei,
-            "gas": 21_000,
-            "gasPrice": price,
-            "nonce": nonce,
-            "chainId": funder.chain_id,
-        }
-        signed = funder.account.sign_transaction(tx)  # type: ignore[arg-type]
-        raws.append((bytes(signed.raw_transaction), f"fund {address}", nonce))
-    return funder.wait_all(funder.send_raw_many(raws))
+    """Plain transfers from ``funder`` (flexunity.chain.rpc.send_ether)."""
+    from flexunity.chain.rpc import send_ether
+
+    return send_ether(funder, addresses, amount_wei)
 
 
 def peer_kind(peer: dict[str, Any]) -> PeerKind:
