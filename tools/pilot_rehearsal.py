@@ -191,13 +191,11 @@ class Rehearsal:
         self.title("8. every token accounted for")
         from web3 import HTTPProvider, Web3
 
-        from flexunity.chain.manifest import load_manifest
-        from flexunity.oracle.chainio import deployment_of
+        from flexunity.chain.contracts import Community
+        from flexunity.chain.manifest import deployment_of, load_manifest
 
         manifest = load_manifest(self.manifest)
         w3 = Web3(HTTPProvider(self.args.rpc))
-        from flexunity.chain.contracts import Community
-
         clients = Community(w3, deployment_of(manifest))
         token, escrow = clients.token, clients.escrow
         holders = {party: address for party, address in self.address.items()}
