@@ -291,16 +291,6 @@ def _connect(
     return OracleChain.from_manifest(w3, manifest, account), account
 
 
-def _register() -> None:
-    from flexunity.cli.peer_status import claim, status
-
-    peer.add_command(status)
-    peer.add_command(claim)
-
-
-_register()
-
-
 def reader_chain(manifest_path: str, rpc_url: str | None) -> Any:
     """A read-only view of the deployment (no key: a throwaway account that never sends)."""
     from eth_account import Account
@@ -316,3 +306,13 @@ def checked_address(value: str, option: str = "--address") -> str:
     if not is_hex_address(value):
         raise InputError(f"not an address: {value!r} (0x followed by 40 hex digits)", where=option)
     return checksum_address(value)
+
+
+def _register() -> None:
+    from flexunity.cli.peer_status import claim, status
+
+    peer.add_command(status)
+    peer.add_command(claim)
+
+
+_register()
