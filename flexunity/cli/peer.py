@@ -24,7 +24,7 @@ STORE = STORE_OR_URL
 
 @click.group()
 def peer() -> None:
-    """Peer wallet commands: keystores, deposits, orders, bills."""
+    """Peer wallet commands: keystores, deposits, orders, status, bills, claims, withdrawals."""
 
 
 @peer.command()
