@@ -24,7 +24,7 @@ SUBCOMMANDS: dict[str, tuple[str, str]] = {
     "allocate": ("flexunity.cli.allocate", "Share savings or revenue among peers by a chosen rule."),
     "flex": ("flexunity.cli.flex", "Compute, offer and deliver the community's balancing flexibility."),
     "deploy": ("flexunity.cli.deploy", "Deploy and wire the contracts; write a deployment manifest."),
-    "peer": ("flexunity.cli.peer", "Peer wallet: keystores, deposits, orders, status, bills, claims, withdrawals."),
+    "peer": ("flexunity.cli.peer", "Peer wallet: keystores, deposits, orders, status, bills, claims."),
     "oracle": ("flexunity.cli.oracle", "Run the community manager's oracle against a chain."),
     "demo": ("flexunity.cli.demo", "Run full community rounds on a local devnet, then audit them."),
     "audit": ("flexunity.cli.audit", "Re-derive and verify every round from the chain alone."),
