@@ -34,7 +34,7 @@ def test_serve_publishes_documents_over_http(tmp_path: Path) -> None:
     digest = store.put_json({"format": "flexunity-round-config/1", "round": 1})
     port = free_port()
     server = subprocess.Popen(
-        [*FLEXUNITY, "serve", "--manifest", str(manifest), "--port", str(port)],
+        [*FLEXUNITY, "serve", "--manifest", str(manifest), "--port", str(port), "--documents-only"],
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
     )  # fmt: skip
     base = f"http://127.0.0.1:{port}"
