@@ -75,14 +75,16 @@ def create_app(settings: ServeSettings, *, w3: Any = None) -> Starlette:
         Route("/documents", documents, methods=["GET", "HEAD"]),
         Route("/documents/{digest:path}", document, methods=["GET", "HEAD"]),
     ]
-    lifespan = None
+    lifespan, site = None, None
     if settings.pages and (settings.rpc_url or w3 is not None):
         from flexunity.web.routes import Site
 
         site = Site(settings, shelf, w3=w3)
         routes += [*site.routes(), Mount("/static", StaticFiles(directory=HERE / "static"), name="static")]
         lifespan = _relaying(site, settings.relay_every)
-    return Starlette(routes=routes, exception_handlers={HTTPException: http_error}, lifespan=lifespan)
+    app = Starlette(routes=routes, exception_handlers={HTTPException: http_error}, lifespan=lifespan)
+    app.state.site = site  # the pages' Site (None for documents only)
+    return app
 
 
 def _relaying(site: Any, every: float) -> Any:

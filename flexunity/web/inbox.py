@@ -156,11 +156,17 @@ class Inbox:
         entry = Entry(order.round_id, order.peer, order.nonce, "pending", signed=signed)
         with self._lock:
             replaced = self.pending.get((order.round_id, order.peer))
-            if replaced is not None and replaced.nonce >= order.nonce:
-                raise Refused(409, f"nonce {order.nonce} is not above your pending order's {replaced.nonce}")
-            self.pending[(order.round_id, order.peer)] = entry
-            if replaced is not None:
-                replaced.status, replaced.reason = "replaced", f"by nonce {order.nonce}"
+            stale = replaced is not None and replaced.nonce >= order.nonce
+            if not stale:
+                self.pending[(order.round_id, order.peer)] = entry
+                if replaced is not None:
+                    replaced.status, replaced.reason = "replaced", f"by nonce {order.nonce}"
+        if stale:
+            assert replaced is not None
+            entry.status = "refused"
+            entry.reason = f"nonce {order.nonce} is not above your pending order's {replaced.nonce}"
+            self._remember(entry)
+            raise Refused(409, entry.reason)
         self._remember(entry)
         return entry
 

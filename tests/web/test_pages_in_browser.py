@@ -178,9 +178,11 @@ def test_a_peer_lives_a_round_in_the_browser(world: dict[str, Any]) -> None:
     expect(messages).to_contain_text("Withdrew", timeout=WAIT)
     assert escrow.withdrawable(me) == 0
     shoot(page, "peer-after-withdrawal")
+    check_cm_and_auditor_pages(world)
 
 
-def test_cm_and_auditor_pages(world: dict[str, Any]) -> None:
+def check_cm_and_auditor_pages(world: dict[str, Any]) -> None:
+    """The CM sees the round's timeline with the refused order's reason, and the audit; so does an auditor."""
     from playwright.sync_api import expect
 
     page = world["browser"].new_page(viewport={"width": 1200, "height": 900})

@@ -1,0 +1,184 @@
+"""The order inbox on a real chain (eth-tester): what it accepts, what it refuses and why, its limits.
+
+Every refusal is checked two ways: the inbox answers 4xx with the reason, and the contract itself
+refuses the same order (``relayOrders`` would revert), so the inbox checks what the chain checks.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from eth_account import Account
+from starlette.testclient import TestClient
+
+from flexunity.chain.contracts import PeerKind, SignedOrder
+from flexunity.chain.eip712 import Order
+from flexunity.oracle.community import Gas
+from flexunity.oracle.demo import (
+    DemoOptions,
+    Timer,
+    advance_time,
+    build_scenario,
+    open_round_with_orders,
+    prepare,
+)
+from flexunity.oracle.orders import encode_payload, order_document
+from flexunity.web import inbox as inbox_module
+from flexunity.web.app import ServeSettings, create_app
+from flexunity.web.drafts import draft_payload
+
+pytestmark = pytest.mark.chain
+BAD_PEER = {
+    "order": {"roundId": 1, "peer": "0x12", "nonce": 1, "deadline": 1, "payloadHash": "0x"},
+    "payload": "0x",
+    "signature": "0x",
+}
+
+
+@pytest.fixture(scope="module")
+def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
+    from flexunity.chain.devnet import eth_tester_web3
+
+    out = tmp_path_factory.mktemp("inbox-world")
+    options = DemoOptions(peers=2, out=out, network="eth-tester", audit=False, plot=False)
+    scenario = build_scenario(options, "2026-06-15")
+    w3 = eth_tester_web3()
+    quiet = Timer({}, lambda _: None)
+    community = prepare(w3, None, options, scenario, quiet, Gas(), lambda _: None)
+    members = [Account.create() for _ in range(3)]
+    community.chain.enrol([(m.address, PeerKind.CONSUMER, b"\0" * 32) for m in members])
+    round_id, gate = open_round_with_orders(community, scenario, quiet)
+    settings = ServeSettings(
+        manifest_path=community.manifest_path, store_dir=community.store.folder, cm_account=community.roles.cm
+    )
+    app = create_app(settings, w3=w3)
+    config = community.store.get_json("0x" + community.chain.clients.rounds.round(round_id).config_hash.hex())
+    yield {"app": app, "client": TestClient(app), "community": community, "members": members,
+           "round": round_id, "gate": gate, "config": config, "w3": w3}  # fmt: skip
+
+
+def signed(
+    world: dict[str, Any], signer: Any, *, peer: str | None = None, nonce: int = 5,
+    deadline: int | None = None, payload: bytes | None = None, round_id: int | None = None,
+) -> SignedOrder:  # fmt: skip
+    chain = world["community"].chain
+    payload = payload if payload is not None else draft_payload(world["config"], "0")[0]
+    order = Order.for_payload(round_id or world["round"], peer or signer.address, nonce,
+                              deadline or world["gate"], payload)  # fmt: skip
+    from flexunity.chain.eip712 import order_typed_data, sign_typed_data
+
+    signature = sign_typed_data(signer.key, order_typed_data(chain.clients.rounds.domain(), order))
+    return SignedOrder(order, payload, signature)
+
+
+def body(s: SignedOrder, **changes: Any) -> dict[str, Any]:
+    message = s.order.as_message()
+    data = {"order": message, "payload": "0x" + s.payload.hex(), "signature": "0x" + s.signature.hex()}
+    data.update(changes)
+    return data
+
+
+def post(world: dict[str, Any], data: Any, client: TestClient | None = None) -> Any:
+    raw = data if isinstance(data, bytes) else json.dumps(data).encode()
+    return (client or world["client"]).post("/inbox/orders", content=raw)
+
+
+def contract_refuses(world: dict[str, Any], s: SignedOrder) -> bool:
+    chain = world["community"].chain
+    fn = chain.clients.rounds.contract.functions.relayOrders([s.order.as_tuple()], [s.payload], [s.signature])
+    try:
+        fn.estimate_gas({"from": world["community"].roles.cm.address})
+    except Exception:
+        return True
+    return False
+
+
+def test_a_good_order_is_kept_then_relayed_to_the_chain(world: dict[str, Any]) -> None:
+    me = world["members"][0]
+    rounds = world["community"].chain.clients.rounds
+    before = rounds.round(world["round"]).order_count
+    answer = post(world, body(signed(world, me, nonce=3)))
+    assert answer.status_code == 202, answer.text
+    assert answer.json()["accepted"]["status"] == "pending"
+    # a higher nonce replaces the peer's pending order; a lower one is refused
+    assert post(world, body(signed(world, me, nonce=4))).status_code == 202
+    late = post(world, body(signed(world, me, nonce=2)))
+    assert late.status_code == 409 and "not above your pending order's 4" in late.json()["error"]
+    world["app"].state.site.relay_now()
+    assert rounds.round(world["round"]).order_count == before + 1  # one order: the replacement
+    assert rounds.nonce_of(me.address) == 4
+    statuses = world["client"].get(f"/api/inbox?round={world['round']}&peer={me.address}").json()["orders"]
+    assert [o["status"] for o in statuses] == ["replaced", "relayed", "refused"]
+
+
+def test_a_tampered_or_forged_order_is_refused_with_the_reason(world: dict[str, Any]) -> None:
+    me, other = world["members"][1], world["members"][2]
+    good = signed(world, me)
+    cases = {
+        "the payload does not hash to payloadHash": SignedOrder(
+            good.order, good.payload[:-1] + b"\x00", good.signature
+        ),
+        f"the signature is not {me.address}'s": signed(world, other, peer=me.address),
+        "is not a member": signed(world, Account.create()),
+        "deadline": signed(world, me, deadline=world["community"].chain.now() - 10),
+        "does not exist": signed(world, me, round_id=99),
+        "nonce 0 is not above": signed(world, me, nonce=0),
+    }
+    for reason, order in cases.items():
+        answer = post(world, body(order))
+        assert answer.status_code == 422, (reason, answer.text)
+        assert reason in answer.json()["error"]
+        assert contract_refuses(world, order), reason
+
+
+def test_an_order_that_does_not_fit_the_round_is_refused(world: dict[str, Any]) -> None:
+    me, config = world["members"][1], world["config"]
+    peer = {"id": "x", "tariff": next(iter(config["tariffs"])), "load_kw": 1.0}
+    short = encode_payload(order_document(peer, 24, config["interval_minutes"]))
+    answer = post(world, body(signed(world, me, payload=short)))
+    assert answer.status_code == 422 and "is not an order for round" in answer.json()["error"]
+    elsewhere = encode_payload(order_document({**peer, "tariff": "es-2.0TD"}, config["intervals"], 30))
+    answer = post(world, body(signed(world, me, payload=elsewhere)))
+    assert (
+        answer.status_code == 422 and "tariff 'es-2.0TD' is not one of the round's" in answer.json()["error"]
+    )
+    nonsense = post(world, body(signed(world, me, payload=b"FXO1 not zlib")))
+    assert nonsense.status_code == 422
+
+
+@pytest.mark.parametrize(
+    ("data", "status", "reason"),
+    [
+        (b"{not json", 400, "not JSON"),
+        ({"order": {}}, 400, "the body needs order"),
+        (BAD_PEER, 400, "is not an address"),
+        (b"x" * (inbox_module.MAX_BODY_BYTES + 1), 413, "at most"),
+    ],
+)
+def test_malformed_requests_get_4xx_with_a_reason(
+    world: dict[str, Any], data: Any, status: int, reason: str
+) -> None:
+    answer = post(world, data)
+    assert answer.status_code == status
+    assert reason in answer.json()["error"]
+
+
+def test_a_client_is_limited_to_so_many_orders_a_minute(world: dict[str, Any]) -> None:
+    client = TestClient(world["app"], client=("10.0.0.7", 5000))
+    me = world["members"][1]
+    codes = [post(world, body(signed(world, me, nonce=0)), client).status_code
+             for _ in range(inbox_module.RATE_PER_MINUTE + 1)]  # fmt: skip
+    assert codes[:-1] == [422] * inbox_module.RATE_PER_MINUTE
+    assert codes[-1] == 429
+
+
+def test_after_gate_closure_nothing_is_taken(world: dict[str, Any]) -> None:
+    me = world["members"][2]
+    advance_time(world["w3"], world["gate"] - world["community"].chain.now() + 1)
+    late = signed(world, me, nonce=9)
+    answer = post(world, body(late))
+    assert answer.status_code == 422 and f"closes at {world['gate']}" in answer.json()["error"]
+    assert contract_refuses(world, late)
