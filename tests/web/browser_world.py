@@ -59,6 +59,7 @@ class FakeWallet:
     known: set[int] = field(default_factory=lambda: {1})
     reject: set[str] = field(default_factory=set)  # methods the "user" refuses (code 4001)
     calls: list[str] = field(default_factory=list)
+    key: Any = None  # a LocalAccount: the wallet signs itself (the CM's key); None: anvil signs
 
     def __call__(self, text: str) -> str:
         request = json.loads(text)
@@ -85,10 +86,25 @@ class FakeWallet:
             return {"error": {"code": 4001, "message": "User rejected the request."}}
         if self.current != self.chain_id:
             return {"error": {"code": 4901, "message": "The wallet is on another chain."}}
+        if self.key is not None and method == "eth_sendTransaction":
+            return {"result": self._send_signed(params[0])}
         answer = self.w3.provider.make_request(method, params)  # type: ignore[arg-type]
         if "error" in answer:
             return {"error": dict(answer["error"])}
         return {"result": answer["result"]}
+
+    def _send_signed(self, tx: dict[str, Any]) -> str:
+        """What a wallet with its own key does: fill in, sign locally, send raw."""
+        full = {
+            "from": self.key.address, "to": tx["to"], "data": tx.get("data", "0x"),
+            "value": int(tx.get("value", "0x0"), 16), "chainId": self.chain_id,
+            "nonce": self.w3.eth.get_transaction_count(self.key.address, "pending"),
+            "gasPrice": self.w3.eth.gas_price,
+        }  # fmt: skip
+        full["gas"] = int(self.w3.eth.estimate_gas(full) * 1.2)  # type: ignore[arg-type]
+        del full["from"]
+        signed = self.key.sign_transaction(full)
+        return str(self.w3.eth.send_raw_transaction(signed.raw_transaction).to_0x_hex())
 
     def sent(self, method: str) -> int:
         return self.calls.count(method)

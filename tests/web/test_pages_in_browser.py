@@ -185,13 +185,24 @@ def check_cm_and_auditor_pages(world: dict[str, Any]) -> None:
     """The CM sees the round's timeline with the refused order's reason, and the audit; so does an auditor."""
     from playwright.sync_api import expect
 
-    page = world["browser"].new_page(viewport={"width": 1200, "height": 900})
+    cm = world["community"].roles.cm
+    wallet = FakeWallet(world["w3"], cm.address, world["node"].chain_id, key=cm)
+    page = wallet_page(world["browser"], wallet)
     page.goto(world["url"] + "/cm")
     expect(page.locator("h1")).to_have_text("Community manager")
     expect(page.locator(f"#round-{world['round']}")).to_contain_text("orders on chain")
     page.click("text=Run the audit now")
     expect(page.locator("#audit")).to_contain_text("PASS", timeout=120_000)
     expect(page.locator(f"#round-{world['round']}")).to_contain_text("payload does not hash")
+    newcomer = world["w3"].eth.accounts[6]
+    page.fill("#enrol-address", newcomer)
+    page.select_option("#enrol-kind", "1")
+    page.click("text=Enrol with my wallet")
+    expect(page.locator("#cm-messages")).to_contain_text("Enrolled", timeout=WAIT)
+    registry = world["community"].chain.clients.registry
+    assert registry.contract.functions.member(newcomer).call()[1] > 0  # enrolled from a round on
+    page.reload()
+    expect(page.locator("#h-peers")).to_contain_text("Peers (5)")
     shoot(page, "cm")
     page.goto(world["url"] + "/audit")
     page.fill("#manifest", world["url"] + "/manifest.json")
@@ -210,7 +221,11 @@ def test_peer_page_on_a_phone_in_dark_mode(world: dict[str, Any]) -> None:
     page = wallet_page(world["browser"], wallet, phone=True, dark=True)
     page.goto(world["url"] + "/peer")
     expect(page.locator("body[data-ready]")).to_be_attached(timeout=WAIT)
-    page.click("#connect")
+    for _ in range(12):  # with the keyboard: Tab to "Connect wallet", then Enter
+        page.keyboard.press("Tab")
+        if page.evaluate("document.activeElement.id") == "connect":
+            break
+    page.keyboard.press("Enter")
     expect(page.locator("#membership")).to_contain_text("member", timeout=WAIT)
     width = page.evaluate("[document.documentElement.scrollWidth, document.documentElement.clientWidth]")
     assert width[0] <= width[1], page.evaluate(WIDER_THAN_VIEWPORT)  # the page fits the phone's width

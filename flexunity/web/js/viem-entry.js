@@ -9,6 +9,7 @@ export {
   formatUnits,
   getAddress,
   hexToBytes,
+  isAddress,
   keccak256,
   numberToHex,
   parseUnits,

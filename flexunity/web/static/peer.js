@@ -13,61 +13,29 @@ function say(text, kind = "info") {
   box.dataset.kind = kind;
 }
 
-async function api(path, options) {
-  const answer = await fetch(path, options);
-  const body = await answer.json().catch(() => ({}));
-  if (!answer.ok) throw new Error(body.error || `the server answered ${answer.status}`);
-  return body;
-}
+const { api, explain } = window.FlexWallet;
 
 const D = () => state.deployment;
 const money = (units) => `${V.formatUnits(BigInt(units), D().token.decimals)} ${D().token.symbol}`;
 const localTime = (unix) =>
   new Date(Number(unix) * 1000).toLocaleString(undefined, { year: "numeric", month: "short", day: "numeric", hour: "2-digit", minute: "2-digit", timeZoneName: "short" });
 
-function rejected(error) {
-  for (let e = error; e; e = e.cause) {
-    if (e.code === 4001 || e.name === "UserRejectedRequestError") return true;
-  }
-  return false;
-}
-
-function explain(error) {
-  if (rejected(error)) return "You rejected the request in your wallet: nothing was signed or sent.";
-  return error.shortMessage || error.details || error.message || String(error);
-}
-
-function provider() {
-  if (!window.ethereum) throw new Error("No wallet found: install MetaMask, Rabby or Frame, or open this page in your wallet's browser.");
-  return window.ethereum;
-}
-
 function read(contract, functionName, args = []) {
   return state.reader.readContract({ address: D().contracts[contract], abi: D().abis[contract], functionName, args });
 }
 
-async function write(contract, functionName, args, what) {
-  say(`${what}: confirm in your wallet…`);
-  const hash = await state.wallet.writeContract({
-    account: state.account, chain: null, address: D().contracts[contract], abi: D().abis[contract], functionName, args,
-  });
-  say(`${what}: sent (${hash.slice(0, 10)}…), waiting for the block…`);
-  const receipt = await state.reader.waitForTransactionReceipt({ hash });
-  if (receipt.status !== "success") throw new Error(`${what}: the transaction reverted (${hash})`);
-  return receipt;
+function write(contract, functionName, args, what) {
+  return window.FlexWallet.write(state, D(), contract, functionName, args, what, say);
 }
 
 // --- wallet and chain -----------------------------------------------------------------------------
 
 async function connect() {
   try {
-    const eth = provider();
-    state.wallet = V.createWalletClient({ transport: V.custom(eth) });
-    state.reader = V.createPublicClient({ transport: V.custom(eth), pollingInterval: 500 });
-    const [account] = await state.wallet.requestAddresses();
-    state.account = V.getAddress(account);
+    Object.assign(state, await window.FlexWallet.connect());
     $("#wallet-status").textContent = `Connected: ${state.account}`;
     $("#connect").hidden = true;
+    const eth = window.FlexWallet.provider();
     if (eth.on) {
       eth.on("chainChanged", () => checkChain());
       eth.on("accountsChanged", (accounts) => { if (accounts[0]) { state.account = V.getAddress(accounts[0]); checkChain(); } });
@@ -95,18 +63,8 @@ async function checkChain() {
 }
 
 async function switchChain() {
-  const chainId = V.numberToHex(D().chainId);
   try {
-    try {
-      await provider().request({ method: "wallet_switchEthereumChain", params: [{ chainId }] });
-    } catch (error) {
-      if (error.code !== 4902 || !D().rpcUrl) throw error;
-      await provider().request({
-        method: "wallet_addEthereumChain",
-        params: [{ chainId, chainName: `FlexUnity ${D().network} (${D().chainId})`, rpcUrls: [D().rpcUrl],
-                   nativeCurrency: { name: "Ether", symbol: "ETH", decimals: 18 } }],
-      });
-    }
+    await window.FlexWallet.switchChain(D());
     await checkChain();
   } catch (error) {
     say(explain(error), "error");
