@@ -39,7 +39,7 @@ def serve(
     """Serve the documents (read-only, by hash), the peer, CM and auditor pages, and the order inbox."""
     import uvicorn
 
-    from flexunity.errors import InputError
+    from flexunity.errors import ChainError, InputError
     from flexunity.oracle.manifest import load_manifest
     from flexunity.web.app import ServeSettings, create_app
 
@@ -55,7 +55,12 @@ def serve(
         manifest_path=manifest_path.resolve(), store_dir=store.resolve(), rpc_url=url,
         cm_account=account, relay_every=relay_every, pages=not documents_only,
     )  # fmt: skip
-    app = create_app(settings)
+    try:
+        app = create_app(settings)
+    except ChainError as exc:
+        raise ChainError(
+            f"{exc} (the pages need a node; --documents-only serves the documents without one)"
+        ) from None
     what = "documents" if documents_only else "documents and pages (/peer, /cm, /audit)"
     inbox = ", order inbox open" if account is not None else ""
     click.echo(f"serving {what} of {manifest_path} at http://{host}:{port}/{inbox} (Ctrl-C stops)")

@@ -37,6 +37,7 @@ from flexunity.oracle.store import FolderStore
 MAX_BODY_BYTES = 64 * 1024
 MAX_PAYLOAD_BYTES = 48 * 1024
 RATE_PER_MINUTE = 20
+RELAY_ATTEMPTS = 3
 UINT64 = 2**64
 
 
@@ -60,6 +61,7 @@ class Entry:
     tx_hash: str = ""
     at: float = field(default_factory=time.time)
     signed: SignedOrder | None = None
+    attempts: int = 0
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -203,12 +205,15 @@ class Inbox:
             )
 
     def relay_pending(self) -> list[Entry]:
-        """Relay every pending order in one batch (orders that fail a fresh check are dropped)."""
+        """Relay every pending order in one batch.
+
+        Orders that fail a fresh check (the gate closed meanwhile) are dropped with the reason; when the
+        node fails (a check cannot be made, the batch is not mined) the orders wait for the next batch,
+        up to ``RELAY_ATTEMPTS`` times, then are dropped with the node's error.
+        """
         with self._lock:
             batch = list(self.pending.values())
             self.pending.clear()
-        if not batch:
-            return []
         good: list[Entry] = []
         for entry in batch:
             assert entry.signed is not None
@@ -217,16 +222,27 @@ class Inbox:
                 good.append(entry)
             except Refused as refused:
                 entry.status, entry.reason = "dropped", str(refused)
+            except Exception as exc:  # the node, not the order: try again next time
+                self._retry(entry, exc)
         if good:
             try:
                 mined = self.chain.relay([e.signed for e in good if e.signed is not None])
+            except Exception as exc:
+                for entry in good:
+                    self._retry(entry, exc)
+            else:
                 tx = mined[-1].tx_hash if mined else ""
                 for entry in good:
                     entry.status, entry.tx_hash = "relayed", str(tx)
-            except Exception as exc:  # the chain refused the batch: say so on each order
-                for entry in good:
-                    entry.status, entry.reason = "dropped", f"relay failed: {exc}"
         return batch
+
+    def _retry(self, entry: Entry, exc: Exception) -> None:
+        entry.attempts += 1
+        if entry.attempts >= RELAY_ATTEMPTS:
+            entry.status, entry.reason = "dropped", f"not relayed after {entry.attempts} attempts: {exc}"
+            return
+        with self._lock:
+            self.pending.setdefault((entry.round_id, entry.peer), entry)  # unless a newer order came
 
     def _remember(self, entry: Entry) -> None:
         with self._lock:

@@ -60,6 +60,12 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
            "round": round_id, "gate": gate, "config": config, "w3": w3}  # fmt: skip
 
 
+@pytest.fixture(autouse=True)
+def fresh_rate_limit(world: dict[str, Any]) -> None:
+    """Each test starts with no post counted against the test client's minute."""
+    world["app"].state.site.inbox.rate = inbox_module.RateLimit(inbox_module.RATE_PER_MINUTE)
+
+
 def signed(
     world: dict[str, Any], signer: Any, *, peer: str | None = None, nonce: int = 5,
     deadline: int | None = None, payload: bytes | None = None, round_id: int | None = None,
@@ -173,6 +179,24 @@ def test_a_client_is_limited_to_so_many_orders_a_minute(world: dict[str, Any]) -
              for _ in range(inbox_module.RATE_PER_MINUTE + 1)]  # fmt: skip
     assert codes[:-1] == [422] * inbox_module.RATE_PER_MINUTE
     assert codes[-1] == 429
+
+
+def test_an_order_waits_for_the_next_batch_when_the_node_fails(
+    world: dict[str, Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    site, me = world["app"].state.site, world["members"][1]
+    assert post(world, body(signed(world, me, nonce=7))).status_code == 202
+
+    def node_down(_: Any) -> Any:
+        raise ConnectionError("the node is down")
+
+    monkeypatch.setattr(site.inbox.chain, "relay", node_down)
+    site.relay_now()
+    assert [e.status for e in site.inbox.entries(world["round"], me.address)][-1] == "pending"
+    monkeypatch.undo()
+    site.relay_now()
+    assert [e.status for e in site.inbox.entries(world["round"], me.address)][-1] == "relayed"
+    assert world["community"].chain.clients.rounds.nonce_of(me.address) == 7
 
 
 def test_after_gate_closure_nothing_is_taken(world: dict[str, Any]) -> None:
