@@ -23,10 +23,11 @@ from flexunity.oracle.store import FolderStore
 from flexunity.web import cmview, drafts
 from flexunity.web.chainview import ChainView
 from flexunity.web.documents import DocumentShelf
-from flexunity.web.inbox import Inbox, Refused
+from flexunity.web.inbox import Inbox, RateLimit, Refused
 
 TEMPLATES = Jinja2Templates(directory=str(__import__("pathlib").Path(__file__).parent / "templates"))
 MAX_DRAFT_BODY = 4096
+DRAFTS_PER_MINUTE = 60
 
 
 def error(status: int, reason: str) -> JSONResponse:
@@ -48,6 +49,7 @@ class Site:
         self.view = ChainView(self.chain, self.store, shelf)
         self.inbox = Inbox(self.chain, self.store, can_relay=settings.cm_account is not None)
         self.audits = cmview.AuditCache()
+        self.draft_rate = RateLimit(DRAFTS_PER_MINUTE)
 
     @property
     def inbox_enabled(self) -> bool:
@@ -126,6 +128,10 @@ class Site:
             return error(404, str(exc))
 
     async def api_draft(self, request: Request) -> Response:
+        if not self.draft_rate.allow(request.client.host if request.client else "unknown"):
+            return error(
+                429, f"more than {DRAFTS_PER_MINUTE} drafts a minute from your address; wait a minute"
+            )
         body = await request.body()
         if len(body) > MAX_DRAFT_BODY:
             return error(413, "a draft request is small JSON")

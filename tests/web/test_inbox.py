@@ -199,6 +199,25 @@ def test_an_order_waits_for_the_next_batch_when_the_node_fails(
     assert world["community"].chain.clients.rounds.nonce_of(me.address) == 7
 
 
+def test_a_drafted_order_signed_by_a_wallet_is_accepted(world: dict[str, Any]) -> None:
+    from flexunity.chain.eip712 import sign_typed_data
+
+    me, client, r = world["members"][2], world["client"], world["round"]
+    presets = client.get(f"/api/rounds/{r}/presets").json()["presets"]
+    assert presets and all(p["label"] for p in presets)
+    draft = client.post(f"/api/rounds/{r}/draft", json={"address": me.address, "preset": presets[-1]["id"],
+                                                        "dailyKwh": "12", "pvKwp": "4"}).json()  # fmt: skip
+    assert draft["summary"]["loadKwh"] == pytest.approx(12, abs=0.05)
+    signature = sign_typed_data(me.key, draft["typedData"])  # what eth_signTypedData_v4 returns
+    answer = post(world, {"order": draft["typedData"]["message"], "payload": draft["payload"],
+                          "signature": "0x" + signature.hex()})  # fmt: skip
+    assert answer.status_code == 202, answer.text
+    bad = client.post(f"/api/rounds/{r}/draft", json={"address": "0x12", "preset": "0"})
+    assert bad.status_code == 400 and "is not an address" in bad.json()["error"]
+    unknown = client.post(f"/api/rounds/{r}/draft", json={"address": me.address, "preset": "99"})
+    assert unknown.status_code == 422 and "no preset '99'" in unknown.json()["error"]
+
+
 def test_after_gate_closure_nothing_is_taken(world: dict[str, Any]) -> None:
     me = world["members"][2]
     advance_time(world["w3"], world["gate"] - world["community"].chain.now() + 1)

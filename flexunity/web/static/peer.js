@@ -14,6 +14,8 @@ function say(text, kind = "info") {
 }
 
 const { api, explain } = window.FlexWallet;
+// text from documents and the server goes into HTML escaped
+const esc = (text) => String(text).replace(/[&<>"']/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" })[c]);
 
 const D = () => state.deployment;
 const money = (units) => `${V.formatUnits(BigInt(units), D().token.decimals)} ${D().token.symbol}`;
@@ -158,7 +160,7 @@ async function showRound(round, now) {
   $("#order-round").textContent = round.round;
   if (open && !$("#preset").options.length) {
     const { presets } = await api(`/api/rounds/${round.round}/presets`);
-    $("#preset").innerHTML = presets.map((p) => `<option value="${p.id}">${p.label}</option>`).join("");
+    $("#preset").innerHTML = presets.map((p) => `<option value="${esc(p.id)}">${esc(p.label)}</option>`).join("");
   }
 }
 
@@ -180,10 +182,10 @@ async function prepare(event) {
     state.draft = draft;
     const s = draft.summary, m = draft.typedData.message;
     $("#draft-summary").innerHTML = `
-      <div><dt>Profile</dt><dd>${s.preset}</dd></div>
+      <div><dt>Profile</dt><dd>${esc(s.preset)}</dd></div>
       <div><dt>Consumption</dt><dd>${s.loadKwh.toLocaleString()} kWh</dd></div>
       <div><dt>Solar production</dt><dd>${s.pvKwh.toLocaleString()} kWh</dd></div>
-      <div><dt>Tariff</dt><dd>${s.tariff}</dd></div>
+      <div><dt>Tariff</dt><dd>${esc(s.tariff)}</dd></div>
       <div><dt>Intervals</dt><dd>${s.intervals} × ${s.intervalMinutes} min</dd></div>
       <div><dt>Nonce · valid until</dt><dd>${m.nonce} · ${localTime(m.deadline)}</dd></div>`;
     $("#draft").hidden = false;
@@ -303,7 +305,7 @@ async function showBill(roundId) {
     const documentOk = posted.documentHash === data.documentHash;
     const [, , , amount, isCredit] = data.leaf.values;
     const lines = Object.entries(data.bill).map(([name, value]) =>
-      `<tr><td>${BILL_LINES[name] || name.replace(/_/g, " ")}</td><td class="num">${Number(value).toFixed(2)} ${data.currency}</td></tr>`).join("");
+      `<tr><td>${esc(BILL_LINES[name] || name.replace(/_/g, " "))}</td><td class="num">${Number(value).toFixed(2)} ${esc(data.currency)}</td></tr>`).join("");
     const start = new Date(data.start);
     const prices = data.prices.buy.map((buy, t) => {
       const at = new Date(start.getTime() + t * data.intervalMinutes * 60000).toLocaleTimeString(undefined, { timeStyle: "short" });
@@ -314,14 +316,14 @@ async function showBill(roundId) {
         ? `✓ Verified in your browser: your settlement leaf is in the tree whose root the chain holds (${posted.resultsRoot.slice(0, 10)}…), and the bill comes from the document whose hash is on chain.`
         : `✗ Check failed: ${proofOk ? "" : "the proof does not lead to the root on chain. "}${documentOk ? "" : "the document is not the one posted on chain."}`}</p>
       <p>Settlement: <strong>${isCredit ? "you receive" : "you pay"} ${money(amount)}</strong> (${data.applied ? "applied to your escrow" : "not applied yet"}).
-      ${data.standalone != null ? `Alone with your supplier, without the community, your bill would have been ${Number(data.standalone).toFixed(2)} ${data.currency}.` : ""}</p>
-      <div class="scroll"><table><caption>Your bill (${data.currency}; positive: you pay)</caption><tbody>${lines}</tbody></table></div>
-      <details><summary>Internal prices (${data.currency}/kWh, rule ${data.prices.rule}), times in your zone</summary>
+      ${data.standalone != null ? `Alone with your supplier, without the community, your bill would have been ${Number(data.standalone).toFixed(2)} ${esc(data.currency)}.` : ""}</p>
+      <div class="scroll"><table><caption>Your bill (${esc(data.currency)}; positive: you pay)</caption><tbody>${lines}</tbody></table></div>
+      <details><summary>Internal prices (${esc(data.currency)}/kWh, rule ${esc(data.prices.rule)}), times in your zone</summary>
         <div class="scroll"><table><thead><tr><th>From</th><th class="num">Buy</th><th class="num">Sell</th></tr></thead><tbody>${prices}</tbody></table></div></details>
       <details><summary>Settlement leaf and Merkle proof</summary><p><code>${data.leaf.values.join(", ")}</code></p>
         <ol>${data.proof.map((p) => `<li><code>${p}</code></li>`).join("")}</ol></details>`;
   } catch (error) {
-    box.innerHTML = `<p class="error">${explain(error)}</p>`;
+    box.innerHTML = `<p class="error">${esc(explain(error))}</p>`;
   }
 }
 
@@ -331,7 +333,7 @@ async function showRevenue() {
   const { shares } = await api(`/api/revenue/${state.account}`);
   if (!shares.length) return;
   $("#revenue").innerHTML = `<div class="scroll"><table><thead><tr><th>Distribution</th><th>Round</th><th>Rule</th><th class="num">Your share</th><th></th></tr></thead><tbody>${
-    shares.map((s) => `<tr><td>${s.distribution}</td><td>${s.round}</td><td>${s.rule}</td><td class="num">${money(s.amount)}</td>
+    shares.map((s) => `<tr><td>${s.distribution}</td><td>${s.round}</td><td>${esc(s.rule)}</td><td class="num">${money(s.amount)}</td>
       <td>${s.claimed ? "claimed" : `<button type="button" data-claim="${s.distribution}">Claim</button>`}</td></tr>`).join("")}</tbody></table></div>`;
   for (const button of document.querySelectorAll("button[data-claim]")) {
     button.addEventListener("click", () => claim(shares.find((s) => String(s.distribution) === button.dataset.claim)));
