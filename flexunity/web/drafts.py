@@ -14,12 +14,14 @@ from __future__ import annotations
 
 from datetime import date
 from functools import lru_cache
+from pathlib import Path
 from typing import Any
 
 from flexunity.errors import InputError
 from flexunity.oracle.orders import encode_order
 
 PRESET_PEERS = 8
+MAX_CSV_CHARS = 2_000_000  # a year of 15-minute rows
 
 
 ASSET_NAMES = {"batteries": "battery", "ev_chargers": "EV charger", "shiftable_loads": "shiftable load"}
@@ -57,9 +59,17 @@ def _presets_of(config: dict[str, Any]) -> tuple[tuple[str, dict[str, Any]], ...
 
 
 def draft_payload(
-    config: dict[str, Any], preset: str, *, daily_kwh: float | None = None, pv_kwp: float | None = None
+    config: dict[str, Any],
+    preset: str,
+    *,
+    daily_kwh: float | None = None,
+    pv_kwp: float | None = None,
+    load_csv: str | None = None,
 ) -> tuple[bytes, dict[str, Any]]:
-    """The payload bytes of a preset order for the round of ``config``, and a summary to show."""
+    """The payload bytes of a preset order for the round of ``config``, and a summary to show.
+
+    ``load_csv``: the peer's own metered load (``flexunity.data.user_profiles``: a timestamp column and
+    one value column named with its unit, kW or kWh) replaces the preset's load."""
     choices = _presets_of(config)
     try:
         label, base = choices[int(preset)]
@@ -68,6 +78,9 @@ def draft_payload(
     peer = dict(base)
     peer["id"] = "web-peer"
     minutes = int(config["interval_minutes"])
+    if load_csv is not None:
+        peer["load_kw"] = own_load(config, load_csv)
+        label = f"{label}, your own load"
     load = [float(v) for v in peer["load_kw"]]
     if daily_kwh is not None:
         if not 0 < daily_kwh <= 10_000:
@@ -88,6 +101,31 @@ def draft_payload(
         "pvKwh": round(sum(peer.get("pv_kw") or []) * minutes / 60, 3), "payloadBytes": len(payload),
     }  # fmt: skip
     return payload, summary
+
+
+def own_load(config: dict[str, Any], text: str) -> list[float]:
+    """The round's load profile (kW per interval) from the peer's own CSV text."""
+    import tempfile
+
+    import pandas as pd
+
+    from flexunity.data.user_profiles import read_user_profile
+
+    if len(text) > MAX_CSV_CHARS:
+        raise InputError(f"the load file is over {MAX_CSV_CHARS:,} characters; send one day or a few")
+    index = pd.date_range(
+        pd.Timestamp(config["start"]),
+        periods=int(config["intervals"]),
+        freq=f"{int(config['interval_minutes'])}min",
+    )
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "your-load.csv"
+        path.write_text(text)
+        try:
+            series = read_user_profile(path, index, timezone=str(config.get("timezone") or "UTC"))
+        except InputError as exc:
+            raise InputError(str(exc).replace(str(path), "your load file")) from None
+    return [float(v) for v in series.to_numpy()]
 
 
 def _generated_pv(config: dict[str, Any]) -> list[float]:

@@ -26,7 +26,7 @@ from flexunity.web.documents import DocumentShelf
 from flexunity.web.inbox import Inbox, RateLimit, Refused
 
 TEMPLATES = Jinja2Templates(directory=str(__import__("pathlib").Path(__file__).parent / "templates"))
-MAX_DRAFT_BODY = 4096
+MAX_DRAFT_BODY = 2_100_000  # a load CSV of up to a year of 15-minute rows
 DRAFTS_PER_MINUTE = 60
 
 
@@ -141,20 +141,30 @@ class Site:
             daily = float(data["dailyKwh"]) if data.get("dailyKwh") not in (None, "") else None
             pv = float(data["pvKwp"]) if data.get("pvKwp") not in (None, "") else None
             preset = str(data.get("preset", "0"))
+            load_csv = str(data["loadCsv"]) if data.get("loadCsv") else None
         except (json.JSONDecodeError, KeyError, TypeError, ValueError) as exc:
             return error(400, f"a draft needs address, preset and optional dailyKwh, pvKwp ({exc})")
         from starlette.concurrency import run_in_threadpool
 
         try:
             return JSONResponse(await run_in_threadpool(self._draft, request.path_params["round"], address,
-                                                        preset, daily, pv))  # fmt: skip
+                                                        preset, daily, pv, load_csv))  # fmt: skip
         except UserError as exc:
             return error(422, str(exc))
 
-    def _draft(self, round_id: int, address: str, preset: str, daily: float | None, pv: float | None) -> Any:
+    def _draft(
+        self,
+        round_id: int,
+        address: str,
+        preset: str,
+        daily: float | None,
+        pv: float | None,
+        load_csv: str | None,
+    ) -> Any:
         rounds = self.chain.clients.rounds
         info = rounds.round(round_id)
-        payload, summary = drafts.draft_payload(self._config(round_id), preset, daily_kwh=daily, pv_kwp=pv)
+        config = self._config(round_id)
+        payload, summary = drafts.draft_payload(config, preset, daily_kwh=daily, pv_kwp=pv, load_csv=load_csv)
         nonce = rounds.nonce_of(address) + 1
         typed = self.chain.order_typed_data(address, round_id, nonce, info.gate_closure, payload)
         return {"typedData": typed, "payload": "0x" + payload.hex(), "summary": summary}

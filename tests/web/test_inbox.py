@@ -218,6 +218,23 @@ def test_a_drafted_order_signed_by_a_wallet_is_accepted(world: dict[str, Any]) -
     assert unknown.status_code == 422 and "no preset '99'" in unknown.json()["error"]
 
 
+def test_a_peer_drafts_from_its_own_metered_load(world: dict[str, Any]) -> None:
+    import pandas as pd
+
+    config, client, r, me = world["config"], world["client"], world["round"], world["members"][2]
+    times = pd.date_range(pd.Timestamp(config["start"]), periods=24, freq="60min")
+    csv = "timestamp,load_kwh\n" + "".join(f"{t.isoformat()},0.5\n" for t in times)  # 12 kWh over the day
+    draft = client.post(f"/api/rounds/{r}/draft", json={"address": me.address, "preset": "0", "loadCsv": csv})
+    assert draft.status_code == 200, draft.text
+    assert draft.json()["summary"]["loadKwh"] == pytest.approx(12, abs=0.01)
+    assert "your own load" in draft.json()["summary"]["preset"]
+    short = "timestamp,load_kwh\n" + "".join(f"{t.isoformat()},0.5\n" for t in times[:5])
+    answer = client.post(
+        f"/api/rounds/{r}/draft", json={"address": me.address, "preset": "0", "loadCsv": short}
+    )
+    assert answer.status_code == 422 and "your load file" in answer.json()["error"]
+
+
 def test_after_gate_closure_nothing_is_taken(world: dict[str, Any]) -> None:
     me = world["members"][2]
     advance_time(world["w3"], world["gate"] - world["community"].chain.now() + 1)

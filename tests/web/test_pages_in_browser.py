@@ -14,6 +14,7 @@ from collections.abc import Iterator
 from dataclasses import replace
 from typing import Any
 
+import pandas as pd
 import pytest
 from browser_world import FakeWallet, chromium, serving, shoot, wallet_page
 
@@ -113,8 +114,15 @@ def test_a_peer_lives_a_round_in_the_browser(world: dict[str, Any]) -> None:
     # prepare an order from a preset with a battery
     battery = page.locator("#preset option", has_text="battery").first.get_attribute("value")
     page.select_option("#preset", battery)
+    config = world["community"].store.get_json(world["community"].chain.view(round_id).config_hash)
+    times = pd.date_range(pd.Timestamp(config["start"]), periods=24, freq="60min")
+    csv = "timestamp,load_kwh\n" + "".join(f"{t.isoformat()},0.5\n" for t in times)  # the peer's meter
+    page.set_input_files(
+        "#load-file", files=[{"name": "my-meter.csv", "mimeType": "text/csv", "buffer": csv.encode()}]
+    )
     page.click("#prepare")
-    expect(page.locator("#draft-summary")).to_contain_text("kWh", timeout=WAIT)
+    expect(page.locator("#draft-summary")).to_contain_text("12 kWh", timeout=WAIT)
+    expect(page.locator("#draft-summary")).to_contain_text("your own load")
 
     # the user refuses to sign: a message, nothing signed, nothing sent to the inbox or the chain
     posts: list[str] = []

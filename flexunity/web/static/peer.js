@@ -176,7 +176,8 @@ async function prepare(event) {
   try {
     const draft = await api(`/api/rounds/${state.round.round}/draft`, {
       method: "POST", headers: { "Content-Type": "application/json" },
-      body: JSON.stringify({ address: state.account, preset: $("#preset").value, dailyKwh: $("#daily-kwh").value, pvKwp: $("#pv-kwp").value }),
+      body: JSON.stringify({ address: state.account, preset: $("#preset").value, dailyKwh: $("#daily-kwh").value,
+                             pvKwp: $("#pv-kwp").value, loadCsv: await ownLoad() }),
     });
     checkDraft(draft);
     state.draft = draft;
@@ -193,6 +194,11 @@ async function prepare(event) {
   } catch (error) {
     say(explain(error), "error");
   }
+}
+
+async function ownLoad() {
+  const file = $("#load-file").files[0];
+  return file ? await file.text() : null;
 }
 
 function checkDraft(draft) {
