@@ -70,14 +70,16 @@ def serve(
 def _cm_account(keystore: Path | None, key_env: str | None) -> Any:
     import os
 
-    from eth_account import Account
-
+    from flexunity.chain.addresses import account_from_key
     from flexunity.errors import InputError
     from flexunity.oracle.keystore import load_keystore
 
     if key_env:
         if key_env not in os.environ:
             raise InputError(f"{key_env} is not set")
-        return Account.from_key(os.environ[key_env])
+        try:
+            return account_from_key(os.environ[key_env])
+        except ValueError:
+            raise InputError(f"{key_env} does not hold a private key (64 hex digits)") from None
     assert keystore is not None
     return load_keystore(keystore)

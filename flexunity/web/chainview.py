@@ -9,8 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from eth_utils import to_checksum_address
-
+from flexunity.chain.addresses import checksum
 from flexunity.chain.merkle import REVENUE_LEAF_ENCODING, SETTLEMENT_LEAF_ENCODING
 from flexunity.chain.settlement import SettlementLeaf, revenue_tree, settlement_tree
 from flexunity.errors import InputError
@@ -95,7 +94,7 @@ class ChainView:
         leaves = [_settlement_leaf(round_id, x) for x in document["settlement"]["leaves"]]
         mine = [leaf for leaf in leaves if leaf.account.lower() == key]
         if not mine:
-            raise InputError(f"{to_checksum_address(address)} has no settlement leaf in round {round_id}")
+            raise InputError(f"{checksum(address)} has no settlement leaf in round {round_id}")
         leaf = mine[0]
         tree = settlement_tree(round_id, leaves)
         pricing = clearing.get("pricing", {})

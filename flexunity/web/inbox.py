@@ -25,8 +25,7 @@ from collections import deque
 from dataclasses import dataclass, field
 from typing import Any
 
-from eth_utils import is_hex_address, keccak, to_checksum_address
-
+from flexunity.chain.addresses import checksum, is_address, keccak256
 from flexunity.chain.contracts import SignedOrder
 from flexunity.chain.eip712 import Order
 from flexunity.errors import InputError
@@ -96,7 +95,7 @@ def parse(body: bytes) -> SignedOrder:
         data = json.loads(body)
         message, payload_hex, signature_hex = data["order"], data["payload"], data["signature"]
         peer = str(message["peer"])
-        if not is_hex_address(peer):
+        if not is_address(peer):
             raise ValueError(f"peer {peer[:60]!r} is not an address")
         numbers = [int(message[k]) for k in ("roundId", "nonce", "deadline")]
         if any(not 0 <= n < UINT64 for n in numbers):
@@ -118,7 +117,7 @@ def parse(body: bytes) -> SignedOrder:
     if len(payload) > MAX_PAYLOAD_BYTES:
         raise Refused(413, f"the payload has {len(payload)} bytes; at most {MAX_PAYLOAD_BYTES}")
     round_id, nonce, deadline = numbers
-    order = Order(round_id, to_checksum_address(peer), nonce, deadline, payload_hash)
+    order = Order(round_id, checksum(peer), nonce, deadline, payload_hash)
     return SignedOrder(order, payload, signature)
 
 
@@ -175,7 +174,7 @@ class Inbox:
     def check(self, signed: SignedOrder) -> None:
         """Everything the contract and the oracle will check; ``Refused(422)`` with the first problem."""
         order, rounds = signed.order, self.chain.clients.rounds
-        if keccak(signed.payload) != order.payload_hash:
+        if keccak256(signed.payload) != order.payload_hash:
             raise Refused(
                 422, "the payload does not hash to payloadHash (the order was altered after signing)"
             )

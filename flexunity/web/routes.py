@@ -7,15 +7,15 @@ not stall the server. Errors are JSON ``{"error": reason}`` with a 4xx status.
 from __future__ import annotations
 
 import json
+from pathlib import Path
 from typing import Any
 
-from eth_account import Account
-from eth_utils import is_hex_address, to_checksum_address
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, Response
 from starlette.routing import Route
 from starlette.templating import Jinja2Templates
 
+from flexunity.chain.addresses import checksum, reader_account
 from flexunity.errors import UserError
 from flexunity.oracle.chainio import OracleChain
 from flexunity.oracle.manifest import load_manifest
@@ -25,7 +25,7 @@ from flexunity.web.chainview import ChainView
 from flexunity.web.documents import DocumentShelf
 from flexunity.web.inbox import Inbox, RateLimit, Refused
 
-TEMPLATES = Jinja2Templates(directory=str(__import__("pathlib").Path(__file__).parent / "templates"))
+TEMPLATES = Jinja2Templates(directory=str(Path(__file__).parent / "templates"))
 MAX_DRAFT_BODY = 2_100_000  # a load CSV of up to a year of 15-minute rows
 DRAFTS_PER_MINUTE = 60
 
@@ -44,7 +44,7 @@ class Site:
         self.manifest = load_manifest(settings.manifest_path)
         self.w3 = w3 if w3 is not None else connect(settings.rpc_url, self.manifest, lambda _: None)
         self.store = FolderStore(settings.store_dir)
-        account = settings.cm_account or Account.create()  # a reader's throwaway key signs nothing
+        account = settings.cm_account or reader_account()  # a reader's throwaway key signs nothing
         self.chain = OracleChain.from_manifest(self.w3, self.manifest, account, store=self.store)
         self.view = ChainView(self.chain, self.store, shelf)
         self.inbox = Inbox(self.chain, self.store, can_relay=settings.cm_account is not None)
@@ -213,6 +213,4 @@ class Site:
 
 
 def _address(text: str) -> str:
-    if not is_hex_address(text):
-        raise ValueError(f"{text[:60]!r} is not an address (0x and 40 hex digits)")
-    return str(to_checksum_address(text))
+    return checksum(text)
