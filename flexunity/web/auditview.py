@@ -87,6 +87,33 @@ def fetch_deployment(manifest_url: str, folder: Path) -> tuple[Path, Path, int]:
     return manifest_path, store, count
 
 
+def round_transactions(manifest_path: Path, rpc_url: str | None) -> dict[int, list[dict[str, Any]]]:
+    """Each round's transactions as the chain's events give them: opened, result posted, settled."""
+    from flexunity.audit.core import connect
+    from flexunity.chain.contracts import Community
+    from flexunity.oracle.chainio import deployment_of
+    from flexunity.oracle.manifest import load_manifest
+
+    manifest = load_manifest(manifest_path)
+    clients = Community(connect(rpc_url or manifest.rpc_url, manifest), deployment_of(manifest))
+    events = [
+        ("opened", clients.rounds.contract.events.RoundOpened),
+        ("result posted", clients.clearing.contract.events.ResultPosted),
+        ("settled", clients.escrow.contract.events.RoundSettled),
+    ]
+    found: dict[int, list[dict[str, Any]]] = {}
+    for label, event in events:
+        for log in event().get_logs(from_block=manifest.first_block):
+            found.setdefault(int(log["args"]["roundId"]), []).append(
+                {
+                    "what": label,
+                    "tx": "0x" + bytes(log["transactionHash"]).hex(),
+                    "block": int(log["blockNumber"]),
+                }
+            )
+    return found
+
+
 def audit_context(manifest_url: str, rpc_url: str) -> dict[str, Any]:
     from flexunity.audit import audit_rounds
 
@@ -95,6 +122,7 @@ def audit_context(manifest_url: str, rpc_url: str) -> dict[str, Any]:
             manifest_path, store, count = fetch_deployment(manifest_url, Path(tmp))
             manifest = json.loads(manifest_path.read_text())
             verdicts = audit_rounds(manifest_path, store, rpc_url=rpc_url or None)
+            transactions = round_transactions(manifest_path, rpc_url or None)
             listed = json.loads((Path(tmp) / "index.json").read_text())
     except (UserError, ValueError, KeyError) as exc:
         return {"audit_error": str(exc)}
@@ -104,6 +132,7 @@ def audit_context(manifest_url: str, rpc_url: str) -> dict[str, Any]:
         for check in data["checks"]:
             check["meaning"] = meaning(check["name"])
         data["documents"] = [d for d in listed if d.get("round") == verdict.round_id]
+        data["transactions"] = transactions.get(verdict.round_id, [])
         rounds.append(data)
     base = manifest_url.rsplit("/", 1)[0]
     return {
@@ -112,4 +141,5 @@ def audit_context(manifest_url: str, rpc_url: str) -> dict[str, Any]:
         "document_base": base,
         "contracts": manifest.get("contracts", {}),
         "manifest_chain": manifest.get("chain_id"),
+        "explorer": str(manifest.get("parameters", {}).get("explorer_url") or "").rstrip("/"),
     }

@@ -218,6 +218,7 @@ def check_cm_and_auditor_pages(world: dict[str, Any]) -> None:
     page.click("text=Audit every round")
     expect(page.locator(".verdict").first).to_have_text("PASS", timeout=120_000)
     expect(page.locator("table").first).to_contain_text("What it means")
+    expect(page.locator(f"#round-{world['round']}")).to_contain_text("result posted 0x")
     shoot(page, "auditor")
 
 
