@@ -150,15 +150,24 @@ def test_a_peer_lives_a_round_in_the_browser(world: dict[str, Any]) -> None:
     # sign and submit for real: accepted by the inbox, relayed to the chain by the CM
     page.click("#sign-submit")
     expect(page.locator("#order-status")).to_contain_text("on chain", timeout=WAIT)
-    assert world["community"].chain.clients.rounds.round(round_id).order_count == orders_before + 1
+    rounds = world["community"].chain.clients.rounds
+    assert rounds.round(round_id).order_count == orders_before + 1
     shoot(page, "peer-order-on-chain")
+
+    # a corrected order, sent from the wallet itself (the peer pays the gas): it replaces the first
+    page.fill("#daily-kwh", "9")
+    page.click("#prepare")
+    expect(page.locator("#draft-summary")).to_contain_text("9 kWh", timeout=WAIT)
+    page.click("#sign-send")
+    expect(page.locator("#order-status")).to_contain_text("Your order is on chain (nonce 2)", timeout=WAIT)
+    assert rounds.nonce_of(me) == 2
 
     # gate closure: the order is counted
     advance_time(w3, world["gate"] - world["community"].chain.now() + 1)
     page.reload()
     page.click("#connect")
-    expect(page.locator("#my-order")).to_contain_text("(counted)", timeout=WAIT)
-    expect(page.locator("#round-orders")).to_have_text(str(orders_before + 1))
+    expect(page.locator("#my-order")).to_contain_text("nonce 2 (counted)", timeout=WAIT)
+    expect(page.locator("#round-orders")).to_have_text(str(rounds.round(round_id).order_count))
 
     # the oracle clears, posts and settles; revenue is shared; the page shows the bill and the proof
     settle_round(world)
