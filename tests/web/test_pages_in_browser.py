@@ -121,7 +121,7 @@ def test_a_peer_lives_a_round_in_the_browser(world: dict[str, Any]) -> None:
         "#load-file", files=[{"name": "my-meter.csv", "mimeType": "text/csv", "buffer": csv.encode()}]
     )
     page.click("#prepare")
-    expect(page.locator("#draft-summary")).to_contain_text("12 kWh", timeout=WAIT)
+    expect(page.locator("#draft-load")).to_have_text("12 kWh", timeout=WAIT)
     expect(page.locator("#draft-summary")).to_contain_text("your own load")
 
     # the user refuses to sign: a message, nothing signed, nothing sent to the inbox or the chain
@@ -157,7 +157,8 @@ def test_a_peer_lives_a_round_in_the_browser(world: dict[str, Any]) -> None:
     # a corrected order, sent from the wallet itself (the peer pays the gas): it replaces the first
     page.fill("#daily-kwh", "9")
     page.click("#prepare")
-    expect(page.locator("#draft-summary")).to_contain_text("9 kWh", timeout=WAIT)
+    expect(page.locator("#draft-load")).to_have_text("9 kWh", timeout=WAIT)
+    expect(page.locator("#draft-nonce")).to_contain_text("2 · ")
     page.click("#sign-send")
     expect(page.locator("#order-status")).to_contain_text("Your order is on chain (nonce 2)", timeout=WAIT)
     assert rounds.nonce_of(me) == 2

@@ -173,6 +173,8 @@ function myOrders(roundId) {
 
 async function prepare(event) {
   event.preventDefault();
+  state.draft = null; // never sign a draft the form no longer describes
+  $("#draft").hidden = true;
   try {
     const draft = await api(`/api/rounds/${state.round.round}/draft`, {
       method: "POST", headers: { "Content-Type": "application/json" },
@@ -184,11 +186,11 @@ async function prepare(event) {
     const s = draft.summary, m = draft.typedData.message;
     $("#draft-summary").innerHTML = `
       <div><dt>Profile</dt><dd>${esc(s.preset)}</dd></div>
-      <div><dt>Consumption</dt><dd>${s.loadKwh.toLocaleString()} kWh</dd></div>
+      <div><dt>Consumption</dt><dd id="draft-load">${s.loadKwh.toLocaleString()} kWh</dd></div>
       <div><dt>Solar production</dt><dd>${s.pvKwh.toLocaleString()} kWh</dd></div>
       <div><dt>Tariff</dt><dd>${esc(s.tariff)}</dd></div>
       <div><dt>Intervals</dt><dd>${s.intervals} × ${s.intervalMinutes} min</dd></div>
-      <div><dt>Nonce · valid until</dt><dd>${m.nonce} · ${localTime(m.deadline)}</dd></div>`;
+      <div><dt>Nonce · valid until</dt><dd id="draft-nonce">${m.nonce} · ${localTime(m.deadline)}</dd></div>`;
     $("#draft").hidden = false;
     say("Order prepared. Check it, then sign it in your wallet.");
   } catch (error) {
