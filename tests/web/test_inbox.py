@@ -235,6 +235,16 @@ def test_a_peer_drafts_from_its_own_metered_load(world: dict[str, Any]) -> None:
     assert answer.status_code == 422 and "your load file" in answer.json()["error"]
 
 
+def test_no_one_else_can_replace_a_peers_pending_order(world: dict[str, Any]) -> None:
+    site, victim, attacker = world["app"].state.site, world["members"][0], world["members"][2]
+    assert post(world, body(signed(world, victim, nonce=11))).status_code == 202
+    forged = post(world, body(signed(world, attacker, peer=victim.address, nonce=12)))
+    assert forged.status_code == 422 and f"the signature is not {victim.address}'s" in forged.json()["error"]
+    pending = site.inbox.pending[(world["round"], victim.address)]
+    assert pending.nonce == 11 and pending.status == "pending"
+    site.inbox.pending.clear()  # leave the chain as the other tests expect it
+
+
 def test_after_gate_closure_nothing_is_taken(world: dict[str, Any]) -> None:
     me = world["members"][2]
     advance_time(world["w3"], world["gate"] - world["community"].chain.now() + 1)
