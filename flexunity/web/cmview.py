@@ -44,6 +44,7 @@ def cm_context(site: Any) -> dict[str, Any]:
         view = chain.view(round_id)
         info = chain.clients.rounds.round(round_id)
         entries = inbox.entries(round_id)
+        dropped = _dropped_by_oracle(site, view.result_hash) if view.result_hash else []
         rounds.append(
             {
                 "id": round_id,
@@ -59,6 +60,7 @@ def cm_context(site: Any) -> dict[str, Any]:
                 "settled": view.settled_leaves,
                 "fully_settled": view.fully_settled,
                 "config_hash": view.config_hash,
+                "dropped": dropped,
             }
         )
     decimals = chain.token_decimals()
@@ -72,6 +74,15 @@ def cm_context(site: Any) -> dict[str, Any]:
         "plot_round": next((r["id"] for r in rounds if r["result_hash"]), None),
         "inbox": site.inbox_enabled,
     }  # fmt: skip
+
+
+def _dropped_by_oracle(site: Any, result_hash: str) -> list[dict[str, Any]]:
+    """Orders the chain accepted but the oracle left out of the clearing, with its reasons."""
+    try:
+        document = site.store.get_json(result_hash)
+    except Exception:  # a result document this server does not hold: nothing to show
+        return []
+    return [dict(r) for r in document.get("rejected_orders", [])]
 
 
 def peer_rows(site: Any) -> list[dict[str, Any]]:

@@ -31,6 +31,7 @@ from flexunity.oracle.demo import (
     prepare,
     private_chain_id,
 )
+from flexunity.oracle.orders import encode_payload, order_document
 from flexunity.oracle.revenue import distribute_revenue
 from flexunity.oracle.runner import RoundRunner
 from flexunity.oracle.state import StateDB, Step
@@ -61,6 +62,11 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
         token = chain.clients.token.contract.functions
         chain.sender.transact(token.mint(me, 100 * 10 ** chain.token_decimals()), "mint for the browser peer")
         round_id, gate = open_round_with_orders(community, scenario, Timer({}, lambda _: None))
+        # a demo peer's corrected order has the wrong shape (24 intervals): the chain takes it, the
+        # oracle leaves it out of the clearing, and the CM page must say so
+        odd = community.wallets[0]
+        bad = encode_payload(order_document({**odd.peer, "load_kw": 1.0, "pv_kw": None}, 24, 30))
+        chain.relay([chain.sign_order(odd.account, round_id, round_id + 1, gate, bad)])
         settings = ServeSettings(
             manifest_path=community.manifest_path, store_dir=community.store.folder, rpc_url=node.rpc_url,
             cm_account=community.roles.cm, relay_every=1.0,
@@ -212,6 +218,7 @@ def check_cm_and_auditor_pages(world: dict[str, Any]) -> None:
     page.click("text=Run the audit now")
     expect(page.locator("#audit")).to_contain_text("PASS", timeout=120_000)
     expect(page.locator(f"#round-{world['round']}")).to_contain_text("payload does not hash")
+    expect(page.locator(f"#round-{world['round']}")).to_contain_text("the oracle left out of the clearing")
     newcomer = world["w3"].eth.accounts[6]
     page.fill("#enrol-address", newcomer)
     page.select_option("#enrol-kind", "1")
