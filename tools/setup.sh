@@ -42,16 +42,6 @@ if [ ! -s "$bundle" ] || [ "$(cat $STAMPS/viem 2>/dev/null)" != "$bundle_hash" ]
   echo "$bundle_hash" > $STAMPS/viem
 fi
 
-# --- Debian's chromium for the browser tests (tests/web, marker `browser`) -----------------------
-if ! command -v chromium >/dev/null; then
-  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
-    say "installing Debian's chromium for the browser tests"
-    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
-  else
-    say "note: no chromium; the browser tests need it (as root: apt-get update && apt-get install -y chromium)"
-  fi
-fi
-
 # --- Python venv -------------------------------------------------------------------------------
 py_hash=$(hash_of requirements.lock pyproject.toml)
 if [ ! -x .venv/bin/python ] || [ "$(cat $STAMPS/python 2>/dev/null)" != "$py_hash" ]; then
@@ -72,5 +62,18 @@ ln -sfn "$ROOT/tools/bin/solc" ".solcx/solc-v$version"
 # forge and slither call `solc` on PATH; solc-select put a downloader named solc in the venv: replace it.
 ln -sfn "$ROOT/tools/bin/solc" .venv/bin/solc
 for tool in anvil forge cast; do ln -sfn "$ROOT/node_modules/.bin/$tool" ".venv/bin/$tool"; done
+
+# --- headless Chromium: the browser tests of tests/web (marker `browser`) and tests/lab's report
+# screenshots (a Debian package; needs root) --------------------------------------------------------
+if ! command -v chromium >/dev/null; then
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+    say "installing Debian's chromium (browser tests, headless report screenshots)"
+    apt-get install -y -qq --no-install-recommends chromium >/dev/null \
+      || { apt-get update -qq && apt-get install -y -qq --no-install-recommends chromium >/dev/null; } \
+      || say "chromium could not be installed: the report screenshot test will be skipped"
+  else
+    say "chromium missing (install Debian's chromium as root): the browser tests fail, the report screenshot test is skipped"
+  fi
+fi
 
 say "ready: $(.venv/bin/python --version), node $(node --version), solc $version, $(.venv/bin/anvil --version | head -1)"

@@ -1,11 +1,14 @@
-"""Addresses, hashes and keys for the rooms above chain (web, cli) that must not import eth_* themselves."""
+"""Addresses and keys for the rooms above chain (web, cli) that must not import eth_* themselves
+(keccak and the checksum spelling are in ``hashing.py``)."""
 
 from __future__ import annotations
 
 from typing import Any
 
 from eth_account import Account
-from eth_utils import is_hex_address, keccak, to_checksum_address
+from eth_utils import is_hex_address
+
+from flexunity.chain.hashing import checksum_address
 
 
 def is_address(text: Any) -> bool:
@@ -17,11 +20,7 @@ def checksum(text: str) -> str:
     """The EIP-55 form of an address; ValueError with the reason if it is not one."""
     if not is_address(text):
         raise ValueError(f"{str(text)[:60]!r} is not an address (0x and 40 hex digits)")
-    return str(to_checksum_address(text))
-
-
-def keccak256(data: bytes) -> bytes:
-    return bytes(keccak(data))
+    return checksum_address(text)
 
 
 def reader_account() -> Any:

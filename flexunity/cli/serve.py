@@ -8,13 +8,11 @@ from typing import Any
 import click
 
 from flexunity.cli.audit import default_store
+from flexunity.cli.options import CM_KEYSTORE, CM_PRIVATE_KEY_ENV, MANIFEST
 
 
 @click.command()
-@click.option(
-    "--manifest", "manifest_path", type=click.Path(path_type=Path), required=True,
-    help="Deployment manifest written by `flexunity deploy` or `flexunity demo`.",
-)  # fmt: skip
+@MANIFEST
 @click.option(
     "--store", "store_dir", type=click.Path(path_type=Path), default=None,
     help="Folder of documents (default: 'store' beside the manifest, else ./flexunity-store).",
@@ -26,8 +24,8 @@ from flexunity.cli.audit import default_store
     help="JSON-RPC URL for the pages (default: the manifest's; --documents-only serves no pages).",
 )  # fmt: skip
 @click.option("--documents-only", is_flag=True, help="Serve the documents only: no pages, no node needed.")
-@click.option("--keystore", type=click.Path(path_type=Path), help="The CM's keystore: opens the order inbox.")
-@click.option("--private-key-env", default=None, help="Read the CM's key from this variable (devnets).")
+@CM_KEYSTORE
+@CM_PRIVATE_KEY_ENV
 @click.option(
     "--relay-every", type=click.FloatRange(0.5, 3600), default=5.0, show_default=True,
     help="Seconds between batches of inbox orders relayed to the chain.",
@@ -39,8 +37,8 @@ def serve(
     """Serve the documents (read-only, by hash), the peer, CM and auditor pages, and the order inbox."""
     import uvicorn
 
+    from flexunity.chain.manifest import load_manifest
     from flexunity.errors import ChainError, InputError
-    from flexunity.oracle.manifest import load_manifest
     from flexunity.web.app import ServeSettings, create_app
 
     manifest = load_manifest(manifest_path)  # a clear error now rather than a broken server
@@ -71,8 +69,8 @@ def _cm_account(keystore: Path | None, key_env: str | None) -> Any:
     import os
 
     from flexunity.chain.addresses import account_from_key
+    from flexunity.chain.keystore import load_keystore
     from flexunity.errors import InputError
-    from flexunity.oracle.keystore import load_keystore
 
     if key_env:
         if key_env not in os.environ:

@@ -17,7 +17,7 @@ from typing import Any
 from urllib.parse import urljoin, urlparse
 
 from flexunity.errors import UserError
-from flexunity.oracle.store import document_hash
+from flexunity.record.store import document_hash
 
 MAX_FETCH_BYTES = 256 * 1024 * 1024
 MEANINGS = {
@@ -89,10 +89,9 @@ def fetch_deployment(manifest_url: str, folder: Path) -> tuple[Path, Path, int]:
 
 def round_transactions(manifest_path: Path, rpc_url: str | None) -> dict[int, list[dict[str, Any]]]:
     """Each round's transactions as the chain's events give them: opened, result posted, settled."""
-    from flexunity.audit.core import connect
     from flexunity.chain.contracts import Community
-    from flexunity.oracle.chainio import deployment_of
-    from flexunity.oracle.manifest import load_manifest
+    from flexunity.chain.manifest import deployment_of, load_manifest
+    from flexunity.chain.reader import connect
 
     manifest = load_manifest(manifest_path)
     clients = Community(connect(rpc_url or manifest.rpc_url, manifest), deployment_of(manifest))

@@ -14,8 +14,8 @@ from flexunity.chain.merkle import REVENUE_LEAF_ENCODING, SETTLEMENT_LEAF_ENCODI
 from flexunity.chain.settlement import SettlementLeaf, revenue_tree, settlement_tree
 from flexunity.errors import InputError
 from flexunity.oracle.chainio import OracleChain
-from flexunity.oracle.revenue import leaves_of
-from flexunity.oracle.store import FolderStore
+from flexunity.record.revenue import leaves_of
+from flexunity.record.store import FolderStore
 from flexunity.web.documents import DocumentShelf
 
 ABI_NAMES = {

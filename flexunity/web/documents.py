@@ -16,7 +16,7 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from flexunity.oracle.store import document_hash
+from flexunity.record.store import document_hash
 
 HASH_PATTERN = re.compile(r"^0x[0-9a-fA-F]{64}$")
 KINDS = {

@@ -1,6 +1,6 @@
 """Orders drafted for a peer's wallet: a preset household or business, scaled, as EIP-712 typed data.
 
-The server builds the order payload (``flexunity/oracle/orders.py``: forecasts in Wh per interval,
+The server builds the order payload (``flexunity/record/orders.py``: forecasts in Wh per interval,
 assets as in the scenario format) for the round's schedule and tariffs, and the full
 ``eth_signTypedData_v4`` message; the peer's wallet signs it. The server never sees a key, and the
 page shows what is signed (the payload hash binds the forecasts).
@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from flexunity.errors import InputError
-from flexunity.oracle.orders import encode_order
+from flexunity.record.orders import encode_order
 
 PRESET_PEERS = 8
 MAX_CSV_CHARS = 2_000_000  # a year of 15-minute rows

@@ -25,13 +25,14 @@ from collections import deque
 from dataclasses import dataclass, field
 from typing import Any
 
-from flexunity.chain.addresses import checksum, is_address, keccak256
+from flexunity.chain.addresses import checksum, is_address
 from flexunity.chain.contracts import SignedOrder
 from flexunity.chain.eip712 import Order
+from flexunity.chain.hashing import keccak
 from flexunity.errors import InputError
 from flexunity.oracle.chainio import OracleChain
-from flexunity.oracle.orders import decode_payload
-from flexunity.oracle.store import FolderStore
+from flexunity.record.orders import decode_payload
+from flexunity.record.store import FolderStore
 
 MAX_BODY_BYTES = 64 * 1024
 MAX_PAYLOAD_BYTES = 48 * 1024
@@ -174,7 +175,7 @@ class Inbox:
     def check(self, signed: SignedOrder) -> None:
         """Everything the contract and the oracle will check; ``Refused(422)`` with the first problem."""
         order, rounds = signed.order, self.chain.clients.rounds
-        if keccak256(signed.payload) != order.payload_hash:
+        if keccak(signed.payload) != order.payload_hash:
             raise Refused(
                 422, "the payload does not hash to payloadHash (the order was altered after signing)"
             )

@@ -16,10 +16,10 @@ from starlette.routing import Route
 from starlette.templating import Jinja2Templates
 
 from flexunity.chain.addresses import checksum, reader_account
+from flexunity.chain.manifest import load_manifest
 from flexunity.errors import UserError
 from flexunity.oracle.chainio import OracleChain
-from flexunity.oracle.manifest import load_manifest
-from flexunity.oracle.store import FolderStore
+from flexunity.record.store import FolderStore
 from flexunity.web import cmview, drafts
 from flexunity.web.chainview import ChainView
 from flexunity.web.documents import DocumentShelf

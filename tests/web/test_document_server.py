@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 from starlette.testclient import TestClient
 
-from flexunity.oracle.manifest import DeployedContract, Manifest
-from flexunity.oracle.store import FolderStore, canonical_json, document_hash
+from flexunity.chain.manifest import DeployedContract, Manifest
+from flexunity.record.store import FolderStore, canonical_json, document_hash
 from flexunity.web.app import ServeSettings, create_app
 
 

@@ -16,8 +16,8 @@ from starlette.testclient import TestClient
 
 from flexunity.chain.contracts import PeerKind, SignedOrder
 from flexunity.chain.eip712 import Order
-from flexunity.oracle.community import Gas
-from flexunity.oracle.demo import (
+from flexunity.demo.community import Gas
+from flexunity.demo.run import (
     DemoOptions,
     Timer,
     advance_time,
@@ -25,7 +25,7 @@ from flexunity.oracle.demo import (
     open_round_with_orders,
     prepare,
 )
-from flexunity.oracle.orders import encode_payload, order_document
+from flexunity.record.orders import encode_payload, order_document
 from flexunity.web import inbox as inbox_module
 from flexunity.web.app import ServeSettings, create_app
 from flexunity.web.drafts import draft_payload

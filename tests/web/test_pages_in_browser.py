@@ -20,9 +20,8 @@ from browser_world import FakeWallet, chromium, serving, shoot, wallet_page
 
 from flexunity.chain.contracts import PeerKind
 from flexunity.chain.devnet import anvil
-from flexunity.markets.products import get_product
-from flexunity.oracle.community import Gas
-from flexunity.oracle.demo import (
+from flexunity.demo.community import Gas
+from flexunity.demo.run import (
     DemoOptions,
     Timer,
     advance_time,
@@ -31,10 +30,11 @@ from flexunity.oracle.demo import (
     prepare,
     private_chain_id,
 )
-from flexunity.oracle.orders import encode_payload, order_document
+from flexunity.markets.products import get_product
 from flexunity.oracle.revenue import distribute_revenue
 from flexunity.oracle.runner import RoundRunner
 from flexunity.oracle.state import StateDB, Step
+from flexunity.record.orders import encode_payload, order_document
 from flexunity.web.app import ServeSettings, create_app
 
 pytestmark = [pytest.mark.browser, pytest.mark.devnet]

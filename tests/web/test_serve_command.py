@@ -11,8 +11,8 @@ import urllib.error
 import urllib.request
 from pathlib import Path
 
-from flexunity.oracle.manifest import DeployedContract, Manifest
-from flexunity.oracle.store import FolderStore, document_hash
+from flexunity.chain.manifest import DeployedContract, Manifest
+from flexunity.record.store import FolderStore, document_hash
 
 FLEXUNITY = [sys.executable, "-m", "flexunity"]
 
