@@ -17,7 +17,12 @@ from flexunity.lab.round_page import PostedRound
 
 
 def load_posted_round(
-    manifest_path: Path, round_id: int, store_dir: Path | None, *, rpc_url: str | None = None, w3: Any = None
+    manifest_path: Path,
+    round_id: int,
+    store_dir: str | Path | None,
+    *,
+    rpc_url: str | None = None,
+    w3: Any = None,
 ) -> PostedRound:
     """The round's document, config and audit verdict; InputError (one line) when there is no such round,
     no posted result, or the store lacks its documents; ChainError when the node cannot be reached."""
@@ -33,7 +38,7 @@ def load_posted_round(
         raise InputError(
             "a store URL needs issue 14's HttpStore; give the folder of documents", where="--store"
         )
-    folder = store_dir or default_store(manifest_path)
+    folder = Path(store_dir) if store_dir is not None else default_store(manifest_path)
     if not Path(folder).is_dir():
         raise InputError("no such folder of documents (give --store DIR)", where=str(folder))
     w3 = w3 or connect(rpc_url or manifest.rpc_url, manifest)

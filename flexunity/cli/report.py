@@ -17,7 +17,6 @@ from flexunity.cli.options import MANIFEST, RPC
 @click.option(
     "--store",
     "store_dir",
-    type=click.Path(path_type=Path),
     default=None,
     help="Folder of published documents (default: 'store' beside the manifest, else ./flexunity-store).",
 )
@@ -28,7 +27,7 @@ from flexunity.cli.options import MANIFEST, RPC
     help="The HTML file to write (default: round-R.html).",
 )
 def report(
-    round_id: int, manifest_path: Path, rpc_url: str | None, store_dir: Path | None, out: Path | None
+    round_id: int, manifest_path: Path, rpc_url: str | None, store_dir: str | None, out: Path | None
 ) -> None:
     """Write one posted round as an HTML page: bills, prices, dispatch, KPIs, the audit's verdict."""
     path = write_report(
@@ -38,8 +37,8 @@ def report(
 
 
 def write_report(
-    manifest_path: Path, round_id: int, store_dir: Path | None, out: Path, *, rpc_url: str | None = None,
-    w3: object = None,
+    manifest_path: Path, round_id: int, store_dir: str | Path | None, out: Path, *,
+    rpc_url: str | None = None, w3: object = None,
 ) -> Path:  # fmt: skip
     """Load the round (flexunity/cli/posted_round.py), render it (flexunity/lab/round_page.py), write it."""
     from flexunity.cli.posted_round import load_posted_round

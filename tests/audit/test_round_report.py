@@ -19,6 +19,7 @@ from audit_world import World, overbilling_clearer
 
 from flexunity.audit import audit_rounds
 from flexunity.cli import main
+from flexunity.demo.run import Timer, open_round_with_orders
 from flexunity.lab.report import fmt
 
 pytestmark = pytest.mark.chain
@@ -127,3 +128,13 @@ def test_the_report_renders_in_headless_chromium(settled_page: Path, tmp_path: P
         assert (np.abs(rows - np.array(colour) / 255).sum(axis=1) < 0.05).mean() > 0.0005, colour
     if keep := os.environ.get("FLEXUNITY_KEEP_SCREENSHOT"):  # to refresh docs/report-round.png
         shutil.copy(shot, keep)
+
+
+def test_a_round_without_a_posted_result_is_one_line_and_exit_2(
+    world: World, clean_round: tuple[int, dict[str, Any]], tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str],
+) -> None:  # fmt: skip
+    round_id, _ = open_round_with_orders(world.community, world.scenario, Timer({}, lambda _: None))
+    assert run_cli(monkeypatch, world, "--round", str(round_id), "--out", str(tmp_path / "open.html")) == 2
+    err = capsys.readouterr().err
+    assert err.strip() == f"error: --round: round {round_id} has no posted result yet"
