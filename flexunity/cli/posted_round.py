@@ -45,7 +45,9 @@ def load_posted_round(
     reader = ChainReader(w3, manifest)
     count = reader.round_count()
     if not 1 <= round_id <= count:
-        opened = f"rounds 1 to {count} are open" if count else "no round is open yet"
+        opened = {0: "no round is open yet", 1: "the chain has round 1"}.get(
+            count, f"the chain has rounds 1 to {count}"
+        )
         raise InputError(f"round {round_id} is not on chain ({opened})", where="--round")
     posted = latest_result(reader, round_id)
     if posted is None:
