@@ -14,10 +14,18 @@ from typing import Any
 
 def ensure_ray(address: str | None = None, num_cpus: int | None = None) -> int:
     """Join (or start) Ray; the cluster's CPU count."""
+    import os
+
+    os.environ.setdefault("RAY_ACCEL_ENV_VAR_OVERRIDE_ON_ZERO", "0")  # no GPUs here: keep Ray quiet
     import ray
 
     if not ray.is_initialized():
-        kwargs: dict[str, Any] = {"address": address, "include_dashboard": False, "log_to_driver": False}
+        kwargs: dict[str, Any] = {
+            "address": address,
+            "include_dashboard": False,
+            "log_to_driver": False,
+            "logging_level": "warning",
+        }
         if address is None and num_cpus is not None:
             kwargs["num_cpus"] = num_cpus
         ray.init(**kwargs)
