@@ -114,11 +114,14 @@ class Coordinator:
         duals = -np.asarray(res.eqlin.marginals[rows.start : rows.start + rows.size], dtype=float)
         return np.asarray(res.x, dtype=float), float(res.fun) + self.lp.constant, duals
 
-    def lower_bound(self, price: FloatArray) -> float:
-        """min g(N z̄) − Σ_k N_k·price_k·z̄_k: the coordinator's term of the Lagrangian bound."""
+    def lower_bound(self, price: FloatArray, caps: FloatArray) -> float:
+        """min g(N z̄) − Σ_k N_k·price_k·z̄_k with z̄ ≤ ``caps`` (2, K, T; the class means of the
+        peers' caps): the coordinator's term of the Lagrangian bound."""
         cost = self.lp.cost.copy()
         cost[self.z_ids.ravel()] -= self.weight * price.ravel()
         lb, ub = self.lp.bounds
+        ub = ub.copy()
+        ub[self.z_ids.ravel()] = np.minimum(ub[self.z_ids.ravel()], caps.ravel())
         res = self._linprog(cost, lb, ub)
         if res.status == 3:
             return -np.inf

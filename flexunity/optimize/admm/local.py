@@ -28,7 +28,7 @@ from flexunity.optimize.builder import ASSET_STEPS, INF, Context, balance_rhs
 from flexunity.optimize.lp import FloatArray, IntArray, LinearProgram
 
 #: OSQP's absolute and relative tolerance on a shard's QP (before polishing).
-SUB_TOLERANCE = 1e-5
+SUB_TOLERANCE = 1e-4
 
 
 def build_shard_lp(sub: Scenario, spill: npt.NDArray[np.bool_], fee: float) -> LinearProgram:
@@ -112,9 +112,15 @@ class ShardSolver:
         self.x = np.asarray(res.x, dtype=float)
         return self.x[self.shared].reshape(2, self.n, self.t), float(self.cost @ self.x) + self.lp.constant
 
+    def caps(self) -> FloatArray:
+        """Upper bounds (2, n, T) on x⁺ and x⁻ that some optimum satisfies (``net_caps``)."""
+        return net_caps(self.lp).reshape(2, self.n, self.t)
+
     def lower_bound(self, price: FloatArray) -> float:
-        """min f(y) + price·x over the shard (price (2, n, T)): its term of the Lagrangian bound."""
-        return best_response_value(self.lp, self.shared, price) + self.lp.constant
+        """min f(y) + price·x over the shard with x within ``caps`` (price (2, n, T)): the shard's
+        term of the Lagrangian bound."""
+        lp = self.lp
+        return best_response_value(lp, self.shared, price, net_caps(lp)) + lp.constant
 
     def finish(self, price: FloatArray, weight: float) -> None:
         """Replace the last (OSQP, feasible to ~1e-5) point by an exact vertex of the shard's LP
@@ -134,14 +140,70 @@ def _csc32(matrix: Any) -> sp.csc_matrix:
     return out
 
 
-def best_response_value(lp: LinearProgram, shared: IntArray, price: FloatArray) -> float:
-    """min c·y + price·x over the shard's feasible set, solved exactly by HiGHS (a term of the
-    Lagrangian lower bound); −inf if unbounded."""
+def implied_upper_bounds(lp: LinearProgram) -> FloatArray:
+    """Column upper bounds, infinite ones tightened once by the ≤ rows (single-row propagation:
+    a·x_j ≤ b − Σ_k min(a_k·x_k) for a > 0), e.g. a rebound below its power row."""
+    lb, ub = lp.bounds
+    ub = ub.copy()
+    rows = lp.matrix("ub").tocsr()
+    if rows.shape[0] == 0:
+        return ub
+    lowest = np.where(rows.data > 0, rows.data * lb[rows.indices], rows.data * ub[rows.indices])
+    order = np.repeat(np.arange(rows.shape[0]), np.diff(rows.indptr))
+    total = np.bincount(order, weights=np.where(np.isfinite(lowest), lowest, 0.0), minlength=rows.shape[0])
+    infinite = np.bincount(order, weights=~np.isfinite(lowest), minlength=rows.shape[0])
+    for k in np.nonzero((rows.data > 0) & ~np.isfinite(ub[rows.indices]))[0]:
+        r, j = order[k], rows.indices[k]
+        if infinite[r] == 0 and np.isfinite(lb[j]):  # every other term bounded below
+            rest = total[r] - rows.data[k] * lb[j]
+            ub[j] = min(ub[j], (lp.rhs("ub")[r] - rest) / rows.data[k])
+    return ub
+
+
+def net_caps(lp: LinearProgram) -> FloatArray:
+    """x⁺ ≤ U and x⁻ ≤ V per peer and interval, stacked (x⁺ ids then x⁻ ids), from the balance
+    rows and the column bounds. Valid for some optimum: netting x⁺ against x⁻ inside a peer never
+    costs (it lowers class purchases and sales, or import and export, together), so an optimum has
+    x⁺·x⁻ = 0, where x⁺ = rhs − Σ s_v·v ≤ U and x⁻ ≤ V. Infinite where a bound is unknown."""
+    lb, ub = lp.bounds[0], implied_upper_bounds(lp)
+    rows = lp.groups["balance"]
+    eq = lp.matrix("eq").tocsr()[rows.start : rows.start + rows.size]
+    net = np.concatenate([lp.blocks["net_import"].ids.ravel(), lp.blocks["net_export"].ids.ravel()])
+    keep = np.ones(lp.n_vars, dtype=bool)
+    keep[net] = False
+    assets = eq[:, np.nonzero(keep)[0]].tocsr()
+    lo, hi = lb[keep], ub[keep]
+    pos, neg = assets.maximum(0), assets.minimum(0)
+    rhs = lp.rhs("eq")[rows.start : rows.start + rows.size]
+    with np.errstate(invalid="ignore"):
+        cap_in = rhs - _times(pos, lo) - _times(neg, hi)
+        cap_out = -rhs + _times(pos, hi) + _times(neg, lo)
+    caps = np.concatenate([cap_in, cap_out])
+    return np.where(np.isnan(caps), np.inf, np.maximum(caps, 0.0))
+
+
+def _times(matrix: Any, values: FloatArray) -> FloatArray:
+    """matrix @ values with 0·inf = 0 and inf where an infinite value has a coefficient."""
+    finite = np.where(np.isfinite(values), values, 0.0)
+    out = np.asarray(matrix @ finite, dtype=float)
+    hits = np.asarray(abs(matrix) @ (~np.isfinite(values)).astype(float), dtype=float)
+    signed = np.asarray(matrix @ np.where(np.isfinite(values), 0.0, np.sign(values)), dtype=float)
+    return np.where(hits > 0, np.sign(signed) * np.inf, out)
+
+
+def best_response_value(
+    lp: LinearProgram, shared: IntArray, price: FloatArray, caps: FloatArray | None = None
+) -> float:
+    """min c·y + price·x over the shard's feasible set (x ≤ ``caps`` if given), solved exactly by
+    HiGHS (a term of the Lagrangian lower bound); −inf if unbounded."""
     from scipy.optimize import linprog
 
     cost = lp.cost.copy()
     cost[shared] += price.ravel()
     lb, ub = lp.bounds
+    if caps is not None:
+        ub = ub.copy()
+        ub[shared] = np.minimum(ub[shared], caps)
     a_ub = lp.matrix("ub")
     res = linprog(
         cost,

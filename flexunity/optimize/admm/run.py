@@ -16,9 +16,11 @@ r = (Σ_k N_k‖x̄_k − z̄_k‖²)^½, dual s = ρ(Σ_i‖Δx_i − Δx̄_k +
 r ≤ √p·ε_abs + ε_rel·max(‖x‖, ‖z‖) and s ≤ √p·ε_abs + ε_rel·‖y‖ (p = 2·T·Σ N_k), or at
 ``max_iterations``. ρ follows residual balancing (μ = 10, τ = 2; Boyd §3.4.1).
 
-Then the community rows are solved exactly (HiGHS) at the peers' actual class sums, which makes the
-dispatch feasible, and the Lagrangian bound at the final prices y (every shard's LP best response
-and the coordinator's, exactly) certifies a gap to the optimum without the monolithic solve.
+Then each shard moves its last point to an exact vertex of its LP next to it (local.finish), the
+community rows are solved exactly (HiGHS) at the peers' class sums, which makes the dispatch
+feasible, and the Lagrangian bound at the final prices y (every shard's LP best response and the
+coordinator's, exactly, with net positions capped by local.net_caps so that every term is finite)
+certifies a gap to the optimum without the monolithic solve.
 """
 
 from __future__ import annotations
@@ -230,7 +232,7 @@ def _assemble(
     exactly at the shards' class sums; the report gets the objective and the Lagrangian bound."""
     lp = agg.lp
     x = np.zeros(lp.n_vars)
-    price = bounded_prices(st.rho * st.u, coord, agg)
+    price = st.rho * st.u
     pool.call("finish", [(price[:, oc], FINISH_WEIGHT) for oc in of_class])
     solutions = pool.call("solution", [() for _ in of_class])
     costs = 0.0
@@ -251,25 +253,10 @@ def _assemble(
             x[lp.blocks[name].ids] = cx[blk.ids]
     report.objective = float(lp.cost @ x) + lp.constant
     bounds = pool.call("lower_bound", [(price[:, oc],) for oc in of_class])
-    report.lower_bound = float(sum(bounds)) + coord.lower_bound(price)
+    caps = sum(
+        _class_sums(c, oc, coord.k)
+        for c, oc in zip(pool.call("caps", [() for _ in of_class]), of_class, strict=True)
+    )
+    means = caps / np.maximum(coord.members[None, :, None], 1.0)
+    report.lower_bound = float(sum(bounds)) + coord.lower_bound(price, means)
     return x
-
-
-def bounded_prices(y: FloatArray, coord: Coordinator, agg: AggregatedLP) -> FloatArray:
-    """ADMM's prices moved into the region where the Lagrangian terms stay bounded.
-
-    y = (y⁺, y⁻) per class and interval prices one more kWh of a peer's net import and net export.
-    A peer can raise x⁺ and x⁻ together at no cost, so y⁺ + y⁻ ≥ 0; the coordinator can absorb
-    both through purchases and sales (2φ), so y⁺ + y⁻ ≤ 2φ; more import costs at most the class's
-    import coefficient, more export earns at most its export coefficient (y⁺ ≤ c_imp, y⁻ ≤ −c_exp).
-    Any prices give a valid bound; these give a finite one in every community tried (else −inf).
-    """
-    fee = agg.scenario.community.fee_per_kwh if agg.community_terms else 0.0
-    cls = agg.classes
-    imp = np.minimum(y[0], cls.cost_imp)
-    exp = np.minimum(y[1], -cls.cost_exp)
-    deficit = np.maximum(-(imp + exp), 0.0)
-    lift = np.minimum(deficit, cls.cost_imp - imp)
-    imp, exp = imp + lift, exp + (deficit - lift)
-    exp = exp - np.maximum(imp + exp - 2 * fee, 0.0)
-    return np.stack([imp, exp])
