@@ -16,6 +16,7 @@ cannot be warm-started through highspy); between passes only the linear cost cha
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 import numpy as np
@@ -97,9 +98,10 @@ class ShardSolver:
         diag[self.shared] = rho
         return _csc32(sp.diags(diag))
 
-    def solve(self, target: FloatArray, rho: float) -> tuple[FloatArray, float]:
+    def solve(self, target: FloatArray, rho: float) -> tuple[FloatArray, float, float]:
         """Minimise c·y + (ρ/2)‖x − target‖²; target (2, n, T) = (x⁺, x⁻). Returns the shard's x
-        (2, n, T) and its asset cost c·y (currency)."""
+        (2, n, T), its asset cost c·y (currency) and the seconds it computed."""
+        start = time.perf_counter()
         if rho != self.rho:
             self.rho = rho
             self.solver.update(Px=self._hessian(rho).data)
@@ -110,7 +112,8 @@ class ShardSolver:
         if res.info.status_val not in (1, 2):  # solved, solved inaccurate
             raise InfeasibleError(f"a shard's subproblem stopped: {res.info.status}")
         self.x = np.asarray(res.x, dtype=float)
-        return self.x[self.shared].reshape(2, self.n, self.t), float(self.cost @ self.x) + self.lp.constant
+        cost = float(self.cost @ self.x) + self.lp.constant
+        return self.x[self.shared].reshape(2, self.n, self.t), cost, time.perf_counter() - start
 
     def caps(self) -> FloatArray:
         """Upper bounds (2, n, T) on x⁺ and x⁻ that some optimum satisfies (``net_caps``)."""

@@ -59,7 +59,10 @@ class AdmmReport:
     rho: float = 0.0
     primal_residual: list[float] = field(default_factory=list)
     dual_residual: list[float] = field(default_factory=list)
-    iteration_s: list[float] = field(default_factory=list)
+    iteration_s: list[float] = field(default_factory=list)  # wall time per pass
+    coordinator_s: list[float] = field(default_factory=list)  # the z̄-update per pass
+    shard_max_s: list[float] = field(default_factory=list)  # slowest shard's compute per pass
+    shard_sum_s: list[float] = field(default_factory=list)  # all shards' compute per pass
     objective: float = float("nan")
     lower_bound: float = float("nan")
     setup_s: float = 0.0
@@ -88,8 +91,15 @@ class AdmmReport:
             "setup_s": self.setup_s,
             "loop_s": self.loop_s,
             "finish_s": self.finish_s,
-            "mean_iteration_s": float(np.mean(self.iteration_s)) if self.iteration_s else None,
+            "mean_iteration_s": _mean(self.iteration_s),
+            "mean_coordinator_s": _mean(self.coordinator_s),
+            "mean_shard_max_s": _mean(self.shard_max_s),
+            "mean_shard_sum_s": _mean(self.shard_sum_s),
         }
+
+
+def _mean(values: list[float]) -> float | None:
+    return float(np.mean(values)) if values else None
 
 
 def split_shards(agg: AggregatedLP, count: int) -> list[list[int]]:
@@ -192,11 +202,15 @@ def _iterate(
         targets = [prev + shift[:, oc] for prev, oc in zip(previous, of_class, strict=True)]
         out = pool.call("solve", [(tg, st.rho) for tg in targets])
         new = [o[0] for o in out]
+        report.shard_max_s.append(max(o[2] for o in out))
+        report.shard_sum_s.append(sum(o[2] for o in out))
         sums = sum(_class_sums(x, oc, coord.k) for x, oc in zip(new, of_class, strict=True))
         sq_x = sum(float(np.sum(x * x)) for x in new)
         sq_dx_parts = [(x - prev, oc) for x, prev, oc in zip(new, previous, of_class, strict=True)]
         xbar = sums / safe
+        tick_z = time.perf_counter()
         zbar = coord.update(st.u + xbar, st.rho)
+        report.coordinator_s.append(time.perf_counter() - tick_z)
         c = (xbar - st.xbar) - (zbar - st.zbar)
         dual_sq = sum(
             float(np.sum((dx - c[:, oc]) ** 2)) for dx, oc in sq_dx_parts
