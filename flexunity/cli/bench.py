@@ -90,6 +90,31 @@ def clearing(
     _print(rows, "Clearing benchmark", as_json, tall=True)
 
 
+@bench.command(name="scaled-copies")
+@click.option("--pilot", type=click.Choice(["corby", "iberia"]), default=None)
+@click.option("--peers", type=int, default=None, help="A generated community of this many peers instead.")
+@click.option("--intervals", default=96, show_default=True)
+@click.option("--mix", default=None, help="Realistic generator's asset shares (default: its default mix).")
+@click.option("--solve/--no-solve", default=True, help="Also time the solve of both communities.")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
+def scaled_copies(
+    pilot: str | None, peers: int | None, intervals: int, mix: str | None, solve: bool, as_json: bool
+) -> None:
+    """Exact aggregation of scaled copies: what merges in a pilot or generated community, and the gain."""
+    from flexunity.data.generator import parse_mix
+    from flexunity.optimize.benchmark import generated_community, run_copies_benchmark
+
+    if peers is None:
+        from flexunity.data.pilots.registry import build_pilot
+        from flexunity.data.scenario_io import scenario_from_dict
+
+        name = pilot or "corby"
+        sc = scenario_from_dict(build_pilot(name, "2025-06-18"), source=f"pilot {name}")
+    else:
+        sc = generated_community(peers, intervals, parse_mix(mix or ""))
+    _print(run_copies_benchmark(sc, solve=solve), "Scaled copies", as_json)
+
+
 @bench.command(name="admm-scaling")
 @click.option("--peers", default=200, show_default=True)
 @click.option("--intervals", default=96, show_default=True)
