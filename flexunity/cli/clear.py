@@ -37,7 +37,7 @@ PRICING = ("dual", "sdr", "sdr-compensated", "mmr", "bill-sharing")
     type=click.Choice(["auto", "highs", "admm", "ray"]),
     default="auto",
     show_default=True,
-    help="Who solves the dispatch: auto (by size, docs/optimisation.md), highs (one LP), admm "
+    help="Who solves the dispatch: auto (by size, docs/distributed.md), highs (one LP), admm "
     "(decomposition in process), ray (ADMM shards on a Ray cluster). With --many: ray or auto run "
     "one Ray task per scenario.",
 )

@@ -17,6 +17,7 @@ def ensure_ray(address: str | None = None, num_cpus: int | None = None) -> int:
     import os
 
     os.environ.setdefault("RAY_ACCEL_ENV_VAR_OVERRIDE_ON_ZERO", "0")  # no GPUs here: keep Ray quiet
+    os.environ.setdefault("RAY_enable_metrics_collection", "0")  # no metrics agent without dashboard
     import ray
 
     if not ray.is_initialized():

@@ -60,3 +60,22 @@ def test_clear_on_ray_distributes_standalone_bills(cluster: Any, community: Any)
         assert result.standalone_bills[pid].total == pytest.approx(bill.total, abs=1e-9)  # type: ignore[union-attr]
     assert ("standalone bills", 12, 12) in seen
     assert any(stage == "ADMM passes" for stage, _, _ in seen)
+
+
+def test_many_communities_run_as_ray_tasks(cluster: Any, tmp_path: Any) -> None:
+    import shutil
+    from pathlib import Path
+
+    from flexunity.cli.clear_many import clear_folder
+
+    golden = Path(__file__).parent / "golden"
+    for name in ("pv_consumer.json", "battery_arbitrage.json"):
+        shutil.copy(golden / name, tmp_path / name)
+    seen: list[int] = []
+    rows = clear_folder(
+        tmp_path, tmp_path / "out", engine="ray", progress=lambda s, done, n: seen.append(done)
+    )
+    assert [r["scenario"] for r in rows] == ["battery_arbitrage", "pv_consumer"]
+    assert all("error" not in r and Path(r["result"]).is_file() for r in rows)
+    assert seen == [0, 1, 2]
+    assert ray.is_initialized()  # the module's cluster was joined, not shut down
