@@ -46,7 +46,7 @@ def choose_engine(scenario: Scenario, engine: str = "auto") -> str:
         raise InputError(f"unknown engine {engine!r}; choose one of {', '.join(ENGINES)}")
     if engine != "auto":
         return engine
-    if flexible_count(scenario) < ADMM_MIN_FLEXIBLE_PEERS:
+    if len(scenario.peers) < ADMM_MIN_FLEXIBLE_PEERS or flexible_count(scenario) < ADMM_MIN_FLEXIBLE_PEERS:
         return "highs"
     return "ray" if ray_available() else "admm"
 

@@ -63,6 +63,7 @@ class AdmmReport:
     coordinator_s: list[float] = field(default_factory=list)  # the z̄-update per pass
     shard_max_s: list[float] = field(default_factory=list)  # slowest shard's compute per pass
     shard_sum_s: list[float] = field(default_factory=list)  # all shards' compute per pass
+    shard_cpu_s: list[float] = field(default_factory=list)  # all shards' CPU time per pass
     objective: float = float("nan")
     lower_bound: float = float("nan")
     setup_s: float = 0.0
@@ -95,6 +96,7 @@ class AdmmReport:
             "mean_coordinator_s": _mean(self.coordinator_s),
             "mean_shard_max_s": _mean(self.shard_max_s),
             "mean_shard_sum_s": _mean(self.shard_sum_s),
+            "mean_shard_cpu_s": _mean(self.shard_cpu_s),
         }
 
 
@@ -204,6 +206,7 @@ def _iterate(
         new = [o[0] for o in out]
         report.shard_max_s.append(max(o[2] for o in out))
         report.shard_sum_s.append(sum(o[2] for o in out))
+        report.shard_cpu_s.append(sum(o[3] for o in out))
         sums = sum(_class_sums(x, oc, coord.k) for x, oc in zip(new, of_class, strict=True))
         sq_x = sum(float(np.sum(x * x)) for x in new)
         sq_dx_parts = [(x - prev, oc) for x, prev, oc in zip(new, previous, of_class, strict=True)]
