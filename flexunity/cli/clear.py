@@ -202,6 +202,18 @@ def _peers_shown(doc: dict[str, Any], limit: int) -> tuple[list[str], str]:
     return ranked[:most] + ranked[len(ranked) - (limit - most) :], note
 
 
+def _engine_note(doc: dict[str, Any]) -> str:
+    """ ", solved by ADMM (… passes, certified gap …)" when the dispatch did not come from HiGHS."""
+    solver = doc.get("solver", {})
+    if solver.get("engine", "highs") == "highs":
+        return ""
+    where = "on Ray" if solver["engine"] == "ray" else "in process"
+    return (
+        f", solved by ADMM {where} ({solver['iterations']} passes, "
+        f"certified gap {solver['certified_gap']:.1e})"
+    )
+
+
 def _print_table(doc: dict[str, Any], limit: int = 0) -> None:
     """A readable summary: bills per peer (at most ``limit``, 0: all), then the community KPIs."""
     from rich.console import Console
@@ -211,7 +223,8 @@ def _print_table(doc: dict[str, Any], limit: int = 0) -> None:
     shown, note = _peers_shown(doc, limit)
     rule, cur, obj = doc["pricing"]["rule"], doc["currency"], doc["objective"]
     table = Table(
-        title=f"{doc['scenario']}: {doc['status']}, pricing {rule}, objective {obj:.2f} {cur}",
+        title=f"{doc['scenario']}: {doc['status']}, pricing {rule}, objective {obj:.2f} {cur}"
+        + _engine_note(doc),
         caption="cost = bill + flexibility cost; saving = standalone cost - cost (positive: better off)"
         + note,
     )

@@ -121,7 +121,7 @@ class ClearingResult:
             },
             "kpis": self.kpis,
             "timings": self.timings,
-            "solver": {"engine": self.engine, **self.solver},
+            "solver": {**self.solver, "engine": self.engine},
         }
 
 

@@ -83,7 +83,7 @@ def test_clear_says_which_engine_solved_it(community, optimum) -> None:  # type:
     small = clear(community)
     assert small.engine == "highs" and small.to_dict()["solver"] == {"engine": "highs"}
     admm = clear(community, engine="admm", workers=2)
-    assert admm.engine == "admm"
+    assert admm.engine == "admm" and admm.to_dict()["solver"]["engine"] == "admm"
     assert admm.to_dict()["solver"]["certified_gap"] <= GAP
     assert admm.kpis["money_balance"] == pytest.approx(0.0, abs=1e-9)
     assert admm.objective == pytest.approx(optimum, rel=GAP)
