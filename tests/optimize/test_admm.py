@@ -59,7 +59,7 @@ def test_the_lagrangian_bound_is_finite_and_valid_at_any_prices(community, optim
     # caps on net positions (net_caps) keep every term finite; any prices give a valid bound
     from flexunity.optimize.admm.coordinator import Coordinator
     from flexunity.optimize.admm.local import ShardSolver
-    from flexunity.optimize.admm.run import _class_sums, _spill, split_shards
+    from flexunity.optimize.admm.run import _spill, split_shards
     from flexunity.optimize.aggregate import build_aggregated_lp
 
     agg = build_aggregated_lp(community)
@@ -70,12 +70,11 @@ def test_the_lagrangian_bound_is_finite_and_valid_at_any_prices(community, optim
     coord = Coordinator(agg, 1.0)
     caps = shard.caps()
     assert np.isfinite(caps).all() and (caps >= 0).all()
-    of_class = agg.classes.of_peer[part]
-    means = _class_sums(caps, of_class, coord.k) / coord.members[None, :, None]
+    means = caps / coord.members[None, :, None]
     rng = np.random.default_rng(1)
     for _ in range(3):
         y = rng.uniform(-1.0, 1.0, (2, coord.k, community.intervals))
-        bound = shard.lower_bound(y[:, of_class]) + coord.lower_bound(y, means)
+        bound = shard.lower_bound(y) + coord.lower_bound(y, means)
         assert np.isfinite(bound) and bound <= optimum + 1e-7
 
 

@@ -17,6 +17,7 @@ cannot be warm-started through highspy); between passes only the linear cost cha
 from __future__ import annotations
 
 import time
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -53,6 +54,27 @@ def build_shard_lp(sub: Scenario, spill: npt.NDArray[np.bool_], fee: float) -> L
     return lp
 
 
+@dataclass(frozen=True)
+class PassSums:
+    """What a shard returns from a pass: sums over its peers per class, and scalars."""
+
+    sums: FloatArray  # Σ x_i per class (2, K, T)
+    change: FloatArray  # Σ (x_i − x_i^old) per class (2, K, T)
+    square: float  # Σ ‖x_i‖²
+    change_square: float  # Σ ‖x_i − x_i^old‖²
+    cost: float  # Σ f_i(x_i)
+    wall_s: float
+    cpu_s: float
+
+
+def class_sums(values: FloatArray, of_class: IntArray, k: int) -> FloatArray:
+    """Σ over peers per class: (2, n, T) → (2, K, T)."""
+    out = np.zeros((2, k, values.shape[2]))
+    for side in range(2):
+        np.add.at(out[side], of_class, values[side])
+    return out
+
+
 class ShardSolver:
     """One shard's QP, kept between ADMM passes in OSQP (a Ray actor wraps one of these).
 
@@ -61,8 +83,20 @@ class ShardSolver:
     its tolerance, so ``finish`` moves the last one to an exact vertex of the shard's LP.
     """
 
-    def __init__(self, sub: Scenario, spill: npt.NDArray[np.bool_], fee: float, rho: float) -> None:
+    def __init__(
+        self,
+        sub: Scenario,
+        spill: npt.NDArray[np.bool_],
+        fee: float,
+        rho: float,
+        of_class: IntArray | None = None,
+        classes: int = 1,
+    ) -> None:
         import osqp
+
+        self.of_class: IntArray = np.zeros(len(sub.peers), dtype=np.int64) if of_class is None else of_class
+        self.classes = classes
+        self.prev: FloatArray = np.zeros((2, len(sub.peers), sub.intervals))  # x_i of the last pass
 
         self.lp = build_shard_lp(sub, spill, fee)
         self.n, self.t = len(sub.peers), sub.intervals
@@ -118,23 +152,40 @@ class ShardSolver:
         return self.x[self.shared].reshape(2, self.n, self.t), cost, wall, time.process_time() - cpu
 
     def caps(self) -> FloatArray:
-        """Upper bounds (2, n, T) on x⁺ and x⁻ that some optimum satisfies (``net_caps``)."""
-        return net_caps(self.lp).reshape(2, self.n, self.t)
+        """Class sums (2, K, T) of the bounds on x⁺ and x⁻ that some optimum meets (``net_caps``)."""
+        return class_sums(net_caps(self.lp).reshape(2, self.n, self.t), self.of_class, self.classes)
 
     def lower_bound(self, price: FloatArray) -> float:
-        """min f(y) + price·x over the shard with x within ``caps`` (price (2, n, T)): the shard's
-        term of the Lagrangian bound."""
+        """min f(y) + y_k·x over the shard, x within ``net_caps``, prices y per class (2, K, T):
+        the shard's term of the Lagrangian bound."""
         lp = self.lp
-        return best_response_value(lp, self.shared, price, net_caps(lp)) + lp.constant
+        return best_response_value(lp, self.shared, price[:, self.of_class], net_caps(lp)) + lp.constant
+
+    def step(self, shift: FloatArray, rho: float) -> PassSums:
+        """One ADMM pass: x_i ← argmin f_i + (ρ/2)‖x_i − x_i^old − shift_k‖² for every peer, with
+        ``shift`` = z̄ − x̄ − u per class (2, K, T). Only class sums and scalars leave the shard."""
+        x, cost, wall, cpu = self.solve(self.prev + shift[:, self.of_class], rho)
+        dx = x - self.prev
+        self.prev = x
+        k = self.classes
+        return PassSums(
+            class_sums(x, self.of_class, k),
+            class_sums(dx, self.of_class, k),
+            float(np.sum(x * x)),
+            float(np.sum(dx * dx)),
+            cost,
+            wall,
+            cpu,
+        )
 
     def finish(self, price: FloatArray, weight: float) -> None:
-        """Replace the last (OSQP, feasible to ~1e-5) point by an exact vertex of the shard's LP
-        close to it: min c·y + price·x + weight·‖x − x_last‖₁, solved by HiGHS."""
-        self.x = nearest_vertex(self.lp, self.shared, self.x, price, weight)
+        """Replace the last (OSQP, feasible to ~1e-4) point by an exact vertex of the shard's LP
+        close to it: min c·y + y_k·x + weight·‖x − x_last‖₁ (prices per class, (2, K, T)), by HiGHS."""
+        self.x = nearest_vertex(self.lp, self.shared, self.x, price[:, self.of_class], weight)
 
-    def solution(self) -> tuple[LinearProgram, FloatArray]:
-        """The shard LP's layout without matrices and the last pass's solution vector."""
-        return self.lp, self.x
+    def solution(self) -> dict[str, tuple[tuple[str, ...], FloatArray]]:
+        """The last pass's dispatch: per variable block, its owners and values (owners × T [× K])."""
+        return {name: (blk.owners, self.x[blk.ids]) for name, blk in self.lp.blocks.items()}
 
 
 def _csc32(matrix: Any) -> sp.csc_matrix:

@@ -10,8 +10,10 @@ class sums. Scaled-form iteration (Boyd §7.3, per grid class k, bars = means ov
     z̄   ← argmin g(N z̄) + Σ_k (N_k ρ/2)‖z̄_k − u_k − x̄_k‖²             (coordinator)
     u_k ← u_k + x̄_k − z̄_k                                              (prices y_k = ρ·u_k)
 
-A shard receives the shift z̄ − x̄ − u per class and returns only its sums per class (Σx_i, Σ‖x_i‖²,
-Σ‖Δx_i‖²): peers' rows and preferences never leave it. Residuals (Boyd §3.3): primal
+A shard receives the shift z̄ − x̄ − u per class and returns only its sums per class (Σx_i, ΣΔx_i)
+and scalars (Σ‖x_i‖², Σ‖Δx_i‖²): peers' rows, preferences and positions stay in the shard, which
+keeps its own x_i between passes. Once converged, each shard hands over its peers' dispatch once
+(the result document publishes it). Residuals (Boyd §3.3): primal
 r = (Σ_k N_k‖x̄_k − z̄_k‖²)^½, dual s = ρ(Σ_i‖Δx_i − Δx̄_k + Δz̄_k‖²)^½; stop when
 r ≤ √p·ε_abs + ε_rel·max(‖x‖, ‖z‖) and s ≤ √p·ε_abs + ε_rel·‖y‖ (p = 2·T·Σ N_k), or at
 ``max_iterations``. ρ follows residual balancing (μ = 10, τ = 2; Boyd §3.4.1).
@@ -34,6 +36,7 @@ import numpy as np
 
 from flexunity.model import Scenario
 from flexunity.optimize.admm.coordinator import Coordinator
+from flexunity.optimize.admm.local import PassSums, class_sums
 from flexunity.optimize.aggregate import AggregatedLP, build_aggregated_lp
 from flexunity.optimize.lp import FloatArray
 
@@ -147,8 +150,8 @@ def run_admm(
     parts = split_shards(agg, shards)
     spill = _spill(agg)
     fee = sc.community.fee_per_kwh
-    subs = [(sc.subset([sc.peers[i].id for i in part]), spill[part]) for part in parts]
-    pool = (RayShards if engine == "ray" else LocalShards)(subs, fee, rho)
+    subs = [(sc.subset([sc.peers[i].id for i in part]), spill[part], cls.of_peer[part]) for part in parts]
+    pool = (RayShards if engine == "ray" else LocalShards)(subs, fee, rho, cls.count)
     coord = Coordinator(agg, rho)
     report = AdmmReport(len(parts), engine)
     try:
@@ -156,10 +159,9 @@ def run_admm(
         of_class = [cls.of_peer[part] for part in parts]
         u = np.zeros((2, k, t)) if prices is None else np.asarray(prices, float) / rho
         state = AdmmState(np.zeros((2, k, t)), np.zeros((2, k, t)), u, rho)
-        previous = [np.zeros((2, len(part), t)) for part in parts]
         report.setup_s = time.perf_counter() - start
         loop = time.perf_counter()
-        _iterate(pool, coord, state, of_class, previous, report, max_iterations, eps_abs, eps_rel, progress)
+        _iterate(pool, coord, state, len(parts), report, max_iterations, eps_abs, eps_rel, progress)
         report.loop_s = time.perf_counter() - loop
         finish = time.perf_counter()
         x = _assemble(agg, pool, coord, state, of_class, report)
@@ -175,20 +177,11 @@ def _spill(agg: AggregatedLP) -> Any:
     return spill_useful(agg.scenario, agg.classes, agg.community_terms)[agg.classes.of_peer]
 
 
-def _class_sums(values: FloatArray, of_class: Any, k: int) -> FloatArray:
-    """Σ over a shard's peers per class: (2, n, T) → (2, K, T)."""
-    out = np.zeros((2, k, values.shape[2]))
-    for side in range(2):
-        np.add.at(out[side], of_class, values[side])
-    return out
-
-
 def _iterate(
     pool: Any,
     coord: Coordinator,
     st: AdmmState,
-    of_class: list[Any],
-    previous: list[FloatArray],
+    shards: int,
     report: AdmmReport,
     max_iterations: int,
     eps_abs: float,
@@ -200,28 +193,25 @@ def _iterate(
     p = 2 * coord.t * float(coord.members.sum())
     for it in range(1, max_iterations + 1):
         tick = time.perf_counter()
-        shift = st.zbar - st.xbar - st.u
-        targets = [prev + shift[:, oc] for prev, oc in zip(previous, of_class, strict=True)]
-        out = pool.call("solve", [(tg, st.rho) for tg in targets])
-        new = [o[0] for o in out]
-        report.shard_max_s.append(max(o[2] for o in out))
-        report.shard_sum_s.append(sum(o[2] for o in out))
-        report.shard_cpu_s.append(sum(o[3] for o in out))
-        sums = sum(_class_sums(x, oc, coord.k) for x, oc in zip(new, of_class, strict=True))
-        sq_x = sum(float(np.sum(x * x)) for x in new)
-        sq_dx_parts = [(x - prev, oc) for x, prev, oc in zip(new, previous, of_class, strict=True)]
-        xbar = sums / safe
+        out: list[PassSums] = pool.call("step", [(st.zbar - st.xbar - st.u, st.rho)] * shards)
+        report.shard_max_s.append(max(o.wall_s for o in out))
+        report.shard_sum_s.append(sum(o.wall_s for o in out))
+        report.shard_cpu_s.append(sum(o.cpu_s for o in out))
+        xbar = sum(o.sums for o in out) / safe
+        change = sum(o.change for o in out)
+        sq_x = sum(o.square for o in out)
         tick_z = time.perf_counter()
         zbar = coord.update(st.u + xbar, st.rho)
         report.coordinator_s.append(time.perf_counter() - tick_z)
         c = (xbar - st.xbar) - (zbar - st.zbar)
-        dual_sq = sum(
-            float(np.sum((dx - c[:, oc]) ** 2)) for dx, oc in sq_dx_parts
-        )  # Σ_i ‖Δx_i − Δx̄ + Δz̄‖² (in a real deployment each shard returns its own term)
+        # Σ_i ‖Δx_i − c_k‖² = Σ‖Δx_i‖² − 2·Σ_k c_k·ΣΔx_i + Σ_k N_k‖c_k‖², from the shards' sums
+        dual_sq = (
+            sum(o.change_square for o in out) - 2 * float(np.sum(c * change)) + float(np.sum(members * c**2))
+        )
         st.u = st.u + xbar - zbar
         r = float(np.sqrt(np.sum(members * (xbar - zbar) ** 2)))
-        s = st.rho * float(np.sqrt(dual_sq))
-        st.xbar, st.zbar, previous = xbar, zbar, new
+        s = st.rho * float(np.sqrt(max(dual_sq, 0.0)))
+        st.xbar, st.zbar = xbar, zbar
         report.iterations, report.rho = it, st.rho
         report.primal_residual.append(r)
         report.dual_residual.append(s)
@@ -250,30 +240,23 @@ def _assemble(
     lp = agg.lp
     x = np.zeros(lp.n_vars)
     price = st.rho * st.u
-    pool.call("finish", [(price[:, oc], FINISH_WEIGHT) for oc in of_class])
+    pool.call("finish", [(price, FINISH_WEIGHT) for _ in of_class])
     solutions = pool.call("solution", [() for _ in of_class])
-    costs = 0.0
     sums = np.zeros_like(st.xbar)
-    for (shard_lp, xs), oc in zip(solutions, of_class, strict=True):
-        costs += float(shard_lp.cost @ xs) + shard_lp.constant
-        for name, blk in shard_lp.blocks.items():
+    for blocks, oc in zip(solutions, of_class, strict=True):
+        for name, (owners, values) in blocks.items():
             target = lp.blocks[name]
             pos = {o: i for i, o in enumerate(target.owners)}
-            rows = np.array([pos[o] for o in blk.owners], dtype=np.int64)
-            x[target.ids[rows]] = xs[blk.ids]
-        shared = np.stack([xs[shard_lp.blocks["net_import"].ids], xs[shard_lp.blocks["net_export"].ids]])
-        sums += _class_sums(shared, oc, coord.k)
+            x[target.ids[np.array([pos[o] for o in owners], dtype=np.int64)]] = values
+        sums += class_sums(np.stack([blocks["net_import"][1], blocks["net_export"][1]]), oc, coord.k)
     means = sums / np.maximum(coord.members[None, :, None], 1.0)
     cx, _g_value, report.duals = coord.exact(means)
     for name, blk in coord.lp.blocks.items():
         if name in lp.blocks:
             x[lp.blocks[name].ids] = cx[blk.ids]
     report.objective = float(lp.cost @ x) + lp.constant
-    bounds = pool.call("lower_bound", [(price[:, oc],) for oc in of_class])
-    caps = sum(
-        _class_sums(c, oc, coord.k)
-        for c, oc in zip(pool.call("caps", [() for _ in of_class]), of_class, strict=True)
-    )
+    bounds = pool.call("lower_bound", [(price,) for _ in of_class])
+    caps = sum(pool.call("caps", [() for _ in of_class]))
     means = caps / np.maximum(coord.members[None, :, None], 1.0)
     report.lower_bound = float(sum(bounds)) + coord.lower_bound(price, means)
     return x

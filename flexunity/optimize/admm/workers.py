@@ -15,7 +15,8 @@ import numpy.typing as npt
 from flexunity.model import Scenario
 from flexunity.optimize.admm.local import ShardSolver
 
-Shard = tuple[Scenario, npt.NDArray[np.bool_]]  # the shard's peers and where their PV spill is kept
+#: a shard's peers, where their PV spill is kept, and each peer's grid class
+Shard = tuple[Scenario, npt.NDArray[np.bool_], npt.NDArray[np.int64]]
 
 
 class LocalShards:
@@ -23,8 +24,8 @@ class LocalShards:
 
     engine = "local"
 
-    def __init__(self, shards: Sequence[Shard], fee: float, rho: float) -> None:
-        self.solvers = [ShardSolver(sub, spill, fee, rho) for sub, spill in shards]
+    def __init__(self, shards: Sequence[Shard], fee: float, rho: float, classes: int) -> None:
+        self.solvers = [ShardSolver(sub, spill, fee, rho, of, classes) for sub, spill, of in shards]
 
     def call(self, method: str, args: Sequence[tuple[Any, ...]]) -> list[Any]:
         return [getattr(s, method)(*a) for s, a in zip(self.solvers, args, strict=True)]
@@ -38,12 +39,12 @@ class RayShards:
 
     engine = "ray"
 
-    def __init__(self, shards: Sequence[Shard], fee: float, rho: float) -> None:
+    def __init__(self, shards: Sequence[Shard], fee: float, rho: float, classes: int) -> None:
         import ray
 
         actor = ray.remote(num_cpus=1)(ShardSolver)
         self.ray = ray
-        self.actors = [actor.remote(sub, spill, fee, rho) for sub, spill in shards]  # type: ignore[attr-defined]
+        self.actors = [actor.remote(sub, spill, fee, rho, of, classes) for sub, spill, of in shards]  # type: ignore[attr-defined]
 
     def call(self, method: str, args: Sequence[tuple[Any, ...]]) -> list[Any]:
         refs = [getattr(a, method).remote(*x) for a, x in zip(self.actors, args, strict=True)]
