@@ -3,8 +3,9 @@
 ``engine`` is "highs" (the aggregated LP in one HiGHS solve, solve.py), "admm" (the seed's ADMM,
 admm/, shards in this process), "ray" (ADMM with one Ray actor per shard, on the cluster that
 ``ray.init`` joined, else a local one) or "auto": HiGHS below ``ADMM_MIN_FLEXIBLE_PEERS`` peers with
-assets, ADMM above (on Ray when Ray is installed). The threshold and the figures behind it are in
-docs/optimisation.md, "ADMM". Ray stays optional: it is imported only on the "ray" path.
+assets, ADMM above (on Ray when a cluster is configured: Ray already initialised or
+``RAY_ADDRESS`` set; otherwise in process). The threshold and the figures behind it are in
+docs/distributed.md. Ray stays optional: it is imported only on the "ray" path.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from flexunity.model import Scenario
 from flexunity.optimize.solve import Dispatch, solve_dispatch
 
 ENGINES = ("auto", "highs", "admm", "ray")
-#: Peers with assets from which "auto" decomposes. Measured (docs/optimisation.md, ADMM): on 2 cores
+#: Peers with assets from which "auto" decomposes. Measured (docs/distributed.md): on 2 cores
 #: the monolithic LP wins at 1,000 peers (20-24 s against minutes of ADMM) and both take about
 #: 20-25 min at 10,000 peers (6,800 with assets); ADMM's passes divide by the number of workers,
 #: the monolithic LP's time does not.
@@ -40,6 +41,16 @@ def ray_available() -> bool:
     return importlib.util.find_spec("ray") is not None
 
 
+def ray_cluster_configured() -> bool:
+    """Ray is already running in this process, or ``RAY_ADDRESS`` names a cluster to join: "auto"
+    uses Ray only then, and never starts a local cluster behind a caller's back (an oracle)."""
+    import os
+    import sys
+
+    ray = sys.modules.get("ray")
+    return bool(os.environ.get("RAY_ADDRESS")) or (ray is not None and ray.is_initialized())
+
+
 def choose_engine(scenario: Scenario, engine: str = "auto") -> str:
     """The concrete engine for ``engine`` ("auto" decides by the number of flexible peers)."""
     if engine not in ENGINES:
@@ -48,7 +59,7 @@ def choose_engine(scenario: Scenario, engine: str = "auto") -> str:
         return engine
     if len(scenario.peers) < ADMM_MIN_FLEXIBLE_PEERS or flexible_count(scenario) < ADMM_MIN_FLEXIBLE_PEERS:
         return "highs"
-    return "ray" if ray_available() else "admm"
+    return "ray" if ray_available() and ray_cluster_configured() else "admm"
 
 
 def solve_community(

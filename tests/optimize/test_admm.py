@@ -93,7 +93,10 @@ def test_auto_switches_by_the_number_of_flexible_peers(community, monkeypatch) -
 
     assert choose_engine(community) == "highs"
     monkeypatch.setattr(engines, "ADMM_MIN_FLEXIBLE_PEERS", 1)
-    assert choose_engine(community) in ("ray", "admm")
+    monkeypatch.delenv("RAY_ADDRESS", raising=False)
+    assert choose_engine(community) == "admm"  # no cluster configured: never start one
+    monkeypatch.setenv("RAY_ADDRESS", "127.0.0.1:6379")
+    assert choose_engine(community) == "ray"
     monkeypatch.setattr(engines, "ray_available", lambda: False)
     assert choose_engine(community) == "admm"
     with pytest.raises(InputError, match="unknown engine"):
