@@ -17,6 +17,7 @@ from flexunity.optimize.admm import solve_admm
 from flexunity.optimize.benchmark import generated_community
 
 ray = pytest.importorskip("ray")
+pytestmark = pytest.mark.slow  # starts a Ray cluster (about 15 s): not in make test-quick
 
 
 @pytest.fixture(scope="module")
