@@ -3,9 +3,10 @@
 ``engine`` is "highs" (the aggregated LP in one HiGHS solve, solve.py), "admm" (the seed's ADMM,
 admm/, shards in this process), "ray" (ADMM with one Ray actor per shard, on the cluster that
 ``ray.init`` joined, else a local one) or "auto": HiGHS below ``ADMM_MIN_FLEXIBLE_PEERS`` peers with
-assets, ADMM above (on Ray when a cluster is configured: Ray already initialised or
-``RAY_ADDRESS`` set; otherwise in process). The threshold and the figures behind it are in
-docs/distributed.md. Ray stays optional: it is imported only on the "ray" path.
+assets; above, ADMM on Ray when a cluster is configured (Ray already initialised, or
+``RAY_ADDRESS`` set), else still HiGHS: on one machine ADMM in process was never faster. The
+threshold and the figures behind it are in docs/distributed.md. Ray stays optional: it is imported
+only on the "ray" path.
 """
 
 from __future__ import annotations
@@ -19,8 +20,8 @@ from flexunity.model import Scenario
 from flexunity.optimize.solve import Dispatch, solve_dispatch
 
 ENGINES = ("auto", "highs", "admm", "ray")
-#: Peers with assets from which "auto" decomposes. Measured (docs/distributed.md): on 2 cores
-#: the monolithic LP wins at 1,000 peers (20-24 s against about 70 s of ADMM on 2 cores) and both
+#: Peers with assets from which "auto" decomposes, on a configured Ray cluster only. Measured
+#: (docs/distributed.md): on 2 cores the monolithic LP wins at 1,000 peers (20-24 s against about 70 s of ADMM on 2 cores) and both
 #: take 15-25 min at 10,000 peers (about 6,700 with assets); ADMM's passes divide by the number of
 #: workers, the monolithic LP's time does not.
 ADMM_MIN_FLEXIBLE_PEERS = 5_000
@@ -59,7 +60,7 @@ def choose_engine(scenario: Scenario, engine: str = "auto") -> str:
         return engine
     if len(scenario.peers) < ADMM_MIN_FLEXIBLE_PEERS or flexible_count(scenario) < ADMM_MIN_FLEXIBLE_PEERS:
         return "highs"
-    return "ray" if ray_available() and ray_cluster_configured() else "admm"
+    return "ray" if ray_available() and ray_cluster_configured() else "highs"
 
 
 def solve_community(

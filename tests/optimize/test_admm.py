@@ -94,10 +94,11 @@ def test_auto_switches_by_the_number_of_flexible_peers(community, monkeypatch) -
     assert choose_engine(community) == "highs"
     monkeypatch.setattr(engines, "ADMM_MIN_FLEXIBLE_PEERS", 1)
     monkeypatch.delenv("RAY_ADDRESS", raising=False)
-    assert choose_engine(community) == "admm"  # no cluster configured: never start one
+    assert choose_engine(community) == "highs"  # no cluster configured: never start one
     monkeypatch.setenv("RAY_ADDRESS", "127.0.0.1:6379")
     assert choose_engine(community) == "ray"
     monkeypatch.setattr(engines, "ray_available", lambda: False)
-    assert choose_engine(community) == "admm"
+    assert choose_engine(community) == "highs"
+    assert choose_engine(community, "admm") == "admm"
     with pytest.raises(InputError, match="unknown engine"):
         choose_engine(community, "gpu")
