@@ -21,9 +21,9 @@ from flexunity.optimize.solve import Dispatch, solve_dispatch
 
 ENGINES = ("auto", "highs", "admm", "ray")
 #: Peers with assets from which "auto" decomposes, on a configured Ray cluster only. Measured
-#: (docs/distributed.md): on 2 cores the monolithic LP wins at 1,000 peers (20-24 s against about 70 s of ADMM on 2 cores) and both
-#: take 15-25 min at 10,000 peers (about 6,700 with assets); ADMM's passes divide by the number of
-#: workers, the monolithic LP's time does not.
+#: (docs/distributed.md): on 2 cores the monolithic LP wins at 1,000 peers (20-24 s against about
+#: 70 s of ADMM) and at 10,000 (24 min against an estimated 20-40); ADMM's passes divide by the
+#: number of workers, the monolithic LP's time does not.
 ADMM_MIN_FLEXIBLE_PEERS = 5_000
 
 Progress = Callable[[str, int, int], None]
