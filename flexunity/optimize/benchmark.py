@@ -199,6 +199,8 @@ def _qp_dispatch(sc: Scenario, agg: Any, build_s: float) -> Any:
     target, x = disaggregate(agg, res.x)
     timings = {"build_s": build_s, "solve_s": solve_s, "recover_s": time.perf_counter() - start}
     return Dispatch(sc, target, x, target.objective(x), res.eq_marginals, res.message, timings)
+
+
 def run_copies_benchmark(sc: Scenario, *, solve: bool = True) -> dict[str, Any]:
     """Scaled copies in ``sc`` (scaled_copies.py): how many peers and assets merge, the reduction's
     time and, with ``solve``, the HiGHS solve of the original against the reduced community."""
