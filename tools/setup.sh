@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # One idempotent setup step for FlexUnity: a Python venv with pinned dependencies, the npm toolchain
-# pinned by package-lock.json (solcjs, anvil, forge, cast, OpenZeppelin), and the project's `solc`
+# pinned by package-lock.json (solcjs, anvil, forge, cast, OpenZeppelin, viem and esbuild), viem bundled
+# for the web pages, Debian's chromium for the browser tests (installed when missing and run as root),
+# and the project's `solc`
 # wrapper made visible to py-solc-x, ape-solidity, forge and slither.
 # A second run with nothing changed only compares two hashes and returns in about a second.
 set -euo pipefail
@@ -25,9 +27,19 @@ node -e 'process.exit(Number(process.versions.node.split(".")[0]) >= 20 ? 0 : 1)
 # --- npm toolchain -----------------------------------------------------------------------------
 npm_hash=$(hash_of package.json package-lock.json)
 if [ ! -d node_modules ] || [ "$(cat $STAMPS/npm 2>/dev/null)" != "$npm_hash" ]; then
-  say "installing npm toolchain (solc 0.8.28, anvil/forge/cast 1.7.1, OpenZeppelin) from package-lock.json"
+  say "installing npm toolchain (solc 0.8.28, anvil/forge/cast 1.7.1, OpenZeppelin, viem, esbuild) from package-lock.json"
   npm ci --no-audit --no-fund --loglevel=error
   echo "$npm_hash" > $STAMPS/npm
+fi
+
+# --- the pages' wallet library: viem bundled into one static file (no CDN at run time) ---------------
+bundle=flexunity/web/static/vendor/viem.js
+bundle_hash=$(hash_of package-lock.json flexunity/web/js/viem-entry.js)
+if [ ! -s "$bundle" ] || [ "$(cat $STAMPS/viem 2>/dev/null)" != "$bundle_hash" ]; then
+  say "bundling viem for the web pages ($bundle)"
+  node_modules/.bin/esbuild flexunity/web/js/viem-entry.js --bundle --format=iife --global-name=viem \
+    --minify --target=es2020 --log-level=warning --outfile="$bundle"
+  echo "$bundle_hash" > $STAMPS/viem
 fi
 
 # --- Python venv -------------------------------------------------------------------------------
@@ -51,15 +63,16 @@ ln -sfn "$ROOT/tools/bin/solc" ".solcx/solc-v$version"
 ln -sfn "$ROOT/tools/bin/solc" .venv/bin/solc
 for tool in anvil forge cast; do ln -sfn "$ROOT/node_modules/.bin/$tool" ".venv/bin/$tool"; done
 
-# --- headless Chromium, for the report screenshots of tests/lab (a Debian package; needs root) ----
+# --- headless Chromium: the browser tests of tests/web (marker `browser`) and tests/lab's report
+# screenshots (a Debian package; needs root) --------------------------------------------------------
 if ! command -v chromium >/dev/null; then
   if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
-    say "installing Debian's chromium (headless report screenshots)"
+    say "installing Debian's chromium (browser tests, headless report screenshots)"
     apt-get install -y -qq --no-install-recommends chromium >/dev/null \
       || { apt-get update -qq && apt-get install -y -qq --no-install-recommends chromium >/dev/null; } \
       || say "chromium could not be installed: the report screenshot test will be skipped"
   else
-    say "chromium missing (install Debian's chromium as root): the report screenshot test will be skipped"
+    say "chromium missing (install Debian's chromium as root): the browser tests fail, the report screenshot test is skipped"
   fi
 fi
 

@@ -29,6 +29,7 @@ SUBCOMMANDS: dict[str, tuple[str, str]] = {
     "demo": ("flexunity.cli.demo", "Run full community rounds on a local devnet, then audit them."),
     "audit": ("flexunity.cli.audit", "Re-derive and verify every round from the chain alone."),
     "serve": ("flexunity.cli.serve", "Serve the manifest, documents and pages over HTTP (docs/web.md)."),
+    "report": ("flexunity.cli.report", "Write one posted round as an HTML page with its audit verdict."),
     "compare": ("flexunity.cli.compare", "Compare market designs side by side in an HTML report."),
     "bench": ("flexunity.cli.bench", "Benchmarks: clearing, gas, end-to-end rounds, market designs."),
 }

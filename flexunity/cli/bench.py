@@ -47,6 +47,16 @@ def bench() -> None:
     show_default=True,
     help="Quadratic costs solved exactly (a QP, Clarabel), on chords (an LP, HiGHS), or both.",
 )
+@click.option(
+    "--engine",
+    type=click.Choice(["highs", "admm", "ray"]),
+    default="highs",
+    show_default=True,
+    help="highs: the monolithic LP; admm: ADMM with shards in process; ray: shards as Ray actors "
+    "(local Ray, or RAY_ADDRESS). ADMM rows also solve the monolithic LP for the gap (--no-compare skips).",
+)
+@click.option("--workers", default=2, show_default=True, type=click.IntRange(1), help="ADMM shards.")
+@click.option("--compare/--no-compare", default=True, help="ADMM: also solve the monolithic LP.")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
 def clearing(
     peers_list: str,
@@ -55,9 +65,12 @@ def clearing(
     mix: str | None,
     quadratic_share: float,
     quadratic: str,
+    engine: str,
+    workers: int,
+    compare: bool,
     as_json: bool,
 ) -> None:
-    """Build and solve one clearing per peer count; print size, times and memory."""
+    """Build and solve one clearing per peer count; print size, times and memory (or ADMM figures)."""
     from flexunity.data.generator import parse_mix
     from flexunity.optimize.benchmark import run_clearing_benchmark
 
@@ -66,15 +79,90 @@ def clearing(
         counts = [int(n) for n in peers_list.split(",")]
     except ValueError as exc:
         raise click.BadParameter(str(exc), param_hint="--mix or --peers") from None
-    modes = ["pwl", "exact"] if quadratic == "both" else [quadratic]
-    rows = [
-        run_clearing_benchmark(
-            n, intervals, seed=seed, mix=shares, quadratic_share=quadratic_share, quadratic=mode
-        )
-        for n in counts
-        for mode in modes
-    ]
+    if engine == "highs":
+        modes = ["pwl", "exact"] if quadratic == "both" else [quadratic]
+        rows = [
+            run_clearing_benchmark(
+                n, intervals, seed=seed, mix=shares, quadratic_share=quadratic_share, quadratic=mode
+            )
+            for n in counts
+            for mode in modes
+        ]
+    else:
+        from flexunity.optimize.admm.benchmark import run_admm_benchmark
+        from flexunity.optimize.ray_runtime import ray_session
+
+        def run() -> list[dict[str, Any]]:
+            return [
+                run_admm_benchmark(
+                    n,
+                    intervals,
+                    seed,
+                    mix=shares,
+                    engine="local" if engine == "admm" else "ray",
+                    workers=workers,
+                    compare=compare,
+                )
+                for n in counts
+            ]
+
+        if engine == "ray":
+            with ray_session():
+                rows = run()
+        else:
+            rows = run()
     _print(rows, "Clearing benchmark", as_json, tall=True)
+
+
+@bench.command(name="scaled-copies")
+@click.option("--pilot", type=click.Choice(["corby", "iberia"]), default=None)
+@click.option("--peers", type=int, default=None, help="A generated community of this many peers instead.")
+@click.option("--intervals", default=96, show_default=True)
+@click.option("--mix", default=None, help="Realistic generator's asset shares (default: its default mix).")
+@click.option("--solve/--no-solve", default=True, help="Also time the solve of both communities.")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
+def scaled_copies(
+    pilot: str | None, peers: int | None, intervals: int, mix: str | None, solve: bool, as_json: bool
+) -> None:
+    """Exact aggregation of scaled copies: what merges in a pilot or generated community, and the gain."""
+    from flexunity.data.generator import parse_mix
+    from flexunity.optimize.benchmark import generated_community, run_copies_benchmark
+
+    if peers is None:
+        from flexunity.data.pilots.registry import build_pilot
+        from flexunity.data.scenario_io import scenario_from_dict
+
+        name = pilot or "corby"
+        sc = scenario_from_dict(build_pilot(name, "2025-06-18"), source=f"pilot {name}")
+    else:
+        sc = generated_community(peers, intervals, parse_mix(mix or ""))
+    _print(run_copies_benchmark(sc, solve=solve), "Scaled copies", as_json)
+
+
+@bench.command(name="admm-scaling")
+@click.option("--peers", default=200, show_default=True)
+@click.option("--intervals", default=96, show_default=True)
+@click.option("--workers", "workers_list", default="1,2,4", show_default=True, help="Nodes (and shards).")
+@click.option("--passes", default=10, show_default=True, help="ADMM passes timed per cluster size.")
+@click.option("--model-for", default=64, show_default=True, help="Workers of the modelled cluster.")
+@click.option("--mix", default=None, help="Realistic generator's asset shares (as for clearing).")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
+def admm_scaling(
+    peers: int, intervals: int, workers_list: str, passes: int, model_for: int, mix: str | None, as_json: bool
+) -> None:
+    """Per-pass ADMM time on Ray clusters of 1, 2, 4, … one-CPU nodes (ray.cluster_utils) and a
+    model for a larger cluster."""
+    from flexunity.data.generator import parse_mix
+    from flexunity.optimize.admm.benchmark import run_scaling_benchmark
+
+    shares = None if mix is None else parse_mix(mix)
+    counts = [int(w) for w in workers_list.split(",")]
+    out = run_scaling_benchmark(peers, intervals, counts, mix=shares, passes=passes, model_for=model_for)
+    if as_json:
+        click.echo(json.dumps(out, indent=2))
+        return
+    _print(out["curve"], f"ADMM pass time, {peers} peers × {intervals}, {passes} passes", False)
+    _print(out["model"], f"Model for {model_for} workers", False)
 
 
 @bench.command()

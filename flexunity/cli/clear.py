@@ -33,6 +33,25 @@ PRICING = ("dual", "sdr", "sdr-compensated", "mmr", "bill-sharing")
     "--compensation", type=click.FloatRange(0, 1), default=None, help="c of sdr-compensated [default 0.5]."
 )
 @click.option(
+    "--engine",
+    type=click.Choice(["auto", "highs", "admm", "ray"]),
+    default="auto",
+    show_default=True,
+    help="Who solves the dispatch: auto (by size, docs/distributed.md), highs (one LP), admm "
+    "(decomposition in process), ray (ADMM shards on a Ray cluster). With --many: ray or auto run "
+    "one Ray task per scenario.",
+)
+@click.option(
+    "--workers", type=click.IntRange(1), default=None, help="ADMM shards [default: Ray's CPUs, or 2]."
+)
+@click.option("--address", default=None, help="Ray cluster to join (default: RAY_ADDRESS, else a local one).")
+@click.option(
+    "--many",
+    is_flag=True,
+    help="SCENARIO is a folder of scenarios (*.json or folders with scenario.json): clear each one "
+    "as an independent job and write OUT/<name>.result.json (--out is the folder, default DIR/results).",
+)
+@click.option(
     "--rows",
     type=click.IntRange(0),
     default=40,
@@ -46,21 +65,30 @@ def clear(
     fmt: str,
     enforce_ir: bool | None,
     compensation: float | None,
+    engine: str,
+    workers: int | None,
+    address: str | None,
+    many: bool,
     rows: int,
 ) -> None:
     """Clear one round of SCENARIO (a JSON file or a folder with scenario.json and CSV profiles)."""
     from flexunity.data.scenario_io import load_scenario
     from flexunity.optimize import clear as run_clear
 
+    if many:
+        _clear_many(scenario, out, pricing, engine, address, fmt)
+        return
     sc = load_scenario(scenario)
     options = {} if compensation is None else {"compensation": compensation}
-    with _progress() as report:
+    with _progress() as report, _ray_if(engine, address):
         result = run_clear(
             sc,
             pricing or sc.community.pricing,
             enforce_ir=enforce_ir,
             pricing_options=options,
             progress=report,
+            engine=engine,
+            workers=workers,
         )
     doc = result.to_dict()
     if out is not None:
@@ -70,6 +98,66 @@ def clear(
         click.echo(json.dumps(doc, indent=1))
     else:
         _print_table(doc, rows)
+
+
+@contextmanager
+def _ray_if(engine: str, address: str | None) -> Iterator[None]:
+    """Join the cluster at ``address`` (engine ray); shut down any Ray this clearing started."""
+    import sys
+
+    if engine == "ray" and address is not None:
+        from flexunity.optimize.ray_runtime import ensure_ray
+
+        ensure_ray(address)
+    try:
+        yield
+    finally:
+        ray = sys.modules.get("ray")
+        if ray is not None and ray.is_initialized():
+            ray.shutdown()
+
+
+def _clear_many(
+    folder: Path, out: Path | None, pricing: str | None, engine: str, address: str | None, fmt: str
+) -> None:
+    """Every scenario of ``folder`` as an independent job; a summary table (or JSON rows)."""
+    from rich.console import Console
+    from rich.table import Table
+
+    from flexunity.cli.clear_many import clear_folder
+    from flexunity.errors import UserError
+
+    if not folder.is_dir():
+        raise click.BadParameter("with --many, SCENARIO must be a folder of scenarios", param_hint="SCENARIO")
+    with _progress() as report:
+        rows = clear_folder(
+            folder,
+            out or folder / "results",
+            pricing=pricing,
+            engine=engine,
+            address=address,
+            progress=report,
+        )
+    if fmt == "json":
+        click.echo(json.dumps(rows, indent=1))
+    else:
+        table = Table(title=f"{len(rows)} scenarios of {folder}")
+        for col in ("scenario", "peers", "objective", "saving", "engine", "seconds", "result or error"):
+            table.add_column(col, justify="left" if col in ("scenario", "result or error") else "right")
+        for r in rows:
+            table.add_row(
+                r["scenario"],
+                str(r.get("peers", "—")),
+                _money(r.get("objective")),
+                _money(r.get("saving")),
+                r.get("engine", "—"),
+                f"{r['seconds']:.2f}",
+                r.get("result") or r.get("error", ""),
+            )
+        Console(width=None if Console().is_terminal else 160).print(table)
+    failed = [r["scenario"] for r in rows if "error" in r]
+    if failed:
+        raise UserError(f"{len(failed)} of {len(rows)} scenarios failed: {', '.join(failed[:10])}")
 
 
 @contextmanager
@@ -114,6 +202,18 @@ def _peers_shown(doc: dict[str, Any], limit: int) -> tuple[list[str], str]:
     return ranked[:most] + ranked[len(ranked) - (limit - most) :], note
 
 
+def _engine_note(doc: dict[str, Any]) -> str:
+    """ ", solved by ADMM (… passes, certified gap …)" when the dispatch did not come from HiGHS."""
+    solver = doc.get("solver", {})
+    if solver.get("engine", "highs") == "highs":
+        return ""
+    where = "on Ray" if solver["engine"] == "ray" else "in process"
+    return (
+        f", solved by ADMM {where} ({solver['iterations']} passes, "
+        f"certified gap {solver['certified_gap']:.1e})"
+    )
+
+
 def _print_table(doc: dict[str, Any], limit: int = 0) -> None:
     """A readable summary: bills per peer (at most ``limit``, 0: all), then the community KPIs."""
     from rich.console import Console
@@ -123,7 +223,8 @@ def _print_table(doc: dict[str, Any], limit: int = 0) -> None:
     shown, note = _peers_shown(doc, limit)
     rule, cur, obj = doc["pricing"]["rule"], doc["currency"], doc["objective"]
     table = Table(
-        title=f"{doc['scenario']}: {doc['status']}, pricing {rule}, objective {obj:.2f} {cur}",
+        title=f"{doc['scenario']}: {doc['status']}, pricing {rule}, objective {obj:.2f} {cur}"
+        + _engine_note(doc),
         caption="cost = bill + flexibility cost; saving = standalone cost - cost (positive: better off)"
         + note,
     )

@@ -199,3 +199,31 @@ def _qp_dispatch(sc: Scenario, agg: Any, build_s: float) -> Any:
     target, x = disaggregate(agg, res.x)
     timings = {"build_s": build_s, "solve_s": solve_s, "recover_s": time.perf_counter() - start}
     return Dispatch(sc, target, x, target.objective(x), res.eq_marginals, res.message, timings)
+
+
+def run_copies_benchmark(sc: Scenario, *, solve: bool = True) -> dict[str, Any]:
+    """Scaled copies in ``sc`` (scaled_copies.py): how many peers and assets merge, the reduction's
+    time and, with ``solve``, the HiGHS solve of the original against the reduced community."""
+    from flexunity.optimize.scaled_copies import reduce_scenario, solve_with_scaled_copies
+    from flexunity.optimize.solve import solve_dispatch
+
+    kinds = ("batteries", "shiftable_loads", "curtailable_loads", "ev_chargers")
+    start = time.perf_counter()
+    red = reduce_scenario(sc)
+    row: dict[str, Any] = {
+        "scenario": sc.name,
+        "peers": len(sc.peers),
+        "assets": sum(len(getattr(p, k)) for p in sc.peers for k in kinds),
+        "merged_peers": red.merged_peers,
+        "merged_assets": red.merged_assets,
+        "reduce_s": time.perf_counter() - start,
+    }
+    if solve:
+        start = time.perf_counter()
+        full = solve_dispatch(sc)
+        row["solve_s"] = time.perf_counter() - start
+        start = time.perf_counter()
+        reduced, _ = solve_with_scaled_copies(sc)
+        row["solve_reduced_s"] = time.perf_counter() - start
+        row["objective_difference"] = reduced.objective - full.objective
+    return row

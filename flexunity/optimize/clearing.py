@@ -24,6 +24,7 @@ from flexunity.optimize.bills import (
 )
 from flexunity.optimize.bills import enforce_ir as add_side_payments
 from flexunity.optimize.builder import build_lp, pwl_error_bound
+from flexunity.optimize.engines import solve_community
 from flexunity.optimize.kpis import compute_kpis
 from flexunity.optimize.lp import FloatArray
 from flexunity.optimize.pricing import Prices, compute_prices
@@ -47,6 +48,8 @@ class ClearingResult:
     enforce_ir: bool
     pwl_error_bound: float
     timings: dict[str, float] = field(default_factory=dict)
+    engine: str = "highs"  # which path solved the dispatch: highs, admm or ray (engines.py)
+    solver: dict[str, Any] = field(default_factory=dict)  # that path's report (ADMM: passes, gap)
 
     @property
     def status(self) -> str:
@@ -119,6 +122,7 @@ class ClearingResult:
             },
             "kpis": self.kpis,
             "timings": self.timings,
+            "solver": {**self.solver, "engine": self.engine},
         }
 
 
@@ -190,6 +194,8 @@ def clear(
     enforce_ir: bool | None = None,
     pricing_options: Mapping[str, Any] | None = None,
     progress: Progress | None = None,
+    engine: str = "auto",
+    workers: int | None = None,
 ) -> ClearingResult:
     """Clear one round: optimal dispatch, prices of ``pricing``, bills, standalone bills, KPIs.
 
@@ -197,6 +203,8 @@ def clear(
     ``None`` (the default) follows the scenario's ``community.enforce_ir``.
     ``progress(stage, done, total)``, if given, hears of each stage ("community dispatch" 0/1 and
     1/1, then "standalone bills" per chunk of peers).
+    ``engine`` picks the path (engines.py: "auto" by size, "highs", "admm", "ray"; ``workers``
+    shards for ADMM); the result says which one solved it (``engine``, ``solver``).
     Raises InfeasibleError naming the constraints at fault, InputError for an unknown rule.
     """
     if enforce_ir is None:
@@ -204,11 +212,16 @@ def clear(
     report = progress or (lambda stage, done, total: None)
     start = time.perf_counter()
     report("community dispatch", 0, 1)
-    d = solve_dispatch(scenario)
+    d, used, solver = solve_community(scenario, engine, workers=workers, progress=progress)
     report("community dispatch", 1, 1)
     prices, bills = price_and_bill(scenario, d, pricing, dict(pricing_options or {}))
     t_price = time.perf_counter()
-    standalone = standalone_bills(scenario, progress)
+    if used == "ray":
+        from flexunity.optimize.distributed import standalone_bills_on_ray
+
+        standalone = standalone_bills_on_ray(scenario, progress)
+    else:
+        standalone = standalone_bills(scenario, progress)
     t_standalone = time.perf_counter()
     violations = ir_violations(bills, standalone)
     if enforce_ir and violations:
@@ -229,4 +242,6 @@ def clear(
         enforce_ir,
         pwl_error_bound(scenario),
         timings,
+        used,
+        solver,
     )

@@ -1,39 +1,50 @@
-"""The Starlette application behind ``flexunity serve``.
+"""The Starlette application behind ``flexunity serve`` (docs/web.md).
 
-Routes (docs/web.md):
+Read-only document routes (always):
 
 - ``GET /manifest.json``: the deployment manifest, its exact bytes;
 - ``GET /documents``: ``{"documents": [{"hash", "kind", "round", "bytes"}]}``, the published documents;
 - ``GET /documents/0x<64 hex>``: a document's exact stored bytes (404 if absent, 400 if malformed).
 
-Every error is JSON ``{"error": reason}`` with a 4xx status. Nothing can be written through these
-routes; documents are immutable, so they are served with a year-long ``immutable`` cache header.
+With a node to read (``rpc_url``), the pages (``/peer``, ``/cm``, ``/audit``), their JSON (``/api/...``)
+and, with the CM's key, the order inbox (``POST /inbox/orders``): ``flexunity/web/routes.py``.
+Every error is JSON ``{"error": reason}`` with a 4xx status.
 """
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
-from starlette.routing import Route
+from starlette.routing import Mount, Route
+from starlette.staticfiles import StaticFiles
 
 from flexunity.web.documents import BadDigest, DocumentShelf
 
 JSON = "application/json"
 IMMUTABLE = "public, max-age=31536000, immutable"
+HERE = Path(__file__).parent
 
 
 @dataclass(frozen=True)
 class ServeSettings:
     manifest_path: Path
     store_dir: Path
+    rpc_url: str | None = None  # None: documents only (no pages, no inbox)
+    cm_account: Any = None  # the CM's LocalAccount: the inbox relays with it (None: no inbox)
+    relay_every: float = 5.0  # seconds between relayed batches
+    pages: bool = True
 
 
-def create_app(settings: ServeSettings) -> Starlette:
+def create_app(settings: ServeSettings, *, w3: Any = None) -> Starlette:
     shelf = DocumentShelf(settings.store_dir)
 
     async def manifest(request: Request) -> Response:
@@ -59,12 +70,45 @@ def create_app(settings: ServeSettings) -> Starlette:
             data, media_type=JSON, headers={"Cache-Control": IMMUTABLE, "ETag": f'"{digest.lower()}"'}
         )
 
-    routes = [
+    routes: list[Any] = [
         Route("/manifest.json", manifest, methods=["GET", "HEAD"]),
         Route("/documents", documents, methods=["GET", "HEAD"]),
         Route("/documents/{digest:path}", document, methods=["GET", "HEAD"]),
     ]
-    return Starlette(routes=routes, exception_handlers={HTTPException: http_error})
+    lifespan, site = None, None
+    if settings.pages and (settings.rpc_url or w3 is not None):
+        from flexunity.web.routes import Site
+
+        site = Site(settings, shelf, w3=w3)
+        routes += [*site.routes(), Mount("/static", StaticFiles(directory=HERE / "static"), name="static")]
+        lifespan = _relaying(site, settings.relay_every)
+    app = Starlette(routes=routes, exception_handlers={HTTPException: http_error}, lifespan=lifespan)
+    app.state.site = site  # the pages' Site (None for documents only)
+    return app
+
+
+def _relaying(site: Any, every: float) -> Any:
+    """A lifespan that relays the inbox's pending orders every ``every`` seconds while serving."""
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        task = asyncio.create_task(_relay_loop(site, every)) if site.inbox_enabled else None
+        try:
+            yield
+        finally:
+            if task is not None:
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
+
+    return lifespan
+
+
+async def _relay_loop(site: Any, every: float) -> None:
+    while True:
+        await asyncio.sleep(every)
+        with contextlib.suppress(Exception):  # a failed batch is recorded on its orders; keep relaying
+            await asyncio.to_thread(site.relay_now)
 
 
 def error(status: int, reason: str) -> JSONResponse:

@@ -34,7 +34,7 @@ def test_serve_publishes_documents_over_http(tmp_path: Path) -> None:
     digest = store.put_json({"format": "flexunity-round-config/1", "round": 1})
     port = free_port()
     server = subprocess.Popen(
-        [*FLEXUNITY, "serve", "--manifest", str(manifest), "--port", str(port)],
+        [*FLEXUNITY, "serve", "--manifest", str(manifest), "--port", str(port), "--documents-only"],
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
     )  # fmt: skip
     base = f"http://127.0.0.1:{port}"
@@ -92,3 +92,11 @@ def test_serve_refuses_a_missing_store_in_one_line(tmp_path: Path) -> None:
     assert done.returncode == 2
     assert "no such store folder" in done.stderr
     assert "Traceback" not in done.stderr
+
+
+def test_serve_pages_need_a_node(tmp_path: Path) -> None:
+    manifest = write_manifest(tmp_path)  # no rpc_url in it
+    (tmp_path / "store").mkdir()
+    done = subprocess.run([*FLEXUNITY, "serve", "--manifest", str(manifest)], capture_output=True, text=True)
+    assert done.returncode == 2
+    assert "the pages need a node: pass --rpc URL (or --documents-only)" in done.stderr
