@@ -21,7 +21,7 @@ from flexunity.audit import clearing, orders, result, revenue, settlement
 from flexunity.audit.chain import ChainReader, Log
 from flexunity.audit.escrow import ledger_problems
 from flexunity.audit.verdict import Check, RoundVerdict, Tolerances
-from flexunity.chain.contracts import ResultStatus, RoundInfo
+from flexunity.chain.contracts import ResultStatus, RoundInfo, require_contracts
 from flexunity.chain.eip712 import ClearingResult
 from flexunity.errors import ChainError, InputError
 from flexunity.oracle.manifest import Manifest, load_manifest
@@ -76,6 +76,7 @@ def connect(rpc_url: str | None, manifest: Manifest) -> Web3:
         raise ChainError(
             f"{rpc_url} is chain {chain_id}, the manifest's contracts are on chain {manifest.chain_id}"
         )
+    require_contracts(w3, {k: c.address for k, c in manifest.contracts.items()}, rpc_url)
     return w3
 
 

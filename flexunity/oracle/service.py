@@ -1,9 +1,13 @@
 """``flexunity oracle run``: watch the chain and drive every open round to DONE.
 
-The service connects with the manifest's chain id checked, loads the CM's key from its keystore,
-finds rounds opened on chain (events since the deployment block), and runs each one that is not DONE
-in its state file. With ``once`` it advances every round as far as the chain allows and returns;
-otherwise it polls until interrupted. A dead node is retried with backoff (flexunity.oracle.rpc).
+The service connects with the manifest's chain id checked (and the manifest's contracts present on
+the node), loads the CM's key, takes the oracle lock (one oracle per state file and deployment,
+flexunity.oracle.lock), finds rounds opened on chain, and runs each one that is not finished in its
+state file. With ``once`` it advances every round as far as the chain allows and returns; a node
+that does not answer through the retries (flexunity.oracle.rpc) ends it with ``NodeDown`` (exit 4).
+Without ``once`` it polls until interrupted and rides out node outages of any length: it says when
+the node went away, waits with exponential backoff (capped at ``MAX_BACKOFF_S``), reports each wait,
+and says when the node is back.
 """
 
 from __future__ import annotations
@@ -18,12 +22,14 @@ from web3 import HTTPProvider, Web3
 
 from flexunity.errors import ChainError, UserError
 from flexunity.oracle.manifest import Manifest
-from flexunity.oracle.rpc import retrying
+from flexunity.oracle.rpc import TRANSIENT, NodeDown, retrying
 from flexunity.oracle.runner import RoundRunner
-from flexunity.oracle.state import StateDB, Step
+from flexunity.oracle.state import StateConflict, StateDB, Step
 from flexunity.oracle.store import FolderStore
 
 Reporter = Callable[[str], None]
+MAX_BACKOFF_S = 60.0
+OUTAGE = (NodeDown, *TRANSIENT)  # a read that bypassed the retries raises the transport's own error
 
 
 @dataclass
@@ -33,16 +39,22 @@ class OracleService:
     failed: dict[int, str] = field(default_factory=dict)
 
     def tick(self, rounds: list[int] | None = None, *, wait: bool = False) -> dict[int, Step]:
-        """Advance every known round (or those named) as far as possible now."""
+        """Advance every known round (or those named) as far as possible now.
+
+        A round's own problem is reported and the others go on; a dead node (``NodeDown``) or a state
+        file changed by another process (``StateConflict``) stops the tick: they concern every round."""
         wanted = rounds if rounds is not None else self.runner.chain.open_rounds()
         steps: dict[int, Step] = {}
         for round_id in wanted:
             state = self.runner.db.get(round_id)
-            if state is not None and state.step is Step.DONE:
-                steps[round_id] = Step.DONE
+            if state is not None and state.step.terminal:
+                steps[round_id] = state.step
                 continue
             try:
                 steps[round_id] = self.runner.run(round_id, wait=wait).step
+                self.failed.pop(round_id, None)
+            except (NodeDown, StateConflict):
+                raise
             except UserError as exc:  # one round's problem must not stop the others: report it
                 self.report(f"round {round_id}: {exc}")
                 self.failed[round_id] = str(exc)
@@ -53,19 +65,50 @@ class OracleService:
     def serve(
         self, rounds: list[int] | None = None, poll: float = 2.0, stop: Callable[[], bool] = lambda: False
     ) -> None:
+        """Poll until ``stop``; a node outage of any length is waited out with backoff, never fatal."""
+        down_since: float | None = None
+        delay = poll
         while not stop():
-            self.tick(rounds)
+            try:
+                self.tick(rounds)
+            except OUTAGE as exc:
+                now = time.monotonic()
+                if down_since is None:
+                    down_since = now
+                    self.report(f"node unreachable ({str(exc)[:160]}); waiting for it (Ctrl-C stops)")
+                delay = min(max(delay, poll) * 2, MAX_BACKOFF_S)
+                self.report(f"node unreachable for {now - down_since:.0f} s; next try in {delay:.0f} s")
+                time.sleep(delay)
+                continue
+            if down_since is not None:
+                self.report(f"node back after {time.monotonic() - down_since:.0f} s; continuing every round")
+                down_since, delay = None, poll
             time.sleep(poll)
 
 
-def connect(rpc_url: str, manifest: Manifest, report: Reporter) -> Web3:
-    """A web3 on ``rpc_url`` whose chain id is the manifest's (a wrong node is refused)."""
+def connect(rpc_url: str, manifest: Manifest, report: Reporter, *, wait: bool = False) -> Web3:
+    """A web3 on ``rpc_url`` whose chain id is the manifest's and which holds the manifest's contracts.
+
+    ``wait``: a node that does not answer is waited for (watch mode) instead of failing (NodeDown)."""
+    from flexunity.chain.contracts import require_contracts
+
     w3 = Web3(HTTPProvider(rpc_url, request_kwargs={"timeout": 60}))
-    chain_id = retrying(lambda: w3.eth.chain_id, what=f"connect to {rpc_url}", report=report)
+    delay = 1.0
+    while True:
+        try:
+            chain_id = retrying(lambda: w3.eth.chain_id, what=f"connect to {rpc_url}", report=report)
+            break
+        except NodeDown as exc:
+            if not wait:
+                raise
+            delay = min(delay * 2, MAX_BACKOFF_S)
+            report(f"{exc}; waiting {delay:.0f} s for the node (watch mode)")
+            time.sleep(delay)
     if chain_id != manifest.chain_id:
         raise ChainError(
             f"{rpc_url} is chain {chain_id}, the manifest was deployed on chain {manifest.chain_id}"
         )
+    require_contracts(w3, {k: c.address for k, c in manifest.contracts.items()}, rpc_url)
     return w3
 
 
