@@ -19,6 +19,7 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[FaultWorld]:
         try:
             yield built
         finally:
+            built.stop_watchers()
             built.proxy.close()
     finally:
         node.stop()

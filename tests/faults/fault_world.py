@@ -18,7 +18,7 @@ import sys
 import threading
 import time
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -57,6 +57,8 @@ class NodeProxy:
         return f"http://127.0.0.1:{self.port}"
 
     def restore(self) -> None:
+        if self._server is not None:
+            return
         server = socket.socket()
         server.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         server.bind(("127.0.0.1", self.port))
@@ -112,6 +114,14 @@ class FaultWorld:
     scenario: dict[str, Any]
     proxy: NodeProxy
     products: Path
+    watchers: list[subprocess.Popen[str]] = field(default_factory=list)
+
+    def stop_watchers(self) -> None:
+        """Kill every watch-mode oracle this world started and that still runs (test teardown)."""
+        for process in self.watchers:
+            if process.poll() is None:
+                process.kill()
+                process.wait(20)
 
     @property
     def w3(self) -> Any:
@@ -167,9 +177,11 @@ class FaultWorld:
         """``oracle run`` in watch mode (poll 0.5 s); its output goes to ``log``."""
         command = self.command("run", state, round_id, "--poll", "0.5", "--batch-size", "2")
         handle = log.open("w")
-        return subprocess.Popen(
+        process = subprocess.Popen(
             command, env=self.env(None, lock_dir), stdout=handle, stderr=subprocess.STDOUT, text=True
         )
+        self.watchers.append(process)
+        return process
 
     def revenue(
         self, state: Path, round_id: int, *, crash: str | None = None
