@@ -172,7 +172,14 @@ class OracleChain:
             interval_seconds=int(interval_seconds),
             status=result.status.name,
             gate_closure=int(gate),
+            voidable_from=int(gate) + self._result_timeout(),
         )
+
+    def _result_timeout(self) -> int:
+        if not hasattr(self, "_timeout"):
+            config = self.clients.clearing.contract.functions.config
+            self._timeout = int(self._read(lambda: config().call()[1], "config"))
+        return self._timeout
 
     def result_state(self, round_id: int) -> Any:
         """The round's result state, rebuilt from events and checked against the stored commitment."""

@@ -10,6 +10,8 @@ oracle does next:
 - ``FINAL`` (window over, no dispute) and ``UPHELD`` (the arbiter upheld it): settles;
 - ``REJECTED`` (the arbiter rejected our result): clears again from the chain's orders and config
   and posts a corrected result (the next ``attempt``, so another document hash);
+- ``TIMED_OUT`` (no result yet and the result timeout passed: anyone may void the round): says so
+  and posts while the chain still takes a result;
 - ``VOIDED`` (no final result before the timeout, or a dispute that timed out): closes the round,
   nothing to settle;
 - ``MISSING`` (our result is not on chain any more: a node reset, a reorg): posts it again;
@@ -50,6 +52,7 @@ class Outcome(StrEnum):
     UPHELD = "upheld by the arbiter"
     REJECTED = "rejected by the arbiter"
     VOIDED = "voided"
+    TIMED_OUT = "past its result timeout, no result on chain yet"
     MISSING = "our result is no longer on chain"
     OTHER = "another result is posted"
 

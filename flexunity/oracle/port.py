@@ -35,6 +35,7 @@ class RoundView:
     interval_seconds: int = 0
     status: str = "NONE"  # the result's status: NONE, POSTED, DISPUTED, ACCEPTED, REJECTED, VOID
     gate_closure: int = 0  # chain time of the round's gate closure
+    voidable_from: int = 0  # chain time from which anyone may void the round while it has no result
 
 
 @dataclass(frozen=True)

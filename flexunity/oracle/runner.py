@@ -221,6 +221,10 @@ class RoundRunner(OutcomeHandlers):
             return self._voided(state, view)
         if not view.gate_closed:
             return self._clock_went_back(state, view, "gate closure", view.gate_closure)
+        if not view.result_posted and view.voidable_from and self.chain.now() >= view.voidable_from:
+            self.say_once(round_id, "timed out", f"round {round_id}: {Outcome.TIMED_OUT.value} "
+                          f"({view.voidable_from}): anyone may void it; posting while the chain still takes "
+                          "a result")  # fmt: skip
         if not view.result_posted:
             # a transaction of ours broadcast before a crash may still land: let it, then look again
             self.chain.await_pending()

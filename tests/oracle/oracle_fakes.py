@@ -31,6 +31,7 @@ class FakeChain:
     status: str = ""  # "" follows the posted result (NONE/POSTED); else DISPUTED, ACCEPTED, REJECTED, VOID
     last_hash: str = ""  # the latest posted document hash (kept after a rejection)
     posts: list[str] = field(default_factory=list)
+    voidable_from: int = 0
 
     def reject(self) -> None:
         self.status, self.posted = "REJECTED", None
@@ -77,6 +78,7 @@ class FakeChain:
             result_hash=self.last_hash,
             status=self.status or ("POSTED" if self.posted else "NONE"),
             disputed=self.status == "DISPUTED",
+            voidable_from=self.voidable_from,
             window_ends=self.posted_at + self.window if self.posted else 0,
             interval_count=self.interval_count,
             interval_seconds=self.interval_seconds,

@@ -65,6 +65,15 @@ def test_a_voided_round_is_closed_without_settlement(tmp_path: Path) -> None:
     assert make(tmp_path / "b", fresh).run(1, wait=False).step is Step.VOIDED and fresh.post_calls == 0
 
 
+def test_a_round_past_its_result_timeout_is_said_and_still_posted(tmp_path: Path) -> None:
+    chain = FakeChain(orders_=orders(), voidable_from=500)  # chain time 1000: voidable, not voided
+    runner = make(tmp_path, chain)
+    lines: list[str] = []
+    runner.report = lines.append
+    assert runner.run(1, wait=False).step is Step.POSTED and chain.post_calls == 1
+    assert any("past its result timeout" in line for line in lines)
+
+
 def test_a_result_lost_by_the_node_is_posted_again(tmp_path: Path) -> None:
     chain, runner = posted(tmp_path)
     chain.posted, chain.status = None, "NONE"  # an anvil reset from an older --state
