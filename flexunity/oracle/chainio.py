@@ -232,6 +232,15 @@ class OracleChain:
         ]
         return "0x" + chain_order_digest(hashes).hex()
 
+    def distribution_created(self, tx_hash: str) -> tuple[int, int]:
+        """(distribution id, carried-in amount) of the ``DistributionCreated`` event of a transaction."""
+        from web3.logs import DISCARD
+
+        receipt = self.w3.eth.get_transaction_receipt(tx_hash)  # type: ignore[arg-type]
+        created = self.clients.revenue.contract.events.DistributionCreated()
+        (event,) = created.process_receipt(receipt, errors=DISCARD)
+        return int(event["args"]["distributionId"]), int(event["args"]["carriedIn"])
+
     def await_pending(self) -> int:
         """Let transactions of the CM's key broadcast earlier (before a crash) land first."""
         return self.sender.await_pending()

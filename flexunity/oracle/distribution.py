@@ -24,9 +24,6 @@ import time
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from eth_account.signers.local import LocalAccount
-from web3.logs import DISCARD
-
 from flexunity.errors import ChainError, InputError
 from flexunity.oracle.chainio import OracleChain
 from flexunity.oracle.rpc import send_from_many
@@ -70,7 +67,7 @@ def run_distribution(
     planner: Callable[[], Any],
     *,
     db: StateDB | None = None,
-    claimers: Sequence[LocalAccount] = (),
+    claimers: Sequence[Any] = (),  # eth_account LocalAccounts (the peers' keys)
     claim_window_s: int,
     report: Reporter = lambda _: None,
 ) -> Any:
@@ -168,13 +165,9 @@ def _deposit(chain: OracleChain, outcome: Any, claim_window_s: int) -> int:
     mined = chain.sender.transact(fn, f"create revenue distribution {expected}")
     chain._count(STEP_DEPOSIT, [*funded, mined])
     outcome.gas["createDistribution"] = mined.gas_used
-    receipt = chain.w3.eth.get_transaction_receipt(mined.tx_hash)  # type: ignore[arg-type]
-    created = distributor.contract.events.DistributionCreated()
-    (event,) = created.process_receipt(receipt, errors=DISCARD)
-    got = int(event["args"]["distributionId"])
+    got, carried = chain.distribution_created(mined.tx_hash)
     if got != expected:
         raise ChainError(f"the distribution got id {got}, its document and tree were built for {expected}")
-    carried = int(event["args"]["carriedIn"])
     if carried != outcome.carried_in:
         raise ChainError(
             f"distribution {got} carried in {carried} base units, its document shares {outcome.carried_in}"
@@ -182,7 +175,7 @@ def _deposit(chain: OracleChain, outcome: Any, claim_window_s: int) -> int:
     return got
 
 
-def _claim(chain: OracleChain, outcome: Any, leaves: Sequence[Any], claimers: Sequence[LocalAccount]) -> None:
+def _claim(chain: OracleChain, outcome: Any, leaves: Sequence[Any], claimers: Sequence[Any]) -> None:
     """Each given key claims its share, unless already claimed (a restarted step sends only the rest)."""
     from flexunity.chain.settlement import revenue_tree
 

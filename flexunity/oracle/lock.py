@@ -3,7 +3,7 @@
 Two locks are taken with ``fcntl.flock`` (released by the kernel when the process dies, even by
 SIGKILL, so a crash never leaves a stale lock): one beside the state file (``<state>.lock``: two
 oracles sharing a state file) and one per deployment in the machine's temporary folder
-(``flexunity-oracle-<keccak of the deployment identity>.lock``, the identity being chain id,
+(``flexunity-oracle-<sha256 of the deployment identity>.lock``, the identity being chain id,
 RoundBook address and deployment block hash, as the state file is bound to: two oracles with their
 own state files on one machine). A second oracle is refused at once with ``OracleBusy`` (exit
 code 6), naming the lock and the process holding it. Oracles on different machines are not seen by
@@ -16,12 +16,11 @@ from __future__ import annotations
 
 import contextlib
 import fcntl
+import hashlib
 import os
 import tempfile
 from pathlib import Path
 from typing import IO
-
-from eth_hash.auto import keccak
 
 from flexunity.errors import UserError
 
@@ -37,7 +36,7 @@ class OracleLock:
 
     def __init__(self, state: Path, deployment: str) -> None:
         folder = Path(os.environ.get("FLEXUNITY_LOCK_DIR") or tempfile.gettempdir())
-        tag = keccak(deployment.lower().encode()).hex()[:16]
+        tag = hashlib.sha256(deployment.lower().encode()).hexdigest()[:16]
         self.paths = [state.with_name(state.name + ".lock"), folder / f"flexunity-oracle-{tag}.lock"]
         self._files: list[IO[str]] = []
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from fault_world import FaultWorld
+from fault_world import FaultWorld, wait_for
 
 from flexunity.oracle.state import Step
 
@@ -93,3 +93,35 @@ def test_killed_with_the_post_unmined_the_restart_waits_for_it(world: FaultWorld
     world.pass_window()
     assert world.run(state, round_id).returncode == 0
     assert world.applied_once(round_id) and world.audit(round_id) == "PASS"
+
+
+def test_real_sigkills_at_seeded_moments_of_a_watching_oracle(world: FaultWorld, tmp_path: Path) -> None:
+    """``kill -9`` itself (not the crash points), at seeded moments, until the round is done."""
+    import random
+    import signal
+    import time
+
+    rng = random.Random(13)
+    state = tmp_path / "state.sqlite"
+    round_id = world.open_round()
+    kills = 0
+    for attempt in range(6):
+        if world.step(state, round_id) is Step.DONE:
+            break
+        if world.step(state, round_id) is Step.POSTED and not world.chain.view(round_id).finalized:
+            world.pass_window()
+        log = tmp_path / f"oracle-{attempt}.log"
+        oracle = world.watch(state, round_id, log)
+        wait_for(lambda log=log: log.stat().st_size > 0, 120, "the oracle started")  # imports take seconds
+        time.sleep(rng.uniform(0.0, 8.0))
+        oracle.send_signal(signal.SIGKILL)
+        oracle.wait(20)
+        kills += 1
+    for _ in range(2):  # then left alone: it finishes what the killed ones started
+        if world.step(state, round_id) is Step.POSTED:
+            world.pass_window()
+        finished = world.run(state, round_id)
+        assert finished.returncode == 0, finished.stderr[-2000:]
+    assert kills >= 1 and world.step(state, round_id) is Step.DONE
+    assert world.posts(round_id) == 1 and world.applied_once(round_id)
+    assert world.audit(round_id) == "PASS"
