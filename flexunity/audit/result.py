@@ -12,16 +12,15 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from eth_abi import encode
-from eth_utils import keccak
-
-from flexunity.audit.chain import ChainReader, Log
 from flexunity.audit.verdict import RoundVerdict
 from flexunity.chain.contracts import ResultStatus, RoundInfo
 from flexunity.chain.eip712 import ClearingResult, recover_signer, result_typed_data, typed_digest
+from flexunity.chain.hashing import abi_encode as encode
+from flexunity.chain.hashing import keccak
+from flexunity.chain.reader import ChainReader, Log
 from flexunity.errors import InputError
-from flexunity.oracle.orders import schedule_problems
-from flexunity.oracle.store import FolderStore
+from flexunity.record.orders import schedule_problems
+from flexunity.record.store import FolderStore
 
 FIELDS = (
     "roundId", "orderDigest", "resultsRoot", "documentHash", "leafCount", "totalDebit", "totalCredit",
@@ -102,19 +101,7 @@ def state_problems(reader: ChainReader, round_id: int, state: ResultState) -> li
                 f"the events' result state commits to 0x{expected.hex()}, the contract to 0x{stored.hex()}"
             ]
         return []
-    if reader.has_function(contract, "roundResult"):
-        root, total, ends, count, status = contract.functions.roundResult(round_id).call()
-        stored_state = ResultState(bytes(root), int(total), int(ends), int(count), ResultStatus(int(status)))
-        if stored_state.status is ResultStatus.REJECTED or state.status is ResultStatus.REJECTED:
-            return (
-                [] if stored_state.status is state.status else ["the stored status differs from the events'"]
-            )
-        return (
-            []
-            if stored_state == state
-            else [f"the stored result {stored_state} differs from the events' {state}"]
-        )
-    return ["the ClearingHouse has neither commitmentOf nor roundResult: its state cannot be checked"]
+    return ["the ClearingHouse has no commitmentOf: its state cannot be checked"]
 
 
 def check_posted(

@@ -63,7 +63,7 @@ def gas(as_json: bool) -> None:
 @click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
 def round_(pilot: str | None, peers: int | None, intervals: int, as_json: bool) -> None:
     """One round end to end on anvil: wall time per step and gas."""
-    from flexunity.oracle.benchmark import run_round_benchmark
+    from flexunity.demo.benchmark import run_round_benchmark
 
     _print(run_round_benchmark(pilot=pilot, peers=peers, intervals=intervals), "Round benchmark", as_json)
 

@@ -24,12 +24,12 @@ import time
 from collections.abc import Callable, Sequence
 from typing import Any
 
+from flexunity.chain.rpc import send_from_many
 from flexunity.errors import ChainError, InputError
 from flexunity.oracle.chainio import OracleChain
-from flexunity.oracle.rpc import send_from_many
 from flexunity.oracle.runner import crash_point
 from flexunity.oracle.state import StateDB
-from flexunity.oracle.store import FolderStore
+from flexunity.record.store import FolderStore
 
 Reporter = Callable[[str], None]
 STEP_DEPOSIT = "revenue: offer, deliver, share, deposit"

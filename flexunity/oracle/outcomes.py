@@ -31,7 +31,7 @@ from typing import Any
 from flexunity.errors import ChainError, InputError
 from flexunity.oracle.port import ChainPort, RoundView
 from flexunity.oracle.state import RoundState, StateDB, Step
-from flexunity.oracle.store import FolderStore
+from flexunity.record.store import FolderStore
 
 
 @dataclass(frozen=True)

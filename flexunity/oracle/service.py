@@ -4,7 +4,7 @@ The service connects with the manifest's chain id checked (and the manifest's co
 the node), loads the CM's key, takes the oracle lock (one oracle per state file and deployment,
 flexunity.oracle.lock), finds rounds opened on chain, and runs each one that is not finished in its
 state file. With ``once`` it advances every round as far as the chain allows and returns; a node
-that does not answer through the retries (flexunity.oracle.rpc) ends it with ``NodeDown`` (exit 4).
+that does not answer through the retries (flexunity.chain.rpc) ends it with ``NodeDown`` (exit 4).
 Without ``once`` it polls until interrupted and rides out node outages of any length: it says when
 the node went away, waits with exponential backoff (capped at ``MAX_BACKOFF_S``), reports each wait,
 and says when the node is back.
@@ -20,12 +20,12 @@ from pathlib import Path
 from eth_account.signers.local import LocalAccount
 from web3 import HTTPProvider, Web3
 
+from flexunity.chain.manifest import Manifest
+from flexunity.chain.rpc import TRANSIENT, NodeDown, retrying
 from flexunity.errors import ChainError, UserError
-from flexunity.oracle.manifest import Manifest
-from flexunity.oracle.rpc import TRANSIENT, NodeDown, retrying
 from flexunity.oracle.runner import RoundRunner
 from flexunity.oracle.state import StateConflict, StateDB, Step
-from flexunity.oracle.store import FolderStore
+from flexunity.record.store import FolderStore
 
 Reporter = Callable[[str], None]
 MAX_BACKOFF_S = 60.0
@@ -125,6 +125,6 @@ def build_service(
     from flexunity.oracle.chainio import OracleChain
 
     community = OracleChain.from_manifest(w3, manifest, account, report=report, store=FolderStore(store))
-    runner = RoundRunner(community, FolderStore(store), StateDB(state), report=report, batch_size=batch_size)
+    runner = RoundRunner(community, FolderStore(store), StateDB(state), report=report)
     community.settle_batch_size = batch_size
     return OracleService(runner, report)

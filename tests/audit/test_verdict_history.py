@@ -6,7 +6,7 @@ import pytest
 from eth_utils import to_checksum_address
 
 from flexunity.audit import AUDIT_FAILED_EXIT_CODE, RoundVerdict, Tolerances, raise_on_failure
-from flexunity.audit.chain import Log, RegistryHistory
+from flexunity.chain.reader import Log, RegistryHistory
 from flexunity.errors import AuditFailure, ChainError
 
 A, B, C = (to_checksum_address("0x" + c * 40) for c in "abc")

@@ -20,7 +20,7 @@ from flexunity.errors import ChainError
 from flexunity.oracle.state import Step
 
 pytestmark = [pytest.mark.faults, pytest.mark.devnet, pytest.mark.slow]
-RETRY_BUDGET_S = 0.5 + 1 + 2 + 4 + 8  # flexunity.oracle.rpc: six attempts
+RETRY_BUDGET_S = 0.5 + 1 + 2 + 4 + 8  # flexunity.chain.rpc: six attempts
 
 
 def stop(process: subprocess.Popen[str]) -> None:
