@@ -17,7 +17,7 @@ PACKAGE = Path(__file__).resolve().parents[1] / "flexunity"
 TIER = {
     "errors": 0, "model": 0,
     "data": 1, "optimize": 1, "markets": 1, "allocation": 1, "chain": 1, "report": 1,
-    "record": 2,
+    "record": 2, "lab": 2,
     "oracle": 3, "audit": 3,
     "demo": 4, "web": 4,
     "cli": 5, "__main__": 6, "__init__": 0,

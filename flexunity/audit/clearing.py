@@ -4,8 +4,10 @@ The audit rebuilds the community's scenario from the round's configuration and t
 recorded (never from the document's copy), then checks the posted dispatch against it: feasible
 within ``feasibility_kwh``; optimal when its objective is within ``objective_rel · max(1, |z*|)`` of
 the optimum z* the audit computes itself (an LP can have several optimal solutions, so the dispatch
-itself is never compared); prices and bills recomputed from the *posted* dispatch by the round's
-pricing rule must equal the posted ones within the money tolerances.
+itself is never compared; quadratic cost functions count exactly, as a convex QP, unless the round's
+``community.quadratic`` is "pwl", both in z* and in the posted objective); prices and bills
+recomputed from the *posted* dispatch by the round's pricing rule must equal the posted ones within
+the money tolerances.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from flexunity.errors import UserError
 from flexunity.model import Scenario
 from flexunity.optimize import Bill, check_feasible, objective_value, price_and_bill, solve_dispatch
 from flexunity.optimize.bills import enforce_ir
+from flexunity.optimize.builder import has_quadratic
 from flexunity.optimize.clearing import as_dispatch, standalone_bills
 from flexunity.record import orders as codec
 from flexunity.record.store import canonical_json
@@ -106,8 +109,11 @@ def check_optimisation(
     if not tol.objective_ok(claimed, posted):
         problems.append(f"the document claims objective {claimed:.9g}, its dispatch costs {posted:.9g}")
     bound = tol.objective_rel * max(1.0, abs(optimum))
+    kind = f" ({scenario.community.quadratic} quadratic costs)" if has_quadratic(scenario) else ""
     verdict.add(
-        "optimisation.optimal", problems, f"objective {posted:.6f} = optimum {optimum:.6f} ± {bound:.1g}"
+        "optimisation.optimal",
+        problems,
+        f"objective {posted:.6f} = optimum {optimum:.6f} ± {bound:.1g}{kind}",
     )
     _check_summary(verdict, scenario, variables, clearing, tol)
     return scenario if not violations else None

@@ -3,7 +3,8 @@
 Each subcommand calls the room that owns the measured code and prints a table:
 - ``clearing``: model size, build and solve time, peak memory of one clearing (flexunity.optimize);
 - ``gas``: gas per on-chain step of a round (flexunity.chain);
-- ``round``: wall time and gas of a whole round end to end on anvil (flexunity.oracle).
+- ``round``: wall time and gas of a whole round end to end on anvil (flexunity.oracle);
+- ``designs``: run time of every market design of the laboratory (flexunity.lab).
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from rich.table import Table
 
 @click.group()
 def bench() -> None:
-    """Benchmarks: clearing size and speed, gas, end-to-end rounds."""
+    """Benchmarks: clearing size and speed, gas, end-to-end rounds, market designs."""
 
 
 @bench.command()
@@ -32,8 +33,30 @@ def bench() -> None:
     "(keys: business, pv, battery, ev, curtailable, shiftable; others keep their defaults). "
     "Default: the benchmark's own flexible-heavy community.",
 )
+@click.option(
+    "--quadratic-share",
+    default=0.0,
+    show_default=True,
+    type=click.FloatRange(0.0, 1.0),
+    help="Share of peers given a quadratic cost function (benchmark.with_cost_functions).",
+)
+@click.option(
+    "--quadratic",
+    type=click.Choice(["exact", "pwl", "both"]),
+    default="exact",
+    show_default=True,
+    help="Quadratic costs solved exactly (a QP, Clarabel), on chords (an LP, HiGHS), or both.",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
-def clearing(peers_list: str, intervals: int, seed: int, mix: str | None, as_json: bool) -> None:
+def clearing(
+    peers_list: str,
+    intervals: int,
+    seed: int,
+    mix: str | None,
+    quadratic_share: float,
+    quadratic: str,
+    as_json: bool,
+) -> None:
     """Build and solve one clearing per peer count; print size, times and memory."""
     from flexunity.data.generator import parse_mix
     from flexunity.optimize.benchmark import run_clearing_benchmark
@@ -43,7 +66,14 @@ def clearing(peers_list: str, intervals: int, seed: int, mix: str | None, as_jso
         counts = [int(n) for n in peers_list.split(",")]
     except ValueError as exc:
         raise click.BadParameter(str(exc), param_hint="--mix or --peers") from None
-    rows = [run_clearing_benchmark(n, intervals, seed=seed, mix=shares) for n in counts]
+    modes = ["pwl", "exact"] if quadratic == "both" else [quadratic]
+    rows = [
+        run_clearing_benchmark(
+            n, intervals, seed=seed, mix=shares, quadratic_share=quadratic_share, quadratic=mode
+        )
+        for n in counts
+        for mode in modes
+    ]
     _print(rows, "Clearing benchmark", as_json, tall=True)
 
 
@@ -66,6 +96,25 @@ def round_(pilot: str | None, peers: int | None, intervals: int, as_json: bool) 
     from flexunity.demo.benchmark import run_round_benchmark
 
     _print(run_round_benchmark(pilot=pilot, peers=peers, intervals=intervals), "Round benchmark", as_json)
+
+
+@bench.command()
+@click.option("--pilot", type=click.Choice(["corby", "iberia"]), default=None)
+@click.option("--peers", type=int, default=None, help="A generated community of this many peers instead.")
+@click.option("--intervals", type=int, default=96, show_default=True, help="Intervals (generated community).")
+@click.option("--days", type=click.IntRange(1, 31), default=1, show_default=True)
+@click.option(
+    "--designs", default="none,community,pay-as-clear,pay-as-bid,cda,bilateral,hybrid", show_default=True
+)
+@click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
+def designs(
+    pilot: str | None, peers: int | None, intervals: int, days: int, designs: str, as_json: bool
+) -> None:
+    """Run time (and on-chain cost) of each market design on a pilot or a generated community."""
+    from flexunity.lab.benchmark import run_designs_benchmark
+
+    title, rows = run_designs_benchmark(pilot, peers, intervals, days, designs)
+    _print(rows, title, as_json)
 
 
 def _print(

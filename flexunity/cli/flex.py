@@ -21,7 +21,10 @@ FORMAT = click.option(
 )
 OUTPUT = click.option("--output", "-o", type=click.Path(path_type=Path), help="Also write the JSON here.")
 PRODUCT = click.option(
-    "--product", required=True, help="Product name: GB-DTU, GB-STOR, IB-SIM or one in --products."
+    "--product",
+    required=True,
+    help="Product name: GB-DTU, GB-STOR, GB-DC-L, GB-DC-H, IB-SIM, PT-REN-RR, SIM-LOCAL "
+    "or one in --products.",
 )
 PRODUCTS = click.option(
     "--products",

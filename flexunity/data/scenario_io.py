@@ -29,6 +29,7 @@ from flexunity.model import (
     ShiftableLoad,
     Tariff,
 )
+from flexunity.model.scenario import QUADRATIC_MODES
 
 FORMAT = "flexunity-scenario/1"
 PROFILES_CSV = "profiles.csv"
@@ -129,8 +130,8 @@ def scenario_from_dict(
     units = doc.get("units", {}) or {}
     start = str(doc.get("start", "2026-01-01T00:00:00+00:00"))
     rd = _Reader(source, intervals, minutes, start, None if base_dir is None else Path(base_dir))
-    rd.power = v.power_factor(units.get("power", "kW"))
-    rd.price = v.price_factor(units.get("price", f"{currency}/kWh"), currency)
+    rd.power = v.power_factor(units.get("power", "kW"), rd.where("units.power"))
+    rd.price = v.price_factor(units.get("price", f"{currency}/kWh"), currency, rd.where("units.price"))
     tariffs = {name: _tariff(rd, t, f"tariffs.{name}") for name, t in _need(doc, "tariffs", source).items()}
     if not tariffs:
         raise InputError("at least one tariff is needed", where=f"{source}: tariffs")
@@ -195,7 +196,13 @@ def _community(rd: _Reader, doc: dict[str, Any]) -> CommunitySettings:
     enforce_ir = doc.get("enforce_ir", False)
     if not isinstance(enforce_ir, bool):
         raise InputError(f"must be true or false, got {enforce_ir!r}", where=rd.where("community.enforce_ir"))
-    return CommunitySettings(fee, str(doc.get("pricing", "dual")), segments, enforce_ir)
+    quadratic = doc.get("quadratic", "exact")
+    if quadratic not in QUADRATIC_MODES:
+        raise InputError(
+            f"must be one of {', '.join(QUADRATIC_MODES)}, got {quadratic!r}",
+            where=rd.where("community.quadratic"),
+        )
+    return CommunitySettings(fee, str(doc.get("pricing", "dual")), segments, enforce_ir, quadratic)
 
 
 def _peer(rd: _Reader, doc: dict[str, Any], index: int, tariffs: dict[str, Tariff]) -> Peer:
@@ -422,6 +429,8 @@ def scenario_to_dict(sc: Scenario) -> dict[str, Any]:
                 "pricing": sc.community.pricing,
                 "pwl_segments": sc.community.pwl_segments,
                 "enforce_ir": sc.community.enforce_ir,
+                # written only when not the default, so documents of exact rounds stay as they were
+                **({} if sc.community.quadratic == "exact" else {"quadratic": sc.community.quadratic}),
             },
             "peers": peers,
             "metadata": sc.metadata,

@@ -18,8 +18,8 @@ INTERVAL_MINUTES = (15, 30, 60)
 POWER_UNITS = {"kW": 1.0, "W": 1e-3, "MW": 1e3}
 
 
-def price_factor(unit: str, currency: str) -> float:
-    """Multiplier from ``unit`` to currency/kWh; InputError for an unknown unit."""
+def price_factor(unit: str, currency: str, where: str = "units.price") -> float:
+    """Multiplier from ``unit`` to currency/kWh; InputError for an unknown unit, at ``where``."""
     known = {f"{currency}/kWh": 1.0, f"{currency}/MWh": 1e-3}
     if currency == "GBP":
         known["p/kWh"] = 0.01
@@ -27,17 +27,15 @@ def price_factor(unit: str, currency: str) -> float:
         known["c/kWh"] = 0.01
     if unit not in known:
         raise InputError(
-            f"unknown price unit {unit!r} (known for {currency}: {', '.join(known)})", where="units.price"
+            f"unknown price unit {unit!r} (known for {currency}: {', '.join(known)})", where=where
         )
     return known[unit]
 
 
-def power_factor(unit: str) -> float:
-    """Multiplier from ``unit`` to kW; InputError for an unknown unit."""
+def power_factor(unit: str, where: str = "units.power") -> float:
+    """Multiplier from ``unit`` to kW; InputError for an unknown unit, at ``where``."""
     if unit not in POWER_UNITS:
-        raise InputError(
-            f"unknown power unit {unit!r} (known: {', '.join(POWER_UNITS)})", where="units.power"
-        )
+        raise InputError(f"unknown power unit {unit!r} (known: {', '.join(POWER_UNITS)})", where=where)
     return POWER_UNITS[unit]
 
 

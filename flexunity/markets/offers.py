@@ -88,9 +88,16 @@ class Offer:
 
 
 def make_offer(
-    product: BalancingProduct, flex: Flexibility, in_window: np.ndarray, *, sites: str = "peer"
+    product: BalancingProduct,
+    flex: Flexibility,
+    in_window: np.ndarray,
+    *,
+    sites: str = "peer",
+    block_start: np.ndarray | None = None,
 ) -> Offer:
-    """Aggregate ``flex`` into blocks of ``product`` in the service windows (``in_window``, per interval)."""
+    """Aggregate ``flex`` into blocks of ``product`` in the service windows (``in_window``, per
+    interval). ``block_start`` (per interval, from ``product.block_start_mask``) restricts where a
+    block may start, e.g. to EFA block boundaries; None: blocks are cut from each run's start."""
     if sites not in SITE_MODES:
         raise InputError(f"sites must be one of {SITE_MODES}, got {sites!r}")
     length = product.block_intervals(flex.interval_minutes)
@@ -109,12 +116,14 @@ def make_offer(
                 f"the {product.duration_minutes}-minute delivery ({length} intervals)"
             )
             continue
-        for start in range(first, last + 2 - length, length):
+        starts = _starts(first, last, length, block_start)
+        for start in starts:
             block, reason = _block(product, flex, available, start, length, sites)
             if block is not None:
                 blocks.append(block)
             else:
                 reasons.append(reason)
+        reasons += _leftovers(product, first, last, length, starts)
     return Offer(product, flex.interval_minutes, tuple(blocks), tuple(reasons), sites)
 
 
@@ -142,6 +151,40 @@ def _block(
             f"of {product.min_offer_kw:g} kW"
         )
     return OfferBlock(start, length, total, peers_kw), ""
+
+
+def _starts(first: int, last: int, length: int, allowed: np.ndarray | None) -> list[int]:
+    """Non-overlapping block starts in the run first..last: every ``length`` from ``first``, or at
+    the allowed starts (EFA boundaries) where a whole block fits."""
+    out: list[int] = []
+    t = first
+    while t + length - 1 <= last:
+        if allowed is None or bool(allowed[t]):
+            out.append(t)
+            t += length
+        else:
+            t += 1
+    return out
+
+
+def _leftovers(product: BalancingProduct, first: int, last: int, length: int, starts: list[int]) -> list[str]:
+    """A reason for every stretch of a window run that no block covers (too short for a delivery,
+    or off the product's block boundaries)."""
+    covered = np.zeros(last - first + 1, dtype=bool)
+    for s in starts:
+        covered[s - first : s - first + length] = True
+    out = []
+    for a, b in _runs(~covered):
+        why = (
+            f"off {product.name}'s block starts {list(product.block_starts)}"
+            if product.block_starts and b - a + 1 >= length
+            else f"shorter than the {product.duration_minutes}-minute delivery ({length} intervals)"
+        )
+        out.append(
+            f"intervals {first + a}-{first + b}: the {b - a + 1} intervals of the window run left over "
+            f"after whole blocks are {why}"
+        )
+    return out
 
 
 def _runs(mask: np.ndarray) -> list[tuple[int, int]]:

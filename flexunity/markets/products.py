@@ -23,6 +23,10 @@ from flexunity.errors import InputError
 
 PRESETS_PATH = Path(__file__).with_name("presets.json")
 DIRECTIONS = ("up", "down")
+#: How accepted offers are paid: at the product's fixed prices, at the auction's clearing price (the
+#: same for every accepted offer; the product's prices are then the assumed clearing prices), or at
+#: each offer's own price.
+AUCTIONS = ("fixed", "pay-as-clear", "pay-as-bid")
 BoolArray = npt.NDArray[np.bool_]
 
 
@@ -33,6 +37,9 @@ class BalancingProduct:
     ``direction``: "up" raises the community's net production (less consumption, more generation),
     "down" lowers it (more consumption: Demand Turn Up). ``windows`` are local-time [start, end)
     pairs "HH:MM" (end may be "24:00"; a window with end <= start wraps past midnight).
+    ``block_starts``: local times "HH:MM" at which a delivery block may start (e.g. the EFA blocks of
+    GB frequency response, 23:00, 03:00, ...); empty: blocks are cut from the start of each window run.
+    ``auction``: one of ``AUCTIONS``.
     """
 
     name: str
@@ -52,6 +59,8 @@ class BalancingProduct:
     description: str = ""
     sources: tuple[str, ...] = ()
     assumptions: tuple[str, ...] = ()
+    block_starts: tuple[str, ...] = ()
+    auction: str = "fixed"
     extra: Mapping[str, Any] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
@@ -77,6 +86,10 @@ class BalancingProduct:
         for window in self.windows:
             _minutes_of_day(window[0], where)
             _minutes_of_day(window[1], where)
+        for text in self.block_starts:
+            _minutes_of_day(text, where)
+        if self.auction not in AUCTIONS:
+            raise InputError(f"auction must be one of {AUCTIONS}, got {self.auction!r}", where=where)
 
     @property
     def sign(self) -> float:
@@ -103,15 +116,18 @@ class BalancingProduct:
 
     def in_window(self, start: str, timezone: str, interval_minutes: int, intervals: int) -> BoolArray:
         """For each interval of a round, whether its start lies in one of the service windows."""
-        first = datetime.fromisoformat(start)
-        zone = ZoneInfo(timezone)
-        out = np.zeros(intervals, dtype=bool)
+        minutes = _local_minutes(start, timezone, interval_minutes, intervals)
         spans = [(_minutes_of_day(a, self.name), _minutes_of_day(b, self.name)) for a, b in self.windows]
-        for t in range(intervals):
-            local = (first + timedelta(minutes=t * interval_minutes)).astimezone(zone)
-            minute = local.hour * 60 + local.minute
-            out[t] = any(_within(minute, a, b) for a, b in spans)
-        return out
+        return np.array([any(_within(int(m), a, b) for a, b in spans) for m in minutes], dtype=bool)
+
+    def block_start_mask(
+        self, start: str, timezone: str, interval_minutes: int, intervals: int
+    ) -> BoolArray | None:
+        """For each interval, whether a delivery block may start there (None: anywhere)."""
+        if not self.block_starts:
+            return None
+        allowed = {_minutes_of_day(x, self.name) % 1440 for x in self.block_starts}
+        return np.isin(_local_minutes(start, timezone, interval_minutes, intervals), list(allowed))
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-able description (the presets file's format)."""
@@ -133,6 +149,8 @@ class BalancingProduct:
             "description": self.description,
             "sources": list(self.sources),
             "assumptions": list(self.assumptions),
+            "block_starts": list(self.block_starts),
+            "auction": self.auction,
         }
 
 
@@ -146,7 +164,7 @@ def product_from_dict(data: Mapping[str, Any]) -> BalancingProduct:
         raise InputError("a product needs at least name, direction and min_offer_kw")
     values = dict(data)
     values["windows"] = tuple(tuple(w) for w in values.get("windows", (("00:00", "24:00"),)))
-    for key in ("sources", "assumptions"):
+    for key in ("sources", "assumptions", "block_starts"):
         values[key] = tuple(values.get(key, ()))
     return BalancingProduct(**values)
 
@@ -169,6 +187,17 @@ def get_product(name: str, path: str | Path | None = None) -> BalancingProduct:
         if key.lower() == name.lower():
             return product
     raise InputError(f"unknown product {name!r}; known: {', '.join(products)}")
+
+
+def _local_minutes(start: str, timezone: str, interval_minutes: int, intervals: int) -> npt.NDArray[np.int64]:
+    """Local minute of the day at which each interval of a round starts."""
+    first = datetime.fromisoformat(start)
+    zone = ZoneInfo(timezone)
+    out = np.zeros(intervals, dtype=np.int64)
+    for t in range(intervals):
+        local = (first + timedelta(minutes=t * interval_minutes)).astimezone(zone)
+        out[t] = local.hour * 60 + local.minute
+    return out
 
 
 def _minutes_of_day(text: str, where: str) -> int:

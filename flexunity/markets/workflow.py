@@ -50,7 +50,8 @@ def offer(cleared: Cleared, product: BalancingProduct, *, sites: str = "peer", f
     """
     sc = cleared.scenario
     window = product.in_window(sc.start, sc.timezone, sc.interval_minutes, sc.intervals)
-    draft = make_offer(product, flexibility(cleared, product), window, sites=sites)
+    starts = product.block_start_mask(sc.start, sc.timezone, sc.interval_minutes, sc.intervals)
+    draft = make_offer(product, flexibility(cleared, product), window, sites=sites, block_start=starts)
     return firm_offer(cleared, draft) if firm else draft
 
 

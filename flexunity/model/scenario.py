@@ -38,15 +38,21 @@ class Grid:
     max_export_kw: float | None = None
 
 
+#: How quadratic cost functions are solved: exactly (a convex QP) or by piecewise-linear chords (an LP).
+QUADRATIC_MODES = ("exact", "pwl")
+
+
 @dataclass(frozen=True)
 class CommunitySettings:
-    """Community rules: fee φ on traded volume, default pricing rule, PWL segments for quadratics,
+    """Community rules: fee φ on traded volume, default pricing rule, how quadratic cost functions are
+    solved (``quadratic`` "exact": a convex QP, the default; "pwl": an LP on ``pwl_segments`` chords),
     and whether zero-sum side payments guarantee every peer its standalone cost (``enforce_ir``)."""
 
     fee_per_kwh: float = 0.0
     pricing: str = "dual"
     pwl_segments: int = 16
     enforce_ir: bool = False
+    quadratic: str = "exact"
 
 
 @dataclass(frozen=True, eq=False)

@@ -5,7 +5,9 @@ The tiny generator here gives every peer a load, most a PV array, a third a batt
 shiftable load, a fifth an EV and a fifth a curtailable load, with a time-of-use tariff. With ``mix``
 the community comes from the realistic generator (``flexunity.data.generator``) with those asset
 shares instead: the solve time follows the number of peers with assets (``flexible_peers``), since
-peers without assets add no variables to the aggregated LP.
+peers without assets add no variables to the aggregated LP. With ``quadratic_share`` that share of
+peers also gets a quadratic cost function (half flexible consumption valued a·p²/2 + b·p, half a
+small flexible generator), solved exactly (a QP, ``quadratic="exact"``) or on chords (an LP, "pwl").
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ from __future__ import annotations
 import time
 import tracemalloc
 from collections.abc import Mapping
+from dataclasses import replace
 from typing import Any
 
 import numpy as np
@@ -20,6 +23,7 @@ import numpy as np
 from flexunity.model import (
     Battery,
     CommunitySettings,
+    CostFunction,
     CurtailableLoad,
     EVCharger,
     Grid,
@@ -33,8 +37,11 @@ from flexunity.optimize.builder import build_lp
 from flexunity.optimize.solve import DEFAULT_METHOD, choose_method, solve_aggregated, solve_lp
 
 
-def random_community(peers: int, intervals: int, seed: int = 0) -> Scenario:
-    """A random but plausible community: day-shaped PV and loads, a peak/off-peak tariff."""
+def random_community(
+    peers: int, intervals: int, seed: int = 0, *, quadratic_share: float = 0.0, quadratic: str = "exact"
+) -> Scenario:
+    """A random but plausible community: day-shaped PV and loads, a peak/off-peak tariff;
+    ``quadratic_share`` of peers with a quadratic cost function (``with_cost_functions``)."""
     rng = np.random.default_rng(seed)
     minutes = max(15, min(60, 1440 // max(intervals, 1)))
     hours = (np.arange(intervals) + 0.5) * minutes / 60 % 24
@@ -46,15 +53,37 @@ def random_community(peers: int, intervals: int, seed: int = 0) -> Scenario:
     )
     out = [_random_peer(rng, i, intervals, sun, evening) for i in range(peers)]
     grid = Grid(connected=True, capacity_charge_per_kw=0.05)
-    return Scenario(
+    sc = Scenario(
         f"random-{peers}x{intervals}",
         intervals,
         minutes,
         {"tou": tariff},
         tuple(out),
         grid,
-        CommunitySettings(fee_per_kwh=0.005),
+        CommunitySettings(fee_per_kwh=0.005, quadratic=quadratic),
     )
+    return with_cost_functions(sc, quadratic_share, seed) if quadratic_share > 0 else sc
+
+
+def with_cost_functions(sc: Scenario, share: float, seed: int = 0) -> Scenario:
+    """``share`` of the peers (drawn with their own generator, so the rest of the community is
+    unchanged) get a cost function a·p²/2 + b·p (p in kWh per interval): every other one a flexible
+    consumption of up to 2 kW with marginal value b − a·d falling from about 0.30 to 0.10/kWh at full
+    power (b ≈ 0.30, cost b·p + a·p²/2 with p = −d ≤ 0), the others a generator of up to 3 kW with
+    marginal cost rising from about 0.08 to 0.30/kWh."""
+    rng = np.random.default_rng(seed + 1_000_003)
+    dh = sc.hours_per_interval
+    peers = list(sc.peers)
+    chosen = np.nonzero(rng.random(len(peers)) < share)[0]
+    for j, i in enumerate(chosen):
+        if j % 2 == 0:
+            b, p_min, p_max = rng.uniform(0.28, 0.32), -2.0, 0.0
+        else:
+            b, p_min, p_max = rng.uniform(0.07, 0.09), 0.0, 3.0
+        a = 0.2 / ((p_max - p_min) * dh)  # marginal cost or value moves by 0.2/kWh over the range
+        cf = CostFunction(np.asarray(a), np.asarray(b), np.asarray(p_min), np.asarray(p_max))
+        peers[i] = replace(peers[i], cost_function=cf)
+    return replace(sc, peers=tuple(peers))
 
 
 def _random_peer(rng: np.random.Generator, i: int, t: int, sun: np.ndarray, evening: np.ndarray) -> Peer:
@@ -99,19 +128,28 @@ def run_clearing_benchmark(
     method: str | None = None,
     options: dict[str, Any] | None = None,
     mix: Mapping[str, float] | None = None,
+    quadratic_share: float = 0.0,
+    quadratic: str = "exact",
+    qp_solver: str = "clarabel",
 ) -> dict[str, Any]:
     """Build and solve one random community; times in seconds, peak Python memory of the build in MB.
 
     ``formulation`` "aggregated" (default, what ``clear`` uses) or "per-peer"; ``method`` and
     ``options`` go to linprog (aggregated only; default: ``solve.choose_method``). ``recover_s`` is
     the split of the aggregated solution back to per-peer variables. ``mix`` switches to the
-    realistic generator with those asset shares (``generated_community``).
+    realistic generator with those asset shares (``generated_community``). ``quadratic_share``,
+    ``quadratic`` ("exact": a QP; "pwl": the chord LP) as in ``with_cost_functions``; ``qp_solver``
+    "clarabel" (what ``clear`` uses) or "highs" (HiGHS's QP solver, the alternative measured; needs
+    ``highspy``, aggregated only).
     """
     sc = (
         random_community(peers, intervals, seed)
         if mix is None
         else generated_community(peers, intervals, mix, seed)
     )
+    sc = replace(sc, community=replace(sc.community, quadratic=quadratic))
+    if quadratic_share > 0:
+        sc = with_cost_functions(sc, quadratic_share, seed)
     tracemalloc.start()
     start = time.perf_counter()
     agg = build_aggregated_lp(sc) if formulation == "aggregated" else None
@@ -121,6 +159,10 @@ def run_clearing_benchmark(
     tracemalloc.stop()
     if agg is None:
         d, used = solve_lp(sc, lp, build_s), DEFAULT_METHOD
+    elif lp.is_quadratic and qp_solver == "highs":
+        d, used = _qp_dispatch(sc, agg, build_s), "highs (QP)"
+    elif lp.is_quadratic:  # what clear does: Clarabel, then a HiGHS vertex of the linear part
+        d, used = solve_aggregated(sc, agg, build_s, method=method, options=options), "clarabel (QP) + vertex"
     else:
         used = method or choose_method(lp)
         d = solve_aggregated(sc, agg, build_s, method=used, options=options)
@@ -130,6 +172,8 @@ def run_clearing_benchmark(
         "flexible_peers": int(agg.flexible.sum()) if agg is not None else None,
         "formulation": formulation,
         "method": used,
+        "quadratic": quadratic if lp.is_quadratic or quadratic == "pwl" else "none",
+        "quadratic_peers": sum(p.cost_function is not None for p in sc.peers),
         "build_s": build_s,
         "solve_s": d.timings["solve_s"],
         "recover_s": d.timings.get("recover_s", 0.0),
@@ -139,3 +183,19 @@ def run_clearing_benchmark(
         "peak_mem_mb": peak_build / 2**20,
         "objective": d.objective,
     }
+
+
+def _qp_dispatch(sc: Scenario, agg: Any, build_s: float) -> Any:
+    """The aggregated QP solved by HiGHS's QP solver (the alternative measured), disaggregated like
+    ``solve_aggregated``."""
+    from flexunity.optimize.aggregate import disaggregate
+    from flexunity.optimize.qp import solve_qp_highs
+    from flexunity.optimize.solve import Dispatch
+
+    start = time.perf_counter()
+    res = solve_qp_highs(agg.lp)
+    solve_s = time.perf_counter() - start
+    start = time.perf_counter()
+    target, x = disaggregate(agg, res.x)
+    timings = {"build_s": build_s, "solve_s": solve_s, "recover_s": time.perf_counter() - start}
+    return Dispatch(sc, target, x, target.objective(x), res.eq_marginals, res.message, timings)

@@ -92,11 +92,13 @@ def flex_cost(d: Dispatch) -> FloatArray:
     """Per-peer flexibility cost: the objective's asset terms plus the cost functions' constants."""
     sc, lp = d.scenario, d.lp
     out = np.zeros(len(sc.peers))
-    cost = lp.cost
+    cost, quad = lp.cost, lp.quad
     for name in FLEX_BLOCKS:
         if name in lp.blocks:
             blk = lp.blocks[name]
-            per_owner = (cost[blk.ids] * d.x[blk.ids]).reshape(len(blk.owners), -1).sum(axis=1)
+            x = d.x[blk.ids]
+            value = (cost[blk.ids] + 0.5 * quad[blk.ids] * x) * x  # exact quadratic costs: a·s²/2 too
+            per_owner = value.reshape(len(blk.owners), -1).sum(axis=1)
             np.add.at(out, blk.peer_index, per_owner)
     dh = sc.hours_per_interval
     for i, p in enumerate(sc.peers):

@@ -311,20 +311,30 @@ def define_curtailable_loads(ctx: Context) -> None:
     lp.add_terms("ub", power, curt[pick], -1.0)
 
 
+def has_quadratic(sc: Scenario) -> bool:
+    """True when some peer's cost function has a positive quadratic coefficient a."""
+    return any(p.cost_function is not None and np.any(np.asarray(p.cost_function.a) > 0) for p in sc.peers)
+
+
 def pwl_segments(sc: Scenario) -> int:
-    """Segments K of the piecewise-linear cost: 1 when every quadratic coefficient a is zero."""
-    quad = any(p.cost_function is not None and np.any(np.asarray(p.cost_function.a) > 0) for p in sc.peers)
-    return max(1, sc.community.pwl_segments) if quad else 1
+    """Segments K of the piecewise-linear cost: 1 when exact (``community.quadratic`` "exact", the
+    default: one segment carries the quadratic term) or when every quadratic coefficient a is zero."""
+    if sc.community.quadratic == "exact" or not has_quadratic(sc):
+        return 1
+    return max(1, sc.community.pwl_segments)
 
 
 def define_cost_functions(ctx: Context) -> None:
-    """p_f = p_min + Σ_k s_k with 0 ≤ s_k ≤ h: chord slopes of a·p²/2 + b·p (error ≤ a·h²/8)."""
+    """p_f = p_min + Σ_k s_k with 0 ≤ s_k ≤ h. Exact (default): one segment s with cost
+    (b + a·p_min)·s + a·s²/2, which with the constant a·p_min²/2 + b·p_min is a·p²/2 + b·p exactly.
+    ``quadratic = "pwl"``: K segments at the chord slopes of a·p²/2 + b·p (error ≤ a·h²/8)."""
     sc, lp, dh = ctx.scenario, ctx.lp, ctx.dh
     owners = [i for i, p in enumerate(sc.peers) if p.cost_function is not None]
     if not owners:
         return
     idx = np.array(owners, dtype=np.int64)
     k, t = pwl_segments(sc), sc.intervals
+    exact = sc.community.quadratic == "exact"
 
     def stack(name: str) -> FloatArray:
         return np.array(
@@ -334,17 +344,30 @@ def define_cost_functions(ctx: Context) -> None:
     a, b = stack("a"), stack("b")
     pmin, pmax = stack("p_min_kw") * dh, stack("p_max_kw") * dh
     h = (pmax - pmin) / k
-    mid = pmin[:, :, None] + (np.arange(k)[None, None, :] + 0.5) * h[:, :, None]
-    slope = b[:, :, None] + a[:, :, None] * mid
+    if exact:
+        slope, quad = (b + a * pmin)[:, :, None], a[:, :, None]
+    else:
+        mid = pmin[:, :, None] + (np.arange(k)[None, None, :] + 0.5) * h[:, :, None]
+        slope, quad = b[:, :, None] + a[:, :, None] * mid, np.zeros((1, 1, 1))
     ids = lp.add_vars(
-        "flex_segment", [sc.peers[i].id for i in owners], idx, (len(owners), t, k), 0.0, h[:, :, None], slope
+        "flex_segment",
+        [sc.peers[i].id for i in owners],
+        idx,
+        (len(owners), t, k),
+        0.0,
+        h[:, :, None],
+        slope,
+        quad,
     )
     lp.constant += float(np.sum(a * pmin**2 / 2 + b * pmin))
     _add_to_balance(ctx, ids, idx, 1.0)
 
 
 def pwl_error_bound(sc: Scenario) -> float:
-    """Upper bound on |PWL objective − exact quadratic objective|: Σ a·h²/8 over peers and intervals."""
+    """Upper bound on |PWL objective − exact quadratic objective|: Σ a·h²/8 over peers and intervals
+    (0 when the quadratic costs are solved exactly)."""
+    if sc.community.quadratic == "exact":
+        return 0.0
     k, dh = pwl_segments(sc), sc.hours_per_interval
     total = 0.0
     for p in sc.peers:

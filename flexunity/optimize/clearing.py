@@ -85,7 +85,8 @@ class ClearingResult:
 
     @property
     def duals(self) -> FloatArray:
-        """HiGHS's shadow price of Σq = 0 per interval (currency/kWh)."""
+        """The solver's shadow price of Σq = 0 per interval (currency/kWh): HiGHS's for an LP,
+        Clarabel's KKT multiplier for a QP."""
         return self.dispatch.duals
 
     def to_dict(self) -> dict[str, Any]:
@@ -128,7 +129,7 @@ def as_dispatch(scenario: Scenario, dispatch: Dispatch | DispatchDict) -> Dispat
     lp = build_lp(scenario, terms=False)  # labels, bounds and costs: all pricing and bills read
     x = dispatch_vector(lp, dispatch)
     nan = np.full(scenario.intervals, np.nan)
-    return Dispatch(scenario, lp, x, float(lp.cost @ x) + lp.constant, nan, "posted")
+    return Dispatch(scenario, lp, x, lp.objective(x), nan, "posted")
 
 
 def price_and_bill(

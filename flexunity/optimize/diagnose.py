@@ -2,8 +2,14 @@
 
 ``precheck`` catches single-asset impossibilities before any LP is built (an EV that cannot get its
 energy by departure, a battery that cannot reach its final state). ``diagnose`` runs after HiGHS
-reports infeasibility: it re-solves with a non-negative slack on every row and minimises the total
-slack, then names the constraint groups, owners and intervals that needed it.
+reports infeasibility. First it asks whether energy is the problem: it re-solves with unserved load
+and unabsorbed surplus allowed on every peer's balance (every asset, limit and Σq = 0 kept) and
+minimises their total; if that is feasible, the message names the intervals, the shortfall in each,
+the peers whose load cannot be met (the shortfall of each interval shared pro rata to the peers'
+load then: trading inside the community lets any peer's supply reach any other's load, so the
+shortfall is the community's) and what binds (islanded, or the import or export limit). Only if
+energy alone cannot explain it (an asset's own constraints are contradictory) does it re-solve with
+a slack on every row and name the constraint groups, owners and intervals that needed it.
 """
 
 from __future__ import annotations
@@ -14,7 +20,7 @@ from scipy.optimize import linprog
 
 from flexunity.errors import InfeasibleError
 from flexunity.model import Scenario
-from flexunity.optimize.builder import build_lp
+from flexunity.optimize.builder import build_lp, peer_matrix
 from flexunity.optimize.lp import LinearProgram
 
 TOL = 1e-7
@@ -139,9 +145,89 @@ GROUP_WORDS = {
 }
 
 
+def _unserved(sc: Scenario, lp: LinearProgram) -> tuple[np.ndarray, np.ndarray] | None:
+    """Least unserved load and unabsorbed surplus (kWh, peers × intervals) that make the community
+    feasible with every other row hard; None if even that is infeasible."""
+    a_eq, a_ub = lp.matrix("eq"), lp.matrix("ub")
+    rows = lp.groups["balance"]
+    n, t, m_eq = len(sc.peers), sc.intervals, a_eq.shape[0]
+    pick = sp.csr_array(
+        (np.ones(rows.size), (np.arange(rows.start, rows.start + rows.size), np.arange(rows.size))),
+        shape=(m_eq, rows.size),
+    )
+    a_eq2 = sp.hstack([a_eq, pick, -pick], format="csr")
+    lb, ub = lp.bounds
+    k = 2 * rows.size
+    res = linprog(
+        np.concatenate([np.zeros(lp.n_vars), np.ones(k)]),
+        A_eq=a_eq2,
+        b_eq=lp.rhs("eq"),
+        A_ub=sp.hstack([a_ub, sp.csr_array((a_ub.shape[0], k))], format="csr") if a_ub.shape[0] else None,
+        b_ub=lp.rhs("ub") if a_ub.shape[0] else None,
+        bounds=np.column_stack([np.concatenate([lb, np.zeros(k)]), np.concatenate([ub, np.full(k, np.inf)])]),
+        method="highs",
+    )
+    if res.status != 0:
+        return None
+    s = res.x[lp.n_vars :]
+    return s[: rows.size].reshape(n, t), s[rows.size :].reshape(n, t)
+
+
+def _kwh(x: float) -> str:
+    return f"{x:.3g} kWh"
+
+
+def _shortfall_text(sc: Scenario, short: np.ndarray, surplus: np.ndarray) -> list[str]:
+    """Sentences for unserved load and unabsorbed surplus: intervals, amounts, peers, binding cause."""
+    lines = []
+    dh, grid = sc.hours_per_interval, sc.grid
+    load = peer_matrix(sc, lambda p: p.load_kw)
+    load = load + peer_matrix(sc, lambda p: sum((c.profile_kw for c in p.curtailable_loads), np.zeros(1)))
+    made = peer_matrix(sc, lambda p: p.pv_kw)
+    made = made + peer_matrix(
+        sc, lambda p: None if p.cost_function is None else np.maximum(p.cost_function.p_min_kw, 0.0)
+    )
+    for amount, kind in ((short, "short"), (surplus, "surplus")):
+        per_t = amount.sum(axis=0)
+        times = [int(x) for x in np.nonzero(per_t > 1e-6)[0]]
+        if not times:
+            continue
+        weight = (load if kind == "short" else made) * dh
+        total = weight.sum(axis=0)
+        share = np.where(total > 1e-9, weight / np.where(total > 1e-9, total, 1.0), 0.0)
+        per_peer = np.where(total > 1e-9, share * per_t, amount)[:, times].sum(axis=1)
+        if kind == "short":
+            who, how = "unserved load of", " (each interval's shortfall shared pro rata to load)"
+            what, limit = "short of supply", grid.max_import_kw
+        else:
+            who, how = (
+                "production that cannot be absorbed from",
+                " (shared pro rata to PV and must-run output)",
+            )
+            what, limit = "with surplus", None
+        where = "islanded community" if not grid.connected else "community"
+        each = ", ".join(f"{per_t[t]:.3g} at {t}" for t in times[:8]) + (" ..." if len(times) > 8 else "")
+        text = (
+            f"{where} {what} at intervals {intervals_text(times)} ({_kwh(float(per_t[times].sum()))}: {each})"
+        )
+        if grid.connected and kind == "short" and limit is not None:
+            text += f", the community import limit ({limit:g} kW) binding"
+        if grid.connected and kind == "surplus" and grid.max_export_kw is not None:
+            text += f", the community export limit ({grid.max_export_kw:g} kW) binding"
+        order = np.argsort(-per_peer, kind="stable")
+        named = [f"{sc.peers[i].id} {_kwh(float(per_peer[i]))}" for i in order[:5] if per_peer[i] > 1e-6]
+        more = int((per_peer > 1e-6).sum()) - len(named)
+        lines.append(f"{text}; {who} {', '.join(named)}{f' and {more} more' if more > 0 else ''}{how}")
+    return lines
+
+
 def diagnose(sc: Scenario) -> str:
-    """A message naming the constraint groups at fault in an infeasible community."""
+    """A message naming the cause of an infeasible community: unserved load or surplus (which peers,
+    which intervals, how much, what binds), else the constraint groups at fault."""
     lp = build_lp(sc)
+    energy = _unserved(sc, lp)
+    if energy is not None and (lines := _shortfall_text(sc, *energy)):
+        return f"community {sc.name!r} is infeasible: " + "; ".join(lines)
     slacks = _elastic_slacks(lp)
     lines = _describe(sc, lp, slacks) if slacks else []
     if not lines:

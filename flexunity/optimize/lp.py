@@ -1,4 +1,8 @@
-"""A small sparse LP container: named variable blocks and named constraint groups, assembled as COO.
+"""A small sparse LP (or convex QP) container: named variable blocks and named constraint groups.
+
+The objective may carry a diagonal quadratic term ½·Σ h_j·x_j² (h ≥ 0: the exact quadratic cost
+functions, builder.define_cost_functions); without it the problem is an LP. Constraints are
+assembled as COO.
 
 Variables live in blocks labelled by owner (a peer or an asset) and interval, in the spirit of
 linopy's named dimensions; constraint rows carry their group name, owner and interval so that an
@@ -43,7 +47,7 @@ class RowGroup:
 
 @dataclass(eq=False)
 class LinearProgram:
-    """Minimise c·x + constant subject to A_eq x = b_eq, A_ub x <= b_ub, lb <= x <= ub."""
+    """Minimise c·x + ½·Σ h·x² + constant subject to A_eq x = b_eq, A_ub x <= b_ub, lb <= x <= ub."""
 
     n_vars: int = 0
     constant: float = 0.0
@@ -53,6 +57,7 @@ class LinearProgram:
     _cost: list[FloatArray] = field(default_factory=list)
     _lb: list[FloatArray] = field(default_factory=list)
     _ub: list[FloatArray] = field(default_factory=list)
+    _quad: list[FloatArray] = field(default_factory=list)
     _rows: dict[str, int] = field(default_factory=lambda: {"eq": 0, "ub": 0})
     _coo: dict[str, list[tuple[IntArray, IntArray, FloatArray]]] = field(
         default_factory=lambda: {"eq": [], "ub": []}
@@ -68,12 +73,14 @@ class LinearProgram:
         lb: npt.ArrayLike,
         ub: npt.ArrayLike,
         cost: npt.ArrayLike = 0.0,
+        quad: npt.ArrayLike = 0.0,
     ) -> IntArray:
-        """Add a block of ``prod(shape)`` columns; bounds and costs broadcast to ``shape``."""
+        """Add a block of ``prod(shape)`` columns; bounds, costs and the diagonal quadratic
+        coefficients ``quad`` (objective ½·quad·x², quad ≥ 0) broadcast to ``shape``."""
         size = int(np.prod(shape))
         ids = np.arange(self.n_vars, self.n_vars + size, dtype=np.int64).reshape(shape)
         self.n_vars += size
-        for target, value in ((self._lb, lb), (self._ub, ub), (self._cost, cost)):
+        for target, value in ((self._lb, lb), (self._ub, ub), (self._cost, cost), (self._quad, quad)):
             target.append(np.broadcast_to(np.asarray(value, dtype=float), shape).ravel())
         self.blocks[name] = VarBlock(name, tuple(owners), np.asarray(peer_index, dtype=np.int64), ids)
         return ids
@@ -132,6 +139,24 @@ class LinearProgram:
     def cost(self) -> FloatArray:
         """Objective coefficients c."""
         return np.concatenate(self._cost) if self._cost else np.zeros(0)
+
+    @property
+    def quad(self) -> FloatArray:
+        """Diagonal quadratic coefficients h (objective ½·h·x²); zeros for an LP."""
+        return np.concatenate(self._quad) if self._quad else np.zeros(0)
+
+    @property
+    def is_quadratic(self) -> bool:
+        """True when some quadratic coefficient is positive (a QP, not an LP)."""
+        return bool(np.any(self.quad > 0))
+
+    def objective(self, x: FloatArray) -> float:
+        """c·x + ½·Σ h·x² + constant at ``x``."""
+        return float(self.cost @ x + 0.5 * np.sum(self.quad * x * x)) + self.constant
+
+    def gradient(self, x: FloatArray) -> FloatArray:
+        """Marginal objective cost of each variable at ``x``: c + h·x."""
+        return self.cost + self.quad * x
 
     @property
     def bounds(self) -> tuple[FloatArray, FloatArray]:

@@ -2,8 +2,14 @@
 
 ``dual`` prices the internal trades q at one price per interval: the midpoint of the band of prices
 at which no peer gains by a single-interval deviation from the dispatch (docs/optimisation.md, "Dual
-price"). The other rules are *all-in* (REFERENCES.md): a net buyer pays ``buy`` on its whole net
-demand, a net seller receives ``sell`` on its whole net supply, and the grid's net cost is covered.
+price"). The other rules are *all-in* (REFERENCES.md): each sets an internal price π per interval for
+the energy matched inside the community, min(D, G), and the residual goes to the grid at the
+community's effective retail prices; a net buyer then pays ``buy`` on its whole net demand and a net
+seller receives ``sell`` on its whole net supply (``all_in_prices``), so that buy·D − sell·G is the
+community's net grid cost exactly: the posted prices are the prices paid, in deficit, balance and
+surplus alike. π is Liu et al.'s P_sell for ``sdr`` (λ_sell in surplus), the same with λ_sell
+compensated for ``sdr-compensated`` (INESC TEC's definition: λ_sell + c(λ_buy − λ_sell)/SDR in
+surplus), the mid-market rate for ``mmr`` and zero for ``bill-sharing``.
 """
 
 from __future__ import annotations
@@ -34,6 +40,7 @@ class Prices:
     all_in: bool  # True: prices apply to net positions (q + α + β); False: to internal trades q
     band_low: FloatArray | None = None  # dual rule: the no-deviation band
     band_high: FloatArray | None = None
+    internal: FloatArray | None = None  # all-in rules: the price π of energy matched inside
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready form."""
@@ -43,6 +50,8 @@ class Prices:
             "buy": self.buy.tolist(),
             "sell": self.sell.tolist(),
         }
+        if self.internal is not None:
+            out["internal"] = self.internal.tolist()
         if self.band_low is not None and self.band_high is not None:
             out["band_low"] = [None if not np.isfinite(v) else v for v in self.band_low.tolist()]
             out["band_high"] = [None if not np.isfinite(v) else v for v in self.band_high.tolist()]
@@ -50,7 +59,8 @@ class Prices:
 
 
 def compute_prices(d: Dispatch, rule: str, options: dict[str, Any] | None = None) -> Prices:
-    """Prices of ``rule`` for a dispatch; ``options`` may carry ``compensation`` (c) for sdr-compensated."""
+    """Prices of ``rule`` for a dispatch; ``options`` may carry ``compensation`` (c, default 0.5) for
+    sdr-compensated (plain sdr is c = 0 whatever the options say)."""
     options = options or {}
     if rule == "dual":
         return dual_prices(d, options.get("duals"))
@@ -61,15 +71,16 @@ def compute_prices(d: Dispatch, rule: str, options: dict[str, Any] | None = None
     lam_buy, lam_sell = effective_grid_prices(d)
     demand, supply = demand_supply(d)
     if rule == "mmr":
-        buy, sell = mmr(lam_buy, lam_sell, demand, supply)
+        internal = (lam_buy + lam_sell) / 2
     elif rule == "bill-sharing":
-        buy, sell = bill_sharing(grid_net_cost(d), demand, supply)
+        internal = np.zeros_like(demand)
     else:
-        c = float(options.get("compensation", 0.5 if rule == "sdr-compensated" else 0.0))
+        c = float(options.get("compensation", 0.5)) if rule == "sdr-compensated" else 0.0
         if not 0.0 <= c <= 1.0:
             raise InputError(f"compensation must be in [0, 1], got {c}", where="pricing_options")
-        buy, sell = sdr(lam_buy, lam_sell + c * (lam_buy - lam_sell), demand, supply)
-    return Prices(rule, buy, sell, all_in=True)
+        internal = sdr_internal(lam_buy, lam_sell, demand, supply, c)
+    buy, sell = all_in_prices(internal, lam_buy, lam_sell, demand, supply)
+    return Prices(rule, buy, sell, all_in=True, internal=internal)
 
 
 def net_positions(d: Dispatch) -> FloatArray:
@@ -105,39 +116,41 @@ def effective_grid_prices(d: Dispatch) -> tuple[FloatArray, FloatArray]:
     return lam_buy, lam_sell
 
 
-def mmr(
-    lam_buy: FloatArray, lam_sell: FloatArray, demand: FloatArray, supply: FloatArray
+def all_in_prices(
+    internal: FloatArray, lam_buy: FloatArray, lam_sell: FloatArray, demand: FloatArray, supply: FloatArray
 ) -> tuple[FloatArray, FloatArray]:
-    """Mid-market rate (Long et al.): P_mmr when balanced, grid residual priced at λ_buy or λ_sell."""
-    p = (lam_buy + lam_sell) / 2
-    d_safe, g_safe = np.where(demand > TOL, demand, 1.0), np.where(supply > TOL, supply, 1.0)
-    short, surplus = demand - supply > TOL, supply - demand > TOL
-    buy = np.where(short, (p * supply + lam_buy * (demand - supply)) / d_safe, p)
-    sell = np.where(surplus, (p * demand + lam_sell * (supply - demand)) / g_safe, p)
+    """All-in prices from the internal price π: the matched energy min(D, G) at π, a deficit D − G
+    imported at λ_buy (paid by buyers), a surplus G − D exported at λ_sell (paid to sellers):
+    buy = (π·min(D, G) + λ_buy·(D − G)⁺)/D, sell = (π·min(D, G) + λ_sell·(G − D)⁺)/G, and
+    buy·D − sell·G = λ_buy·(D − G)⁺ − λ_sell·(G − D)⁺, the net grid cost. Where there is no demand
+    (supply), nobody pays (receives) that side's price and π is posted for it: the price a first kWh
+    would get (for SDR with no supply, Liu's P_sell at SDR = 0, λ_buy)."""
+    matched = np.minimum(demand, supply)
+    paid = internal * matched + lam_buy * np.maximum(demand - supply, 0.0)
+    received = internal * matched + lam_sell * np.maximum(supply - demand, 0.0)
+    buy = np.where(demand > TOL, paid / np.where(demand > TOL, demand, 1.0), internal)
+    sell = np.where(supply > TOL, received / np.where(supply > TOL, supply, 1.0), internal)
     return buy, sell
 
 
-def sdr(
-    lam_buy: FloatArray, lam_sell: FloatArray, demand: FloatArray, supply: FloatArray
-) -> tuple[FloatArray, FloatArray]:
-    """Supply-demand ratio (Liu et al. 2017); ``lam_sell`` already compensated if asked."""
+def sdr_internal(
+    lam_buy: FloatArray, lam_sell: FloatArray, demand: FloatArray, supply: FloatArray, c: float = 0.0
+) -> FloatArray:
+    """The internal price of the supply-demand ratio SDR = G/D (Liu et al. 2017), compensated by
+    c ∈ [0, 1] as INESC TEC's rec-operation defines SDRC (``compute_sdr``): with
+    λ_c = c·(λ_buy − λ_sell), SDR < 1: π = λ_buy·(λ_sell + λ_c)/((λ_buy − λ_sell − λ_c)·SDR + λ_sell + λ_c)
+    (Liu's P_sell with λ_sell + λ_c); SDR ≥ 1: π = λ_sell + λ_c/SDR. c = 0 is Liu's SDR (π = λ_sell in
+    surplus); both branches give λ_sell + λ_c at SDR = 1."""
+    comp = c * (lam_buy - lam_sell)
     ratio = np.where(demand > TOL, supply / np.where(demand > TOL, demand, 1.0), np.inf)
     low = ratio < 1
-    r = np.where(low, ratio, 0.0)
-    denom = (lam_buy - lam_sell) * r + lam_sell
-    sell_low = np.where(
-        np.abs(denom) > 1e-12, lam_buy * lam_sell / np.where(np.abs(denom) > 1e-12, denom, 1.0), 0.0
-    )
-    sell = np.where(low, sell_low, lam_sell)
-    buy = np.where(low, sell_low * r + lam_buy * (1 - r), lam_sell)
-    return buy, sell
-
-
-def bill_sharing(cost: FloatArray, demand: FloatArray, supply: FloatArray) -> tuple[FloatArray, FloatArray]:
-    """Net grid bill shared by buyers pro rata to demand, export revenue by sellers pro rata to supply."""
-    buy = np.where(demand > TOL, np.maximum(cost, 0) / np.where(demand > TOL, demand, 1.0), 0.0)
-    sell = np.where(supply > TOL, np.maximum(-cost, 0) / np.where(supply > TOL, supply, 1.0), 0.0)
-    return buy, sell
+    r = np.where(low, ratio, 1.0)
+    lam_c = lam_sell + comp
+    denom = (lam_buy - lam_c) * r + lam_c
+    safe = np.where(np.abs(denom) > 1e-12, denom, 1.0)
+    deficit = np.where(np.abs(denom) > 1e-12, lam_buy * lam_c / safe, lam_buy)
+    surplus = lam_sell + comp / np.where(np.isfinite(ratio) & (ratio > 0), ratio, np.inf)
+    return np.where(low, deficit, surplus)
 
 
 def _fee_terms(d: Dispatch) -> tuple[FloatArray, FloatArray]:
@@ -180,7 +193,7 @@ def dual_band(d: Dispatch) -> tuple[FloatArray, FloatArray]:
     low, high = np.full((n, t), -np.inf), np.full((n, t), np.inf)
     f_up, f_down = _fee_terms(d)
     lb_all, ub_all = lp.bounds
-    cost_all = lp.cost
+    cost_all = lp.gradient(d.x)  # marginal cost: the linear cost, plus a·s for an exact quadratic
     extra, blocked = _grid_extra_cost(d), _import_blocked(d)
     for name, a in COMPENSATORS.items():
         if name not in lp.blocks:

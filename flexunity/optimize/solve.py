@@ -1,4 +1,5 @@
-"""Solve the community LP with SciPy's HiGHS and wrap the outcome in a ``Dispatch``.
+"""Solve the community LP with SciPy's HiGHS (a QP, with exact quadratic costs, with Clarabel: qp.py)
+and wrap the outcome in a ``Dispatch``.
 
 The solution is read only when HiGHS reports an optimum; otherwise ``diagnose`` names the group of
 constraints at fault and an ``InfeasibleError`` is raised. ``objective_value`` and ``check_feasible``
@@ -32,7 +33,7 @@ class Dispatch:
     lp: LinearProgram
     x: FloatArray
     objective: float
-    duals: FloatArray  # value of energy in the community balance Σq = 0 (currency/kWh): −HiGHS marginal
+    duals: FloatArray  # value of energy in Σq = 0 (currency/kWh): −marginal (HiGHS's, or Clarabel's KKT)
     status: str = "optimal"
     timings: dict[str, float] = field(default_factory=dict)
 
@@ -98,8 +99,21 @@ def choose_method(lp: LinearProgram) -> str:
 def _linprog(
     lp: LinearProgram, method: str = DEFAULT_METHOD, options: Mapping[str, Any] | None = None
 ) -> Any:
-    """Call HiGHS through scipy.optimize.linprog on the assembled sparse matrices."""
-    lb, ub = lp.bounds
+    """Call HiGHS through scipy.optimize.linprog on the assembled sparse matrices; a QP (quadratic
+    cost functions solved exactly) goes to ``_solve_qp`` instead."""
+    if lp.is_quadratic:
+        return _solve_qp(lp, method, options)
+    return _highs_lp(lp, method, options, lp.bounds)
+
+
+def _highs_lp(
+    lp: LinearProgram,
+    method: str,
+    options: Mapping[str, Any] | None,
+    bounds: tuple[FloatArray, FloatArray],
+) -> Any:
+    """linprog on ``lp``'s rows and linear costs with the given bounds."""
+    lb, ub = bounds
     a_eq, a_ub = lp.matrix("eq"), lp.matrix("ub")
     return linprog(
         lp.cost,
@@ -111,6 +125,32 @@ def _linprog(
         method=method,
         options=dict(options or {}),
     )
+
+
+def _solve_qp(lp: LinearProgram, method: str, options: Mapping[str, Any] | None) -> Any:
+    """The QP by Clarabel (qp.py), then a vertex for its linear part: with the quadratic columns
+    fixed at Clarabel's optimum, HiGHS re-solves the remaining LP (``method``: dual simplex, or IPX
+    with crossover above ``SIMPLEX_MAX_COLUMNS``, both give a vertex), whose optima are exactly the QP's
+    optima with those values (the quadratic columns of a strictly convex cost are unique). An
+    interior-point answer alone spreads over every optimal face: with a zero fee, say, a class both
+    buys and sells through the pool and a producer appears to import. The duals stay Clarabel's KKT
+    multipliers (with the quadratic columns fixed, the LP's duals would lose their meaning)."""
+    from flexunity.optimize.qp import QPResult, solve_qp
+
+    res = solve_qp(lp)
+    if res.status != 0:
+        return res
+    lb, ub = lp.bounds
+    quad = lp.quad > 0
+    fixed = np.clip(res.x, lb, ub)
+    lb2, ub2 = np.where(quad, fixed, lb), np.where(quad, fixed, ub)
+    vertex = _highs_lp(lp, method, options, (lb2, ub2))  # simplex, or IPX with crossover: a vertex
+    if vertex.status != 0:  # numerically infeasible after fixing: keep the interior answer
+        return res
+    x = np.asarray(vertex.x, dtype=float)
+    x[quad] = fixed[quad]
+    fun = float(lp.cost @ x + 0.5 * np.sum(lp.quad * x * x))
+    return QPResult(0, res.message + " + HiGHS vertex of the linear part", x, fun, res.eq_marginals)
 
 
 def _check_status(scenario: Scenario, res: Any, explain: bool) -> None:
@@ -126,7 +166,7 @@ def _check_status(scenario: Scenario, res: Any, explain: bool) -> None:
             where=f"scenario {scenario.name!r}",
         )
     if res.status != 0:
-        raise InfeasibleError(f"HiGHS stopped without an optimum: {res.message}")
+        raise InfeasibleError(f"the solver stopped without an optimum: {res.message}")
 
 
 def _balance_duals(lp: LinearProgram, res: Any) -> FloatArray:
@@ -176,7 +216,7 @@ def solve_aggregated(
     target, x = disaggregate(agg, np.asarray(res.x))
     recover_s = time.perf_counter() - start
     timings = {"build_s": build_s, "solve_s": solve_s, "recover_s": recover_s}
-    objective = float(target.cost @ x) + target.constant
+    objective = target.objective(x)
     return Dispatch(scenario, target, x, objective, _balance_duals(agg.lp, res), "optimal", timings)
 
 
@@ -225,8 +265,8 @@ def dispatch_vector(lp: LinearProgram, dispatch: DispatchDict) -> FloatArray:
 
 def objective_value(scenario: Scenario, dispatch: DispatchDict) -> float:
     """The community objective (3a) of a posted dispatch, for optimality checks by an auditor."""
-    lp = build_lp(scenario)
-    return float(lp.cost @ dispatch_vector(lp, dispatch)) + lp.constant
+    lp = build_lp(scenario, terms=False)
+    return lp.objective(dispatch_vector(lp, dispatch))
 
 
 def check_feasible(scenario: Scenario, dispatch: DispatchDict, tol: float = 1e-6) -> list[str]:

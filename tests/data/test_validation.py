@@ -74,9 +74,14 @@ def test_negative_load_names_the_interval() -> None:
 @pytest.mark.parametrize(
     ("units", "where"), [({"power": "hp"}, "units.power"), ({"price": "USD/kWh"}, "units.price")]
 )
-def test_unknown_units(units: dict, where: str) -> None:
+def test_unknown_units(units: dict, where: str, tmp_path: Path) -> None:
     with pytest.raises(InputError, match=where):
         scenario_from_dict({**_doc(), "units": units})
+    path = tmp_path / "site.json"
+    path.write_text(json.dumps({**_doc(), "units": units}))
+    with pytest.raises(InputError) as info:
+        load_scenario(path)
+    assert str(info.value).startswith(f"{path}: {where}: unknown")  # names the file
 
 
 def test_unknown_tariff_and_duplicated_peer() -> None:

@@ -78,7 +78,7 @@ def test_battery_arbitrage_vanishes_when_the_spread_is_below_the_losses() -> Non
 
 def test_islanded_quadratic_costs_give_the_marginal_price() -> None:
     # Equal marginal costs: 0.10 + 0.02·p1 = 0.14 + 0.02·p2 = λ, p1 + p2 = 10 -> p1 = 6, p2 = 4, λ = 0.22.
-    # With 10 segments the optimum lies on breakpoints, so the PWL objective is exact.
+    # Solved exactly (a QP) by default.
     r = clear(load_scenario(GOLDEN / "islanded_quadratic.json"))
     np.testing.assert_allclose(r.p[:, 0], [6, 4, -10], atol=1e-9)
     np.testing.assert_allclose(r.prices.buy, [0.22], atol=1e-12)
@@ -93,7 +93,7 @@ def test_islanded_quadratic_costs_give_the_marginal_price() -> None:
 @pytest.mark.parametrize("segments", [1, 3, 7])
 def test_pwl_error_stays_within_the_stated_bound(segments: int) -> None:
     sc = load_scenario(GOLDEN / "islanded_quadratic.json")
-    r = clear(replace(sc, community=CommunitySettings(pwl_segments=segments)))
+    r = clear(replace(sc, community=CommunitySettings(pwl_segments=segments, quadratic="pwl")))
     exact = 0.02 * 36 / 2 + 0.6 + 0.02 * 16 / 2 + 0.56
     h = 10 / segments
     assert r.pwl_error_bound == pytest.approx(2 * 0.02 * h**2 / 8)

@@ -31,9 +31,40 @@ def _island(hours: int = 4) -> dict:
 
 def test_islanded_community_short_of_supply_names_the_intervals() -> None:
     with pytest.raises(
-        InfeasibleError, match=r"islanded community short of supply at intervals 1-2 \(4 kWh\)"
+        InfeasibleError,
+        match=r"islanded community short of supply at intervals 1-2 \(4 kWh: 2 at 1, 2 at 2\); "
+        r"unserved load of prosumer 2 kWh, consumer 2 kWh",
     ):
         clear(scenario_from_dict(_island()))
+
+
+def test_islanded_shortfall_with_a_battery_blames_the_unserved_load_not_the_battery() -> None:
+    # t0: PV 5, load 2 -> the battery charges 3 kWh; t1 it covers the 2 kWh gap; t2 only 1 kWh is
+    # left for a 2 kWh load: 1 kWh short at interval 2, shared pro rata to the two 1 kW loads
+    doc = _island()
+    doc["peers"][0]["batteries"] = [
+        {"id": "batteries-0", "capacity_kwh": 5, "charge_kw": 4, "discharge_kw": 3, "soc_initial_kwh": 0}
+    ]
+    with pytest.raises(InfeasibleError) as info:
+        clear(scenario_from_dict(doc))
+    message = str(info.value)
+    assert "battery" not in message
+    assert "islanded community short of supply at intervals 2 (1 kWh: 1 at 2)" in message
+    assert "unserved load of prosumer 0.5 kWh, consumer 0.5 kWh" in message
+
+
+def test_islanded_surplus_that_cannot_be_absorbed_is_named() -> None:
+    doc = _doc()
+    doc.update(intervals=2, grid={"connected": False})
+    doc["peers"][0].update(load_kw=0, pv_kw=0)
+    doc["peers"][0]["cost_function"] = {"a": 0.0, "b": 0.1, "p_min_kw": 5, "p_max_kw": 6}  # must run
+    doc["peers"][1]["load_kw"] = [1, 3]
+    with pytest.raises(
+        InfeasibleError,
+        match=r"islanded community with surplus at intervals 0-1 \(6 kWh: 4 at 0, 2 at 1\); "
+        r"production that cannot be absorbed from prosumer 6 kWh",
+    ):
+        clear(scenario_from_dict(doc))
 
 
 def test_a_battery_can_cover_the_islanded_gap() -> None:
@@ -58,7 +89,11 @@ def test_ev_that_cannot_be_charged_in_time() -> None:
 def test_import_limit_is_named() -> None:
     doc = _doc()
     doc["grid"] = {"connected": True, "max_import_kw": 2}
-    with pytest.raises(InfeasibleError, match=r"community import limit of community at intervals 1"):
+    with pytest.raises(
+        InfeasibleError,
+        match=r"community short of supply at intervals 1 \(2 kWh: 2 at 1\), the community import limit "
+        r"\(2 kW\) binding; unserved load of consumer 1.5 kWh, prosumer 0.5 kWh",
+    ):
         clear(scenario_from_dict(doc))
 
 

@@ -23,6 +23,11 @@ INTERVAL_MINUTES = 30
 LATITUDE, LONGITUDE, ALTITUDE_M = 52.49, -0.69, 80.0  # Corby town centre (assumption: one site)
 SPECIFIC_YIELD = 850.0  # kWh/kWp/year, East Midlands (assumption, PVGIS order of magnitude)
 HOME_KWP = 3.0  # 12 × 250 Wp (seed)
+CHILLER_KW = 600.0  # "flexible load at least from a 600 kW chiller unit" (seed Table 4): electric rating
+# Cold the product limits allow ahead of need, in electric kWh (assumption): about 770 t of chilled
+# product and structure at 3.5 kJ/(kg·K) cooled 2 K below its set point hold 1.5 MWh of cold, 0.6 MWh
+# of chiller electricity at a COP of 2.5: one hour at the rating (docs/pilots.md).
+CHILLER_PRECOOL_KWH = 600.0
 
 TABLE4 = {  # id: (annual kWh, kWp or None, PV annual kWh or None) from the seed's Table 4
     "corby-food-plant": (4_000_000.0, None, 42_500.0),  # "about 40-45 MWh" of PV: the midpoint
@@ -67,7 +72,14 @@ def businesses() -> list[PeerSpec]:
             GB_INDUSTRIAL_TOU,
             0.30,
             "cooling",
-            Flexible("600 kW chiller unit (seed)", 0.5, 0.04, rebound_fraction=0.8, rating_kw=600.0),
+            Flexible(
+                "600 kW chiller unit (seed) with pre-cooling (assumed cold store)",
+                0.5,
+                0.04,
+                rebound_fraction=0.8,
+                rating_kw=CHILLER_KW,
+                precool_kwh=CHILLER_PRECOOL_KWH,
+            ),
         ),
         _business(
             "corby-manufacturer",
