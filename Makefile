@@ -2,6 +2,7 @@
 #   make demo        set up, then run a full community round on a local anvil devnet (the main job)
 #   make test        set up, then run every test tier and static check (what CI runs)
 #   make test-quick  ruff + the pure-Python tests (no chain, no devnet, no slow tests): about 20 s
+#   make test-faults the fault-injection tier alone (the real oracle killed, cut off, disputed, doubled)
 SHELL := /bin/bash
 VENV := .venv/bin
 export PATH := $(CURDIR)/.venv/bin:$(CURDIR)/node_modules/.bin:$(PATH)
@@ -9,7 +10,7 @@ export SOLCX_BINARY_PATH := $(CURDIR)/.solcx
 export MPLBACKEND := Agg
 PYTEST_WORKERS ?= 2
 
-.PHONY: setup demo test test-quick lint typecheck pytest forge slither bench clean
+.PHONY: setup demo test test-quick test-faults lint typecheck pytest forge slither bench clean
 
 setup:
 	@tools/setup.sh
@@ -23,6 +24,9 @@ test: setup lint typecheck pytest forge slither
 test-quick: setup
 	$(VENV)/ruff check flexunity tests scripts
 	$(VENV)/pytest -q -m "not chain and not devnet and not slow" -n $(PYTEST_WORKERS)
+
+test-faults: setup
+	$(VENV)/pytest -q -m faults -n $(PYTEST_WORKERS)
 
 lint:
 	$(VENV)/ruff check flexunity tests scripts

@@ -21,6 +21,9 @@ For each distribution on chain the audit fetches the document named by the event
   distributor has any event): Σ ``Swept`` amounts − Σ ``carriedIn`` is the contract's ``carry()``,
   so every unclaimed rest is either still in the pool or was shared again in a later distribution.
 
+- ``revenue.once``: at most one distribution per round (a second one for the same round pays its
+  activations twice, whatever each distribution's own checks say).
+
 The checks go into the verdict of the round the document names; a distribution whose document is
 missing or altered (so its round is unknown) fails the last round audited, whichever rounds are asked.
 """
@@ -47,15 +50,24 @@ def attach(verdicts: Sequence[RoundVerdict], reader: ChainReader, store: Documen
     distributor = reader.clients.revenue.contract
     created = reader.logs(distributor, ("DistributionCreated",))
     by_round = {v.round_id: v for v in verdicts}
+    ids_of_round: dict[int, list[int]] = {}
     for log in created:
         checks = RoundVerdict(0)
         round_id = audit_distribution(checks, reader, store, log)
+        if round_id is not None:
+            ids_of_round.setdefault(round_id, []).append(int(log.args["distributionId"]))
         target = by_round.get(round_id) if round_id is not None else None
         if target is None and round_id is None and verdicts:
             target = verdicts[-1]  # no readable document: fail closed, whichever rounds are audited
         if target is None:
             continue  # a distribution of a round not audited this time
         target.checks.extend(checks.checks)
+    for round_id, ids in ids_of_round.items():
+        if round_id in by_round:
+            twice = [f"{len(ids)} distributions for this round ({', '.join(map(str, ids))}): at most one"]
+            by_round[round_id].add(
+                "revenue.once", twice if len(ids) > 1 else [], f"distribution {ids[0]} only"
+            )
     swept = reader.logs(distributor, ("Swept",))
     if verdicts and (created or swept):
         problems, ok = carry_balance(reader, created, swept)

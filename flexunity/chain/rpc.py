@@ -37,6 +37,10 @@ def _ignore(_: str) -> None:
     pass
 
 
+class NodeDown(ChainError):
+    """The node did not answer (connection refused, timeouts, HTTP 5xx) through every retry."""
+
+
 ATTEMPTS = 6
 ANVIL_NUDGE_AFTER_S = 5.0  # seconds a batch may wait on anvil before a block is mined by hand
 BASE_DELAY = 0.5  # seconds; waits are 0.5, 1, 2, 4, 8 s (about 15 s in all before giving up)
@@ -58,7 +62,7 @@ def retrying(
             return call()
         except TRANSIENT as exc:
             if attempt == attempts - 1:
-                raise ChainError(
+                raise NodeDown(
                     f"{what}: the node did not answer after {attempts} attempts ({str(exc)[:160]})"
                 ) from None
             delay = base_delay * 2**attempt
@@ -66,8 +70,10 @@ def retrying(
             time.sleep(delay)
         except requests.HTTPError as exc:
             status = exc.response.status_code if exc.response is not None else 0
-            if status < 500 or attempt == attempts - 1:
+            if status < 500:
                 raise ChainError(f"{what}: the node answered HTTP {status}") from None
+            if attempt == attempts - 1:
+                raise NodeDown(f"{what}: the node answered HTTP {status} {attempts} times") from None
             time.sleep(base_delay * 2**attempt)
     raise AssertionError("unreachable")
 
@@ -348,6 +354,39 @@ class Sender:
         if again:
             self.report(f"sent {again} waiting transaction(s) again, in case the node lost them")
 
+    def await_pending(self) -> int:
+        """Wait until every transaction of this account that the node holds is mined.
+
+        A process killed after broadcasting leaves its transaction in the node's pool; the restarted
+        oracle must see its effect on chain before deciding to send again (else both land and the
+        second reverts). Returns how many were waited for."""
+
+        def count(block: Any) -> int:
+            get: Any = partial(self.w3.eth.get_transaction_count, self.account.address, block)
+            return int(retrying(get, what="eth_getTransactionCount", report=self.report))
+
+        mined, pending = count("latest"), count("pending")
+        if pending <= mined:
+            return 0
+        self.report(
+            f"{pending - mined} transaction(s) of {self.address} sent earlier are not mined yet; "
+            "waiting for them before looking at the chain again"
+        )
+        deadline = time.monotonic() + self.receipt_timeout
+        next_nudge = time.monotonic() + ANVIL_NUDGE_AFTER_S
+        while count("latest") < pending:
+            if time.monotonic() > deadline:
+                raise ChainError(
+                    f"{pending - count('latest')} earlier transaction(s) of {self.address} not mined "
+                    f"within {self.receipt_timeout:.0f} s{self._nonce_diagnosis([])}"
+                )
+            if time.monotonic() > next_nudge:
+                self._nudge_anvil()
+                next_nudge = time.monotonic() + ANVIL_NUDGE_AFTER_S
+            time.sleep(0.2)
+        self.reset_nonce()
+        return pending - mined
+
     def _nudge_anvil(self) -> None:
         """Mine one block on anvil when transactions wait there.
 
@@ -371,13 +410,32 @@ class Sender:
             mined = int(self.w3.eth.get_transaction_count(self.account.address, "latest"))
         except Exception:  # the diagnosis must not hide the timeout itself
             return ""
-        first = min(s.nonce for s in stuck)
+        first = min((s.nonce for s in stuck), default=mined)
         if first > mined:
             return (
                 f"; {self.address} has {mined} mined transactions but ours start at nonce {first}: "
                 "a nonce gap (is another process sending with this key?)"
             )
-        return f"; the node has mined {mined} transactions of {self.address}"
+        return f"; the node has mined {mined} transactions of {self.address}{self._pool_diagnosis(stuck)}"
+
+    def _pool_diagnosis(self, stuck: list[Sent]) -> str:
+        """Does the node still hold the first stuck transaction, and can it pay the base fee now?
+        (Says whether the node stopped mining it or lost it, and why.)"""
+        if not stuck:
+            return ""
+        first = min(stuck, key=lambda s: s.nonce)
+        parts = []
+        with contextlib.suppress(Exception):
+            tx = self.w3.eth.get_transaction(first.tx_hash)  # type: ignore[arg-type]
+            base = int(self.w3.eth.get_block("latest").get("baseFeePerGas", 0))
+            price = int(tx.get("maxFeePerGas", tx.get("gasPrice", 0)))
+            parts.append(f"nonce {first.nonce} is in its pool, priced {price} wei/gas, base fee now {base}")
+        if not parts:
+            parts.append(f"the node does not know nonce {first.nonce}'s transaction any more (lost)")
+        with contextlib.suppress(Exception):
+            status = self.w3.provider.make_request("txpool_status", [])["result"]  # type: ignore[arg-type]
+            parts.append(f"pool {int(status['pending'], 16)} pending, {int(status['queued'], 16)} queued")
+        return "; " + ", ".join(parts)
 
     def _receipts(self, hashes: list[str]) -> dict[str, Any]:
         if is_http(self.w3) and len(hashes) > 1:
@@ -410,13 +468,31 @@ class Sender:
                 "value": tx["value"],
                 "gas": tx["gas"],
             }
-            self.w3.eth.call(call, tx["blockNumber"] - 1 if tx["blockNumber"] else "latest")  # type: ignore[arg-type, operator]
-        except (ContractLogicError, Web3RPCError) as exc:
-            return self.decoder.explain_exception(exc)
+            block = tx["blockNumber"]
         except Exception as exc:  # the replay itself failed: say so rather than hide the revert
             return f"(could not replay: {exc})"
-        in_block = self._replay_in_block(call, tx["blockNumber"]) if tx["blockNumber"] else ""
-        return in_block or "out of gas or reverted only in its original position in the block"
+        # Before its block first; if it passes there, a transaction earlier in the same block changed
+        # the state it reverted on (say another post of the same result): replay it after the block.
+        for at, note in ((block - 1 if block else "latest", ""), (block, " (replayed after its block: an "
+                         "earlier transaction in the same block made it revert)")):  # fmt: skip
+            try:
+                self.w3.eth.call(call, at)  # type: ignore[arg-type]
+            except (ContractLogicError, Web3RPCError) as exc:
+                return self.decoder.explain_exception(exc) + note
+            except Exception as exc:  # the replay itself failed: say so rather than hide the revert
+                return f"(could not replay: {exc})"
+        in_block = self._replay_in_block(call, block) if block else ""
+        if in_block:
+            return in_block
+        if tx["gas"] and self._gas_used(tx_hash) >= int(tx["gas"]):
+            return f"out of gas (it used all its {tx['gas']} gas)"
+        return "reverted only in its original position in the block; the replays before and after pass"
+
+    def _gas_used(self, tx_hash: str) -> int:
+        try:
+            return int(self.w3.eth.get_transaction_receipt(tx_hash)["gasUsed"])  # type: ignore[arg-type]
+        except Exception:  # no receipt to read: no claim about gas
+            return 0
 
     def _replay_in_block(self, call: dict[str, Any], number: int) -> str:
         """Replay on the state before the block, with the block's own time and number (eth_call's block

@@ -67,7 +67,9 @@ def run(
         else:
             click.echo(message, err=True)
 
-    w3 = connect(url, manifest, report)
+    from flexunity.oracle.lock import OracleLock
+
+    w3 = connect(url, manifest, report, wait=not once)
     service = build_service(
         w3,
         manifest,
@@ -77,15 +79,19 @@ def run(
         report=report,
         batch_size=batch_size,
     )
+    lock = OracleLock(state_path, service.runner.chain.identity()).acquire()  # one oracle per deployment
     selected = list(rounds) or None
-    if once:
-        for round_id, step in service.tick(selected).items():
-            click.echo(f"round {round_id}: {step.value}")
-        if service.failed:
-            raise SystemExit(4)
-        return
-    click.echo(f"oracle watching chain {manifest.chain_id} at {url} (Ctrl-C to stop)", err=True)
-    _serve_with_countdown(service, selected, poll, live)
+    try:
+        if once:
+            for round_id, step in service.tick(selected).items():
+                click.echo(f"round {round_id}: {step.value}")
+            if service.failed:
+                raise SystemExit(4)
+            return
+        click.echo(f"oracle watching chain {manifest.chain_id} at {url} (Ctrl-C to stop)", err=True)
+        _serve_with_countdown(service, selected, poll, live)
+    finally:
+        lock.release()
 
 
 def _serve_with_countdown(service: Any, rounds: list[int] | None, poll: float, holder: list[Any]) -> None:
@@ -167,8 +173,15 @@ def open_(manifest_path: Path, keystore: Path | None, private_key_env: str | Non
 @click.argument("signed_orders", nargs=-1, type=click.Path(path_type=Path, exists=True), required=True)
 def relay(manifest_path: Path, keystore: Path | None, private_key_env: str | None, rpc_url: str | None,
           store_dir: Path | None, signed_orders: tuple[Path, ...]) -> None:  # fmt: skip
-    """Relay wallet-signed orders (``peer typed-data`` files with a ``signature`` added) in batches."""
+    """Relay wallet-signed orders (``peer typed-data`` files with a ``signature`` added) in batches.
+
+    Every order is first checked as the contract will check it (round open, deadline, the payload
+    hashing to the signed ``payloadHash``, the signature over this chain's RoundBook domain,
+    membership, nonces): one bad file would otherwise sink its whole batch on chain. Bad files are
+    named, nothing is sent."""
     import json
+
+    from eth_hash.auto import keccak
 
     from flexunity.chain.contracts import SignedOrder
     from flexunity.chain.eip712 import Order, recover_signer
@@ -176,26 +189,91 @@ def relay(manifest_path: Path, keystore: Path | None, private_key_env: str | Non
     chain = _cm_chain(manifest_path, keystore, private_key_env, rpc_url, store_dir)
     signed = []
     for path in signed_orders:
-        document = json.loads(path.read_text())
+        try:
+            document = json.loads(path.read_text())
+            message = document["typedData"]["message"]
+            payload = bytes.fromhex(document["payload"].removeprefix("0x"))
+            payload_hash = bytes.fromhex(str(message["payloadHash"]).removeprefix("0x"))
+        except (OSError, ValueError, KeyError, TypeError, AttributeError) as exc:
+            raise InputError(
+                f"not a signed order file ({type(exc).__name__}: {exc})", where=str(path)
+            ) from None
         if "signature" not in document:
             raise InputError(
                 "no signature: add the wallet's eth_signTypedData_v4 result as 'signature'", where=str(path)
             )
-        message, payload = (
-            document["typedData"]["message"],
-            bytes.fromhex(document["payload"].removeprefix("0x")),
-        )
         signature = bytes.fromhex(document["signature"].removeprefix("0x"))
+        if keccak(payload) != payload_hash:
+            raise InputError("the payload does not hash to the signed payloadHash (edited?)", where=str(path))
         if recover_signer(document["typedData"], signature).lower() != message["peer"].lower():
             raise InputError(f"the signature is not {message['peer']}'s", where=str(path))
-        order = Order.for_payload(
-            message["roundId"], message["peer"], message["nonce"], message["deadline"], payload
+        order = Order(
+            message["roundId"], message["peer"], message["nonce"], message["deadline"], payload_hash
         )
         signed.append(SignedOrder(order, payload, signature))
+    problems = chain.clients.rounds.order_problems(signed, chain.clients.registry)
+    bad = [f"{path}: {problem}" for path, problem in zip(signed_orders, problems, strict=True) if problem]
+    if bad:
+        raise InputError(
+            f"{len(bad)} of {len(signed)} orders would be refused on chain, nothing sent: " + "; ".join(bad)
+        )
     mined = chain.relay(signed)
     click.echo(
         f"relayed {len(signed)} orders in {len(mined)} transactions, gas {sum(m.gas_used for m in mined):,}"
     )
+
+
+@oracle.command()
+@_cm_options
+@click.option("--round", "round_id", type=int, required=True, help="A settled round.")
+@click.option(
+    "--state", "state_path", type=click.Path(path_type=Path), default=Path("oracle-state.sqlite"),
+    show_default=True, help="The oracle's state file (the step's progress is saved in the round's row).",
+)  # fmt: skip
+@click.option("--product", default=None, help="Balancing product preset (default: the first that fits).")
+@click.option("--products", "products_file", type=click.Path(path_type=Path, exists=True), default=None)
+@click.option("--rule", default="pro-rata", show_default=True, help="Revenue sharing rule.")
+@click.option("--seed", type=int, default=0, show_default=True, help="Seed of the simulated activations.")
+@click.option("--activations", "activation_file", type=click.Path(path_type=Path, exists=True), default=None)
+@click.option("--claim-window", type=int, default=30 * 86_400, show_default=True, help="Seconds to claim.")
+def revenue(manifest_path: Path, keystore: Path | None, private_key_env: str | None, rpc_url: str | None,
+            store_dir: Path | None, round_id: int, state_path: Path, product: str | None,
+            products_file: Path | None, rule: str, seed: int, activation_file: Path | None,
+            claim_window: int) -> None:  # fmt: skip
+    """Offer a settled round's flexibility, share the revenue and create its distribution, once."""
+    from flexunity.oracle.lock import OracleLock
+    from flexunity.oracle.revenue import distribute_revenue
+    from flexunity.oracle.state import StateDB
+
+    chain = _cm_chain(manifest_path, keystore, private_key_env, rpc_url, store_dir)
+    lock = OracleLock(state_path, chain.identity()).acquire()
+    try:
+        db = StateDB(state_path)
+        db.bind(chain.identity())
+        result_hash = chain.posted_document_hash(round_id)
+        if not result_hash or not chain.view(round_id).finalized:
+            raise InputError(f"round {round_id} has no final result on chain yet: nothing to share")
+        outcome = distribute_revenue(
+            chain, chain.store, round_id=round_id, result_hash=result_hash, db=db,
+            claim_window_s=claim_window, report=lambda m: click.echo(m, err=True), product=product,
+            products_file=products_file, rule=rule, seed=seed, activation_file=activation_file,
+        )  # fmt: skip
+    finally:
+        lock.release()
+    for reason in outcome.reasons:
+        click.echo(f"  {reason}")
+    if outcome.distribution_id is None:
+        click.echo(f"round {round_id}: no revenue distributed")
+        return
+    scale = 10**outcome.decimals
+    click.echo(
+        f"distribution {outcome.distribution_id} (round {round_id}, {outcome.product}, rule {outcome.rule}): "
+        f"{outcome.total / scale:.{outcome.decimals}f} {outcome.currency} to {len(outcome.shares)} peers; "
+        f"document {outcome.document_hash}"
+    )
+    for address, amount in sorted(outcome.shares.items()):
+        click.echo(f"  {address}  {amount / scale:>12.{outcome.decimals}f}")
+    click.echo("peers claim with `flexunity peer claim`")
 
 
 @oracle.command()
@@ -236,53 +314,6 @@ def fund(manifest_path: Path, keystore: Path | None, private_key_env: str | None
     )
     for address in done.addresses:
         click.echo(f"funded {address}: {ether} ether, {tokens} {chain.token_symbol()}")
-
-
-@oracle.command()
-@_cm_options
-@click.option("--round", "round_id", type=int, required=True, help="A round with a posted result.")
-@click.option("--product", default=None, help="Balancing product preset (default: the first that fits).")
-@click.option(
-    "--products", "products_file", type=click.Path(path_type=Path, exists=True), default=None,
-    help="A flexunity-products/1 file of the pilot's own products (default: the shipped presets).",
-)  # fmt: skip
-@click.option("--rule", default="pro-rata", show_default=True, help="Sharing rule (docs/allocation.md).")
-@click.option(
-    "--activations", "activation_file", type=click.Path(path_type=Path, exists=True), default=None,
-    help="The system operator's activations (default: simulated, seeded by --seed).",
-)  # fmt: skip
-@click.option("--seed", type=int, default=0, show_default=True, help="Seed of the simulated activations.")
-@click.option("--claim-days", type=float, default=30, show_default=True, help="Claim period in days.")
-def revenue(manifest_path: Path, keystore: Path | None, private_key_env: str | None, rpc_url: str | None,
-            store_dir: Path | None, round_id: int, product: str | None, products_file: Path | None,
-            rule: str, activation_file: Path | None, seed: int, claim_days: float) -> None:  # fmt: skip
-    """Offer a round's flexibility, deliver the activations, share the revenue and deposit it on chain."""
-    from flexunity.oracle.revenue import distribute_revenue
-
-    chain = _cm_chain(manifest_path, keystore, private_key_env, rpc_url, store_dir)
-    result_hash = chain.posted_document_hash(round_id)
-    if not result_hash:
-        raise InputError(f"round {round_id} has no posted result yet", where="--round")
-    done = distribute_revenue(
-        chain, chain.store, round_id=round_id, result_hash=result_hash, product=product, rule=rule,
-        products_file=products_file,
-        seed=seed, activation_file=activation_file, claim_window_s=int(claim_days * 86_400),
-        report=lambda m: click.echo(m, err=True),
-    )  # fmt: skip
-    for reason in done.reasons:
-        click.echo(f"  {reason}")
-    if done.distribution_id is None:
-        click.echo(f"round {round_id}: no revenue distributed")
-        return
-    scale = 10**done.decimals
-    click.echo(
-        f"distribution {done.distribution_id} (round {round_id}, {done.product}, rule {done.rule}): "
-        f"{done.total / scale:.{done.decimals}f} {done.currency} to {len(done.shares)} peers; "
-        f"document {done.document_hash}"
-    )
-    for address, amount in sorted(done.shares.items()):
-        click.echo(f"  {address}  {amount / scale:>12.{done.decimals}f}")
-    click.echo("peers claim with `flexunity peer claim`")
 
 
 def _units(amount: str, decimals: int, option: str) -> int:

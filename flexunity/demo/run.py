@@ -319,7 +319,7 @@ def _run_on(
                 scenario = build_scenario(options, str(first_day + timedelta(days=k)))
         result.rounds.append(_one_round(community, runner, scenario, options, timer, result, report))
         if options.revenue:
-            result.revenue.append(_revenue(community, result.rounds[-1], options, timer, report))
+            result.revenue.append(_revenue(community, result.rounds[-1], options, timer, report, runner.db))
     if options.withdraw:
         with timer.step("withdrawals"):
             accounts = [w.account for w in community.wallets] + [roles.cm]
@@ -377,7 +377,12 @@ def _one_round(
 
 
 def _revenue(
-    community: Community, outcome: RoundOutcome, options: DemoOptions, timer: Timer, report: Reporter
+    community: Community,
+    outcome: RoundOutcome,
+    options: DemoOptions,
+    timer: Timer,
+    report: Reporter,
+    db: StateDB,
 ) -> Any:
     """Step 7: offer, simulated activation (seeded), delivery, sharing, deposit with a root, claims."""
     from flexunity.oracle.revenue import STEP_CLAIMS, STEP_DEPOSIT, distribute_revenue
@@ -392,6 +397,7 @@ def _revenue(
             rule=options.revenue_rule,
             seed=options.seed + outcome.round_id,
             claimers=[w.account for w in community.wallets],
+            db=db,  # persisted and resumable like the round's steps: at most one distribution per round
             report=report,
         )
     timer.wall[STEP_CLAIMS] = timer.wall.get(STEP_CLAIMS, 0.0) + done.seconds.get("claims", 0.0)

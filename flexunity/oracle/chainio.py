@@ -132,6 +132,7 @@ class OracleChain:
             return RoundView(round_id, False, False, "", "", 0)
         result = self.result_state(round_id)
         posted = result.status in (ResultStatus.POSTED, ResultStatus.DISPUTED, ResultStatus.ACCEPTED)
+        rejected = result.status is ResultStatus.REJECTED
         is_final = self.clients.clearing.contract.functions.isFinal
         final = posted and bool(self._read(lambda: is_final(round_id, result.as_tuple()).call(), "isFinal"))
         applied = int(
@@ -147,7 +148,7 @@ class OracleChain:
             order_digest="0x" + bytes(digest).hex(),
             order_count=int(order_count),
             result_posted=posted,
-            result_hash=self.posted_document_hash(round_id) if posted else "",
+            result_hash=self.posted_document_hash(round_id) if posted or rejected else "",
             merkle_root="0x" + result.results_root.hex(),
             window_ends=int(result.challenge_ends),
             gate_closure=int(gate),
@@ -157,7 +158,15 @@ class OracleChain:
             fully_settled=posted and applied == result.leaf_count and applied > 0,
             interval_count=int(interval_count),
             interval_seconds=int(interval_seconds),
+            status=result.status.name,
+            voidable_from=int(gate) + self._result_timeout(),
         )
+
+    def _result_timeout(self) -> int:
+        if not hasattr(self, "_timeout"):
+            config = self.clients.clearing.contract.functions.config
+            self._timeout = int(self._read(lambda: config().call()[1], "config"))
+        return self._timeout
 
     def result_state(self, round_id: int) -> Any:
         """The round's result state, rebuilt from events and checked against the stored commitment."""
@@ -209,6 +218,19 @@ class OracleChain:
             for o in orders
         ]
         return "0x" + chain_order_digest(hashes).hex()
+
+    def distribution_created(self, tx_hash: str) -> tuple[int, int]:
+        """(distribution id, carried-in amount) of the ``DistributionCreated`` event of a transaction."""
+        from web3.logs import DISCARD
+
+        receipt = self.w3.eth.get_transaction_receipt(tx_hash)  # type: ignore[arg-type]
+        created = self.clients.revenue.contract.events.DistributionCreated()
+        (event,) = created.process_receipt(receipt, errors=DISCARD)
+        return int(event["args"]["distributionId"]), int(event["args"]["carriedIn"])
+
+    def await_pending(self) -> int:
+        """Let transactions of the CM's key broadcast earlier (before a crash) land first."""
+        return self.sender.await_pending()
 
     def leaf_settled(self, round_id: int, leaves: list[Leaf]) -> list[bool]:
         fn = self.clients.escrow.contract.functions
@@ -291,26 +313,40 @@ class OracleChain:
         typed = result_typed_data(self.clients.clearing.domain(), result)
         signature = sign_typed_data(self.account.key, typed)
         fn = self.clients.clearing.contract.functions.postResult(result.as_tuple(), [signature])
-        mined = self.sender.transact(fn, f"post result of round {round_id}")
+        label = f"post result of round {round_id}"
+        self.sender.reset_nonce()
+        raw, nonce = self.sender.sign(fn, label)
+        sent = self.sender.send_raw_many([(raw, label, nonce)])
+        crash_point("POSTED:broadcast")  # tests: killed with the post in the node's pool, unmined
+        (mined,) = self.sender.wait_all(sent)
         self._count(STEP_POST, [mined])
         return Posted(mined.tx_hash, mined.gas_used, mined.block)
 
     def settle(self, round_id: int, leaves: list[Leaf], all_leaves: list[Leaf]) -> list[Posted]:
-        """Apply ``leaves`` in batches: every debit batch first, then the credits they cover."""
+        """Apply ``leaves`` in batches: every debit batch first, then the credits they cover.
+
+        The batch that completes the round is sent alone, last, once the others are mined: it also
+        marks the round settled and advances the finished-rounds mark, gas that an estimate made
+        while other batches of its wave are still unmined does not see (it ran out of gas, found by
+        the fault tier: killed between the waves, restarted, credits in two batches)."""
         tree = self._tree(round_id, all_leaves)
         state = self.result_state(round_id).as_tuple()
         fn = self.clients.escrow.contract.functions.applySettlements
         posted: list[Posted] = []
-        for wave in ([x for x in leaves if not x.is_credit], [x for x in leaves if x.is_credit]):
+        waves = [[x for x in leaves if not x.is_credit], [x for x in leaves if x.is_credit]]
+        for k, wave in enumerate(waves):
             calls = []
             for start in range(0, len(wave), self.settle_batch_size):
                 batch = wave[start : start + self.settle_batch_size]
                 values = [tree.leaves[x.index].as_tuple() for x in batch]
                 proofs = [tree.proof(x.index) for x in batch]
                 calls.append((fn(round_id, state, values, proofs), f"settle {len(batch)} leaves"))
-            mined = self.sender.transact_many(calls, estimate_each=True) if calls else []
-            self._count(STEP_SETTLE, mined)
-            posted += [Posted(m.tx_hash, m.gas_used, m.block) for m in mined]
+            last_wave = not any(waves[k + 1 :])
+            groups = [calls[:-1], calls[-1:]] if last_wave and len(calls) > 1 else [calls]
+            for group in groups:
+                mined = self.sender.transact_many(group, estimate_each=True) if group else []
+                self._count(STEP_SETTLE, mined)
+                posted += [Posted(m.tx_hash, m.gas_used, m.block) for m in mined]
             crash_point("SETTLING:debits" if wave and not wave[0].is_credit else "SETTLING:credits")
         return posted
 

@@ -40,18 +40,16 @@ from pathlib import Path
 from typing import Any
 
 from eth_account.signers.local import LocalAccount
-from web3.logs import DISCARD
 
 from flexunity.allocation.rules import RuleOptions
-from flexunity.chain.rpc import send_from_many
 from flexunity.chain.settlement import revenue_tree
 from flexunity.chain.units import largest_remainder
-from flexunity.errors import ChainError, InputError
 from flexunity.oracle.chainio import OracleChain
+from flexunity.oracle.state import StateDB
 from flexunity.record.revenue import FORMAT, inputs_to_dict, leaves_of, options_to_dict
 from flexunity.record.store import FolderStore
 
-STEP_DEPOSIT = "revenue: offer, deliver, share, deposit"
+STEP_DEPOSIT = "revenue: offer, deliver, share, deposit"  # also in flexunity.oracle.distribution
 STEP_CLAIMS = "revenue: claims"
 DEFAULT_CLAIM_WINDOW_S = 30 * 86_400
 Reporter = Callable[[str], None]
@@ -131,6 +129,47 @@ def distribute_revenue(
     *,
     round_id: int,
     result_hash: str,
+    claimers: Sequence[LocalAccount] = (),
+    claim_window_s: int = DEFAULT_CLAIM_WINDOW_S,
+    db: StateDB | None = None,
+    report: Reporter = lambda _: None,
+    **plan: Any,
+) -> DistributionOutcome:
+    """Offer, deliver, share and pay out the revenue of round ``round_id`` (see the module docstring),
+    exactly once per round: a persisted, resumable step (``db``: the oracle's state file) that looks on
+    chain for the round's distribution before creating one (flexunity.oracle.distribution).
+
+    ``plan``: ``product`` (a BalancingProduct or a preset name; None tries every preset in the round's
+    currency), ``products_file``, ``rule``, ``options``, ``seed``, ``activation_probability``,
+    ``activation_file``, ``labels``. ``claimers``: the peers' keys; each with a share claims it.
+    Returns what was done, with the reason when nothing was paid (no product accepts an offer, no
+    activation, nothing delivered).
+    """
+    from flexunity.oracle.distribution import run_distribution
+
+    def planner() -> DistributionOutcome:
+        return plan_distribution(
+            chain, store, round_id=round_id, result_hash=result_hash, report=report, **plan
+        )
+
+    return run_distribution(
+        chain,
+        store,
+        round_id,
+        planner,
+        db=db,
+        claimers=claimers,
+        claim_window_s=claim_window_s,
+        report=report,
+    )
+
+
+def plan_distribution(
+    chain: OracleChain,
+    store: FolderStore,
+    *,
+    round_id: int,
+    result_hash: str,
     product: Any = None,
     products_file: str | Path | None = None,
     rule: str = "pro-rata",
@@ -138,17 +177,12 @@ def distribute_revenue(
     seed: int = 0,
     activation_probability: float = 1.0,
     activation_file: str | Path | None = None,
-    claimers: Sequence[LocalAccount] = (),
-    claim_window_s: int = DEFAULT_CLAIM_WINDOW_S,
     labels: Mapping[str, str] | None = None,
     report: Reporter = lambda _: None,
 ) -> DistributionOutcome:
-    """Offer, deliver, share and pay out the revenue of round ``round_id`` (see the module docstring).
-
-    ``product``: a BalancingProduct or a preset name; None tries every preset in the round's currency.
-    ``claimers``: the peers' keys; each with a share claims it. Returns what was done, with the reason
-    when nothing was paid (no product accepts an offer, no activation, nothing delivered).
-    """
+    """Steps 1-4: the offer, activations, delivery, shares and the stored distribution document, built
+    for the next distribution id and the carry now; nothing is sent. ``document_hash`` is None when
+    nothing is to be paid (``reasons`` says why)."""
     from flexunity.data.scenario_io import scenario_from_dict
     from flexunity.markets import workflow
     from flexunity.markets.delivery import deliver_all
@@ -237,7 +271,7 @@ def distribute_revenue(
     shares = shares_from(payouts, outcome.carried_in)
     outcome.shares, outcome.total = shares, sum(shares.values())
 
-    # 4. the document, 5. the tree and the deposit
+    # 4. the document, 5. the tree and the deposit, 6. claims: exactly once (flexunity.oracle.distribution)
     distribution_id = int(revenue.contract.functions.distributionCount().call()) + 1
     document_out: dict[str, Any] = {
         "format": FORMAT,
@@ -264,76 +298,11 @@ def distribute_revenue(
         "shares": shares,
         "labels": {p: (labels or {}).get(p, _label(scenario, p)) for p in shares},
     }
-    leaves = leaves_of(document_out)
-    tree = revenue_tree(leaves)
-    outcome.merkle_root = "0x" + tree.root.hex()
+    outcome.merkle_root = "0x" + revenue_tree(leaves_of(document_out)).root.hex()
     document_out["merkle_root"] = outcome.merkle_root
     outcome.document_hash = store.put_json(document_out)
-    deadline = chain.now() + claim_window_s
-    outcome.distribution_id = _deposit(chain, tree.root, outcome, deadline, distribution_id)
-    outcome.seconds["deposit"] = time.perf_counter() - started
-    carried = f" ({outcome.carried_in} carried in)" if outcome.carried_in else ""
-    report(f"round {round_id}: distribution {distribution_id} of {outcome.total} base units{carried}")
-
-    # 6. claims
-    claim_started = time.perf_counter()
-    keys = {str(a.address).lower(): a for a in claimers}
-    calls = []
-    for leaf in leaves:
-        account = keys.get(leaf.account.lower())
-        if account is not None:
-            fn = revenue.contract.functions.claim(leaf.as_tuple(), list(tree.proof(leaf.index)))
-            calls.append((account, fn, f"claim share {leaf.index} of distribution {distribution_id}"))
-            outcome.claimed += leaf.amount
-    if calls:
-        first = calls[0]
-        gas = int(first[1].estimate_gas({"from": first[0].address}) * 1.3) + 30_000
-        mined = send_from_many(chain.w3, calls, gas=gas, decoder=chain.decoder)
-        chain._count(STEP_CLAIMS, mined)
-        outcome.gas["claim (each)"] = max(m.gas_used for m in mined)
-        outcome.claims = len(mined)
-    outcome.seconds["claims"] = time.perf_counter() - claim_started
+    outcome.distribution_id = distribution_id
     return outcome
-
-
-def _deposit(
-    chain: OracleChain, root: bytes, outcome: DistributionOutcome, deadline: int, expected: int
-) -> int:
-    """Fund the CM (test token on devnets), approve the distributor for what it will pull (the total
-    less the carried amount), create the distribution; check its id and carried amount."""
-    token = chain.clients.token.contract.functions
-    distributor = chain.clients.revenue
-    cm = chain.account.address
-    needed = outcome.total - outcome.carried_in
-    balance = int(token.balanceOf(cm).call())
-    calls = []
-    if balance < needed:
-        if not chain.manifest.parameters.get("token_is_test_token", True):
-            raise InputError(
-                f"the CM holds {balance} base units, the distribution needs {needed}: fund it first"
-            )
-        calls.append((token.mint(cm, needed - balance), "mint test tokens for the CM"))
-    if needed > 0:
-        calls.append((token.approve(distributor.address, needed), "approve the revenue distributor"))
-    funded = chain.sender.transact_many(calls)
-    fn = distributor.contract.functions.createDistribution(
-        root, outcome.total, deadline, bytes.fromhex(str(outcome.document_hash).removeprefix("0x"))
-    )
-    mined = chain.sender.transact(fn, f"create revenue distribution {expected}")
-    chain._count(STEP_DEPOSIT, [*funded, mined])
-    outcome.gas["createDistribution"] = mined.gas_used
-    receipt = chain.w3.eth.get_transaction_receipt(mined.tx_hash)  # type: ignore[arg-type]
-    created = distributor.contract.events.DistributionCreated()
-    (event,) = created.process_receipt(receipt, errors=DISCARD)
-    got = int(event["args"]["distributionId"])
-    if got != expected:
-        raise ChainError(f"the distribution got id {got}, its document and tree were built for {expected}")
-    carried = int(event["args"]["carriedIn"])
-    if carried != outcome.carried_in:
-        raise ChainError(
-            f"distribution {got} carried in {carried} base units, its document shares {outcome.carried_in}"
-        )
-    return got
 
 
 def _done(outcome: DistributionOutcome, started: float) -> DistributionOutcome:

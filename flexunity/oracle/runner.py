@@ -3,7 +3,14 @@
 Each ``step_*`` method reads the chain, does its work and returns what to save, or ``None`` when it
 must wait (gate still open, challenge window running). ``RoundRunner.run`` saves each step's outputs
 together with the step reached, so a restarted oracle continues where it stopped; steps that send
-transactions first ask the chain whether their effect is already there.
+transactions first ask the chain whether their effect is already there. A step may also return a
+``Jump`` to another step: what the oracle does on each on-chain outcome of a posted result
+(flexunity.oracle.outcomes: rejected -> clear again, voided -> closed, lost -> post again).
+
+An oracle that lost its state file rebuilds a round from the chain and its store: a result posted on
+chain whose document is in the store restores the round at POSTED; otherwise the round is cleared
+again, and since the result document is deterministic (same orders and config, same bytes: the wall
+times are kept in the state, not in the document) it hashes to the one posted, which is not sent again.
 """
 
 from __future__ import annotations
@@ -15,6 +22,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from flexunity.errors import ChainError, InputError
+from flexunity.oracle.outcomes import Jump, Outcome, OutcomeHandlers, StepResult, classify
 from flexunity.oracle.port import ChainPort, RoundView
 from flexunity.oracle.settlement import leaves_from_amounts, peer_energy, settlement_amounts, totals
 from flexunity.oracle.state import RoundState, StateDB, Step
@@ -35,6 +43,8 @@ CRASH_ENV = "FLEXUNITY_ORACLE_CRASH_AT"  # tests: "POSTED" exits right after tha
 
 Reporter = Callable[[str], None]
 Clearer = Callable[[dict[str, Any]], Any]
+# a document key that differs between runs must never be hashed: clearing wall times go to the state
+UNHASHED_CLEARING_KEYS = ("timings",)
 
 
 def crash_point(name: str) -> None:
@@ -52,7 +62,7 @@ def default_clearer(scenario_dict: dict[str, Any]) -> Any:
 
 
 @dataclass
-class RoundRunner:
+class RoundRunner(OutcomeHandlers):
     chain: ChainPort
     store: FolderStore
     db: StateDB
@@ -60,23 +70,34 @@ class RoundRunner:
     clearer: Clearer = default_clearer
     _orders: dict[int, list[Order]] = field(default_factory=dict)
     _result: dict[int, dict[str, Any]] = field(default_factory=dict)
+    _said: set[tuple[int, str]] = field(default_factory=set)
+
+    def say_once(self, round_id: int, key: str, message: str) -> None:
+        """Report ``message`` once per round and ``key`` (a waiting oracle does not repeat itself)."""
+        if (round_id, key) not in self._said:
+            self._said.add((round_id, key))
+            self.report(message)
 
     def run(
         self, round_id: int, *, wait: bool = True, poll: float = 0.5, timeout: float | None = None
     ) -> RoundState:
-        """Advance the round as far as the chain allows; with ``wait``, until DONE."""
+        """Advance the round as far as the chain allows; with ``wait``, until DONE (or VOIDED)."""
         self.db.bind(self.chain.identity())
         state = self.db.ensure(round_id)
+        if state.step is Step.OPENED and not state.data:
+            state = self.recover(state)
         deadline = None if timeout is None else time.monotonic() + timeout
-        while state.step is not Step.DONE:
+        while not state.step.terminal:
             started = time.perf_counter()
-            updates = self._steps()[state.step](state)
-            if updates is None:
+            outcome = self._steps()[state.step](state)
+            if outcome is None:
                 if not wait or (deadline is not None and time.monotonic() > deadline):
                     return state
                 time.sleep(poll)
                 continue
-            reached = state.step.next
+            reached, updates = (
+                (outcome.step, outcome.updates) if isinstance(outcome, Jump) else (state.step.next, outcome)
+            )
             elapsed = time.perf_counter() - started
             timings = {**state.data.get("timings", {}), reached.value: round(elapsed, 4)}
             state = self.db.advance(
@@ -86,7 +107,7 @@ class RoundRunner:
             crash_point(reached.value)
         return state
 
-    def _steps(self) -> dict[Step, Callable[[RoundState], dict[str, Any] | None]]:
+    def _steps(self) -> dict[Step, Callable[[RoundState], StepResult]]:
         return {
             Step.OPENED: self.step_close_gate,
             Step.GATE_CLOSED: self.step_verify_orders,
@@ -100,10 +121,12 @@ class RoundRunner:
 
     # --- steps --------------------------------------------------------------------------------
 
-    def step_close_gate(self, state: RoundState) -> dict[str, Any] | None:
+    def step_close_gate(self, state: RoundState) -> StepResult:
         view = self.chain.view(state.round_id)
         if not view.exists:
             raise InputError(f"round {state.round_id} does not exist on chain {self.chain.chain_id}")
+        if view.status == "VOID":
+            return self._voided(state, view)
         if not view.gate_closed:
             return None
         if not view.config_hash:
@@ -149,6 +172,7 @@ class RoundRunner:
         )
         result = self.clearer(scenario)
         clearing = result.to_dict() if hasattr(result, "to_dict") else dict(result)
+        unhashed = {k: clearing.pop(k) for k in UNHASHED_CLEARING_KEYS if k in clearing}
         bills, fees = bills_and_fees(clearing)
         amounts = settlement_amounts(
             bills,
@@ -165,6 +189,7 @@ class RoundRunner:
             "leaves": [leaf.to_dict() for leaf in leaves],
             "rejected_orders": rejected,
             "orders": [order_ref(o) for o in accepted],
+            "clearing_timings": unhashed.get("timings", {}),
         }
 
     def step_store_document(self, state: RoundState) -> dict[str, Any]:
@@ -175,6 +200,7 @@ class RoundRunner:
         document = {
             "format": RESULT_FORMAT,
             "round": state.round_id,
+            "attempt": int(state.data.get("attempt", 1)),
             "chain_id": self.chain.chain_id,
             "contracts": self.chain.addresses(),
             "config_hash": state.data["config_hash"],
@@ -195,35 +221,58 @@ class RoundRunner:
         result_hash = self.store.put(canonical_json(document))
         return {"result_hash": result_hash, "merkle_root": root, "total_debit": debit, "total_credit": credit}
 
-    def step_post(self, state: RoundState) -> dict[str, Any]:
-        view = self.chain.view(state.round_id)
+    def step_post(self, state: RoundState) -> StepResult:
+        round_id, ours = state.round_id, state.data["result_hash"]
+        view = self.chain.view(round_id)
+        if view.status == "VOID":
+            return self._voided(state, view)
+        if not view.gate_closed:
+            return self._clock_went_back(state, view, "gate closure", view.gate_closure)
+        if not view.result_posted and view.voidable_from and self.chain.now() >= view.voidable_from:
+            self.say_once(round_id, "timed out", f"round {round_id}: {Outcome.TIMED_OUT.value} "
+                          f"({view.voidable_from}): anyone may void it; posting while the chain still takes "
+                          "a result")  # fmt: skip
+        if not view.result_posted:
+            # a transaction of ours broadcast before a crash may still land: let it, then look again
+            self.chain.await_pending()
+            view = self.chain.view(round_id)
         if view.result_posted:
-            if view.result_hash.lower() != state.data["result_hash"].lower():
+            if view.result_hash.lower() != ours.lower():
                 raise ChainError(
-                    f"round {state.round_id} already has another result on chain ({view.result_hash}); "
-                    "an arbiter must reject it before a corrected one can be posted"
+                    f"round {round_id} already has another result on chain ({view.result_hash}), not ours "
+                    f"({ours}): is another CM or oracle posting for this deployment?"
                 )
-            self.report(f"round {state.round_id}: result already on chain, not sending again")
+            self.report(f"round {round_id}: result already on chain, not sending again")
             return {
                 "post_tx": state.data.get("post_tx", "(found on chain)"),
                 "gas_post": state.data.get("gas_post", 0),
             }
-        posted = self.chain.post_result(state.round_id, state.data)
+        try:
+            posted = self.chain.post_result(round_id, state.data)
+        except ChainError:
+            again = self.chain.view(round_id)  # the revert may be the effect we wanted, landed meanwhile
+            if again.result_posted and again.result_hash.lower() == ours.lower():
+                self.report(f"round {round_id}: our result reached the chain meanwhile; not sending again")
+                return {"post_tx": "(found on chain)", "gas_post": 0}
+            raise
         crash_point("POSTED:sent")
         return {"post_tx": posted.tx_hash, "gas_post": posted.gas_used, "post_block": posted.block}
 
-    def step_wait_window(self, state: RoundState) -> dict[str, Any] | None:
+    def step_wait_window(self, state: RoundState) -> StepResult:
         view = self.chain.view(state.round_id)
-        if view.disputed:
-            self.report(
-                f"round {state.round_id}: result disputed; settlement frozen until the arbiter decides"
-            )
-            return None
-        if not view.finalized and self.chain.now() < view.window_ends:
-            return None
-        return {"window_ends": view.window_ends}
+        outcome = classify(
+            view, state.data["result_hash"], self.chain.now(), state.data.get("rejected_results")
+        )
+        return self._on_outcome(state, view, outcome)
 
-    def step_settle(self, state: RoundState) -> dict[str, Any]:
+    def step_settle(self, state: RoundState) -> StepResult:
+        view = self.chain.view(state.round_id)
+        now = self.chain.now()
+        outcome = classify(view, state.data["result_hash"], now, state.data.get("rejected_results"))
+        if outcome is Outcome.WINDOW_RUNNING and state.data.get("window_ends"):
+            return self._clock_went_back(state, view, "end of the challenge window", view.window_ends)
+        if outcome not in (Outcome.FINAL, Outcome.UPHELD):
+            return self._on_outcome(state, view, outcome)  # settlement only ever follows a final result
         leaves = _leaves(state)
         done = self.chain.leaf_settled(state.round_id, leaves)
         todo = [leaf for leaf, settled in zip(leaves, done, strict=False) if not settled]
@@ -234,7 +283,6 @@ class RoundRunner:
         for posted in self.chain.settle(state.round_id, todo, leaves):
             gas += posted.gas_used
             txs += 1
-        state = self.db.save_data(state, {"gas_settle": gas, "settle_txs": txs})
         return {"gas_settle": gas, "settle_txs": txs, "leaves_settled": len(leaves)}
 
     def step_finish(self, state: RoundState) -> dict[str, Any]:

@@ -1,9 +1,13 @@
 """``flexunity oracle run``: watch the chain and drive every open round to DONE.
 
-The service connects with the manifest's chain id checked, loads the CM's key from its keystore,
-finds rounds opened on chain (events since the deployment block), and runs each one that is not DONE
-in its state file. With ``once`` it advances every round as far as the chain allows and returns;
-otherwise it polls until interrupted. A dead node is retried with backoff (flexunity.chain.rpc).
+The service connects with the manifest's chain id checked (and the manifest's contracts present on
+the node), loads the CM's key, takes the oracle lock (one oracle per state file and deployment,
+flexunity.oracle.lock), finds rounds opened on chain, and runs each one that is not finished in its
+state file. With ``once`` it advances every round as far as the chain allows and returns; a node
+that does not answer through the retries (flexunity.chain.rpc) ends it with ``NodeDown`` (exit 4).
+Without ``once`` it polls until interrupted and rides out node outages of any length: it says when
+the node went away, waits with exponential backoff (capped at ``MAX_BACKOFF_S``), reports each wait,
+and says when the node is back.
 """
 
 from __future__ import annotations
@@ -17,13 +21,15 @@ from eth_account.signers.local import LocalAccount
 from web3 import HTTPProvider, Web3
 
 from flexunity.chain.manifest import Manifest
-from flexunity.chain.rpc import retrying
+from flexunity.chain.rpc import TRANSIENT, NodeDown, retrying
 from flexunity.errors import ChainError, UserError
 from flexunity.oracle.runner import RoundRunner
-from flexunity.oracle.state import StateDB, Step
+from flexunity.oracle.state import StateConflict, StateDB, Step
 from flexunity.record.store import FolderStore
 
 Reporter = Callable[[str], None]
+MAX_BACKOFF_S = 60.0
+OUTAGE = (NodeDown, *TRANSIENT)  # a read that bypassed the retries raises the transport's own error
 
 
 @dataclass
@@ -33,16 +39,22 @@ class OracleService:
     failed: dict[int, str] = field(default_factory=dict)
 
     def tick(self, rounds: list[int] | None = None, *, wait: bool = False) -> dict[int, Step]:
-        """Advance every known round (or those named) as far as possible now."""
+        """Advance every known round (or those named) as far as possible now.
+
+        A round's own problem is reported and the others go on; a dead node (``NodeDown``) or a state
+        file changed by another process (``StateConflict``) stops the tick: they concern every round."""
         wanted = rounds if rounds is not None else self.runner.chain.open_rounds()
         steps: dict[int, Step] = {}
         for round_id in wanted:
             state = self.runner.db.get(round_id)
-            if state is not None and state.step is Step.DONE:
-                steps[round_id] = Step.DONE
+            if state is not None and state.step.terminal:
+                steps[round_id] = state.step
                 continue
             try:
                 steps[round_id] = self.runner.run(round_id, wait=wait).step
+                self.failed.pop(round_id, None)
+            except (NodeDown, StateConflict):
+                raise
             except UserError as exc:  # one round's problem must not stop the others: report it
                 self.report(f"round {round_id}: {exc}")
                 self.failed[round_id] = str(exc)
@@ -54,10 +66,26 @@ class OracleService:
         self, rounds: list[int] | None = None, poll: float = 2.0, stop: Callable[[], bool] = lambda: False,
         idle: Callable[[list[Waiting]], None] = lambda _: None,
     ) -> None:  # fmt: skip
-        """Tick every ``poll`` seconds until ``stop``; ``idle`` is told what the rounds wait for."""
+        """Poll until ``stop``; ``idle`` is told what the rounds wait for. A node outage of any length is
+        waited out with backoff, never fatal."""
+        down_since: float | None = None
+        delay = poll
         while not stop():
-            steps = self.tick(rounds)
-            idle(self.waiting(steps))
+            try:
+                steps = self.tick(rounds)
+                idle(self.waiting(steps))
+            except OUTAGE as exc:
+                now = time.monotonic()
+                if down_since is None:
+                    down_since = now
+                    self.report(f"node unreachable ({str(exc)[:160]}); waiting for it (Ctrl-C stops)")
+                delay = min(max(delay, poll) * 2, MAX_BACKOFF_S)
+                self.report(f"node unreachable for {now - down_since:.0f} s; next try in {delay:.0f} s")
+                time.sleep(delay)
+                continue
+            if down_since is not None:
+                self.report(f"node back after {time.monotonic() - down_since:.0f} s; continuing every round")
+                down_since, delay = None, poll
             time.sleep(poll)
 
     def waiting(self, steps: dict[int, Step]) -> list[Waiting]:
@@ -87,16 +115,28 @@ class Waiting:
     now: int
 
 
-def connect(rpc_url: str, manifest: Manifest, report: Reporter) -> Web3:
-    """A web3 on ``rpc_url`` whose chain id is the manifest's (a wrong node is refused)."""
+def connect(rpc_url: str, manifest: Manifest, report: Reporter, *, wait: bool = False) -> Web3:
+    """A web3 on ``rpc_url`` whose chain id is the manifest's and which holds the manifest's contracts.
+
+    ``wait``: a node that does not answer is waited for (watch mode) instead of failing (NodeDown)."""
+    from flexunity.chain.deploy import check_deployed
+
     w3 = Web3(HTTPProvider(rpc_url, request_kwargs={"timeout": 60}))
-    chain_id = retrying(lambda: w3.eth.chain_id, what=f"connect to {rpc_url}", report=report)
+    delay = 1.0
+    while True:
+        try:
+            chain_id = retrying(lambda: w3.eth.chain_id, what=f"connect to {rpc_url}", report=report)
+            break
+        except NodeDown as exc:
+            if not wait:
+                raise
+            delay = min(delay * 2, MAX_BACKOFF_S)
+            report(f"{exc}; waiting {delay:.0f} s for the node (watch mode)")
+            time.sleep(delay)
     if chain_id != manifest.chain_id:
         raise ChainError(
             f"{rpc_url} is chain {chain_id}, the manifest was deployed on chain {manifest.chain_id}"
         )
-    from flexunity.chain.deploy import check_deployed
-
     addresses = {name: c.address for name, c in manifest.contracts.items()}
     retrying(lambda: check_deployed(w3, addresses, chain_id), what="eth_getCode", report=report)
     return w3

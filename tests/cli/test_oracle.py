@@ -19,6 +19,7 @@ from flexunity.chain.devnet import Anvil, start_anvil
 from flexunity.cli import cli
 from flexunity.demo.community import Gas
 from flexunity.demo.run import DemoOptions, Timer, advance_time, build_scenario, prepare, private_chain_id
+from flexunity.errors import InputError
 
 pytestmark = pytest.mark.devnet
 
@@ -67,6 +68,16 @@ def test_a_round_run_with_the_cm_commands(tmp_path: Path, node: Anvil) -> None:
     document = json.loads(exported.read_text())
     signature = Account.sign_typed_data(wallet.key, full_message=document["typedData"]).signature
     exported.write_text(json.dumps({**document, "signature": "0x" + bytes(signature).hex()}))
+    # an edited payload keeps a valid typed-data signature but would sink the batch on chain: refused,
+    # the file named, nothing sent (and another round's order is named with what the contract says)
+    edited = tmp_path / "edited.json"
+    payload = bytearray.fromhex(document["payload"].removeprefix("0x"))
+    payload[-1] ^= 1
+    edited.write_text(json.dumps({**json.loads(exported.read_text()), "payload": "0x" + payload.hex()}))
+    refused = CliRunner().invoke(cli, ["oracle", "relay", *cm, str(exported), str(edited)], env=env)
+    assert isinstance(refused.exception, InputError) and "edited.json" in str(refused.exception)
+    assert "payloadHash" in str(refused.exception)
+    assert chain_orders(community) == 0
     assert "relayed 1 orders" in run("relay", *cm, str(exported)).output
 
     chain = community.chain
@@ -76,3 +87,8 @@ def test_a_round_run_with_the_cm_commands(tmp_path: Path, node: Anvil) -> None:
     advance_time(chain.w3, options.challenge_window + 1)
     assert "round 1: DONE" in run("run", *cm, *state).output
     assert chain.clients.escrow.account(wallet.address).debt > 0
+
+
+def chain_orders(community: object) -> int:
+    rounds = community.chain.clients.rounds  # type: ignore[attr-defined]
+    return int(rounds.round(1).order_count)

@@ -28,6 +28,16 @@ class FakeChain:
     post_calls: int = 0
     settle_calls: int = 0
     settle_log: list[int] = field(default_factory=list)
+    status: str = ""  # "" follows the posted result (NONE/POSTED); else DISPUTED, ACCEPTED, REJECTED, VOID
+    last_hash: str = ""  # the latest posted document hash (kept after a rejection)
+    posts: list[str] = field(default_factory=list)
+    voidable_from: int = 0
+
+    def reject(self) -> None:
+        self.status, self.posted = "REJECTED", None
+
+    def await_pending(self) -> int:
+        return 0
 
     def identity(self) -> str:
         return f"{self.chain_id}/fake"
@@ -64,8 +74,11 @@ class FakeChain:
             config_hash=self.config_hash,
             order_digest=self.running_digest(round_id, self.orders_),
             order_count=len(self.orders_),
-            result_posted=self.posted is not None,
-            result_hash=self.posted["result_hash"] if self.posted else "",
+            result_posted=self.posted is not None and self.status in ("", "DISPUTED", "ACCEPTED"),
+            result_hash=self.last_hash,
+            status=self.status or ("POSTED" if self.posted else "NONE"),
+            disputed=self.status == "DISPUTED",
+            voidable_from=self.voidable_from,
             window_ends=self.posted_at + self.window if self.posted else 0,
             interval_count=self.interval_count,
             interval_seconds=self.interval_seconds,
@@ -81,6 +94,9 @@ class FakeChain:
         assert self.posted is None, "posted twice"
         self.post_calls += 1
         self.posted = dict(result)
+        self.last_hash = result["result_hash"]
+        self.posts.append(self.last_hash)
+        self.status = ""
         self.posted_at = self.time
         return Posted("0xpost", 90_000, 1)
 

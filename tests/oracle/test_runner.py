@@ -107,7 +107,7 @@ def test_missing_order_event_is_caught_by_the_digest(tmp_path: Path) -> None:
 
 def test_other_result_on_chain_is_refused(tmp_path: Path) -> None:
     chain = FakeChain(orders_=orders())
-    chain.posted = {"result_hash": "0x" + "ee" * 32}
+    chain.posted, chain.last_hash = {"result_hash": "0x" + "ee" * 32}, "0x" + "ee" * 32
     with pytest.raises(ChainError, match="another result"):
         make(tmp_path, chain).run(1, wait=False)
 

@@ -35,6 +35,7 @@ from flexunity.chain.contracts.rounds import RoundBookClient
 from flexunity.chain.contracts.token import TokenClient
 from flexunity.chain.deploy import Deployment
 from flexunity.chain.reverts import ErrorDecoder
+from flexunity.errors import ChainError
 
 __all__ = [
     "GAS_MARGIN",
@@ -55,7 +56,28 @@ __all__ = [
     "RoundResult",
     "SignedOrder",
     "TokenClient",
+    "require_contracts",
 ]
+
+
+def require_contracts(w3: Web3, addresses: dict[str, str], where: str = "the node") -> None:
+    """Every contract of a deployment has code on the node, else one ``ChainError`` line (exit 4).
+
+    A fresh node with the manifest's chain id (a restarted devnet, another chain) answers every
+    call to an empty address with nothing; this says so before any read misreads it."""
+    try:
+        missing = [
+            name for name, address in addresses.items() if not w3.eth.get_code(to_checksum_address(address))
+        ]
+    except Exception as exc:  # the node failed to answer: the same fact for the user
+        raise ChainError(
+            f"{where}: cannot read contract code ({type(exc).__name__}): is the node running?"
+        ) from None
+    if missing:
+        raise ChainError(
+            f"{where} has no contract at the manifest's address of {', '.join(missing)}: a fresh node or "
+            "another chain with the same chain id, not the deployment the manifest describes"
+        )
 
 
 class Community:
