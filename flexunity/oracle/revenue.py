@@ -32,6 +32,7 @@ Format and flow: docs/markets.md, "On chain".
 
 from __future__ import annotations
 
+import json
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
@@ -40,7 +41,7 @@ from pathlib import Path
 from typing import Any
 
 from eth_account.signers.local import LocalAccount
-from eth_utils import to_checksum_address
+from eth_utils import keccak, to_checksum_address
 from web3.logs import DISCARD
 
 from flexunity.allocation.game import AdditiveThresholdGame
@@ -327,7 +328,9 @@ def distribute_revenue(
     document_out["merkle_root"] = outcome.merkle_root
     outcome.document_hash = store.put_json(document_out)
     deadline = chain.now() + claim_window_s
-    outcome.distribution_id = _deposit(chain, tree.root, outcome, deadline, distribution_id)
+    # The chain refuses a second distribution for the round (DistributionExists): a retry never pays twice.
+    activations_hash = keccak(text=json.dumps(items, sort_keys=True, separators=(",", ":")))
+    outcome.distribution_id = _deposit(chain, tree.root, outcome, deadline, distribution_id, activations_hash)
     outcome.seconds["deposit"] = time.perf_counter() - started
     carried = f" ({outcome.carried_in} carried in)" if outcome.carried_in else ""
     report(f"round {round_id}: distribution {distribution_id} of {outcome.total} base units{carried}")
@@ -354,7 +357,12 @@ def distribute_revenue(
 
 
 def _deposit(
-    chain: OracleChain, root: bytes, outcome: DistributionOutcome, deadline: int, expected: int
+    chain: OracleChain,
+    root: bytes,
+    outcome: DistributionOutcome,
+    deadline: int,
+    expected: int,
+    activations_hash: bytes,
 ) -> int:
     """Fund the CM (test token on devnets), approve the distributor for what it will pull (the total
     less the carried amount), create the distribution; check its id and carried amount."""
@@ -373,8 +381,9 @@ def _deposit(
     if needed > 0:
         calls.append((token.approve(distributor.address, needed), "approve the revenue distributor"))
     funded = chain.sender.transact_many(calls)
+    document_hash = bytes.fromhex(str(outcome.document_hash).removeprefix("0x"))
     fn = distributor.contract.functions.createDistribution(
-        root, outcome.total, deadline, bytes.fromhex(str(outcome.document_hash).removeprefix("0x"))
+        outcome.round_id, activations_hash, root, outcome.total, deadline, document_hash
     )
     mined = chain.sender.transact(fn, f"create revenue distribution {expected}")
     chain._count(STEP_DEPOSIT, [*funded, mined])
