@@ -76,9 +76,14 @@ def deposit(manifest_path: Path, keystore: Path, rpc_url: str | None, amount: st
 @RPC
 @click.option("--amount", type=str, default=None, help="Currency units (default: everything withdrawable).")
 def withdraw(manifest_path: Path, keystore: Path, rpc_url: str | None, amount: str | None) -> None:
-    """Withdraw uncommitted escrow to the peer's own address."""
+    """Withdraw uncommitted escrow to the peer's own address (finished rounds are released first)."""
     chain, account = _connect(manifest_path, keystore, rpc_url)
     escrow = chain.clients.escrow
+    finished = _finished_unreleased(chain, account.address)
+    if finished:
+        fn = escrow.contract.functions.release(account.address, finished)
+        chain.sender.transact(fn, f"release finished rounds {finished}")
+        click.echo(f"released the commitments of finished rounds {finished}")
     available = escrow.withdrawable(account.address)
     units = available if amount is None else _base_units(amount, chain.token_decimals())
     if units == 0:
@@ -89,6 +94,15 @@ def withdraw(manifest_path: Path, keystore: Path, rpc_url: str | None, amount: s
         raise InputError(f"{account.address} can withdraw {available} base units now, not {units}")
     mined = chain.sender.transact(escrow.contract.functions.withdraw(units, account.address), "withdraw")
     click.echo(f"withdrew {units} base units to {account.address}; gas {mined.gas_used:,}")
+
+
+def _finished_unreleased(chain: Any, address: str) -> list[int]:
+    """Rounds the peer ordered in that are finished (settled, closed, void) and not yet released."""
+    event = chain.clients.rounds.contract.events.OrderAccepted()
+    logs = event.get_logs(from_block=chain.manifest.first_block, argument_filters={"peer": address})
+    rounds = sorted({int(log["args"]["roundId"]) for log in logs})
+    registry, escrow = chain.clients.registry, chain.clients.escrow
+    return [r for r in rounds if escrow.is_finished(r) and not registry.order_status(address, r)[1]]
 
 
 def _order_inputs(scenario_path: Path, peer_id: str) -> tuple[dict[str, Any], bytes]:
@@ -111,6 +125,12 @@ def _order_inputs(scenario_path: Path, peer_id: str) -> tuple[dict[str, Any], by
 @click.option("--peer", "peer_id", required=True, help="The peer of the scenario whose forecasts to send.")
 @click.option("--nonce", type=int, default=None, help="Default: the peer's last nonce + 1.")
 @click.option("--deadline", type=int, default=None, help="Unix time (default: the round's gate closure).")
+@click.option(
+    "--max-debit",
+    type=str,
+    default=None,
+    help="Currency units: the most the round may debit this peer (default: no cap).",
+)
 def order(
     manifest_path: Path,
     keystore: Path,
@@ -120,14 +140,16 @@ def order(
     peer_id: str,
     nonce: int | None,
     deadline: int | None,
+    max_debit: str | None,
 ) -> None:
     """Submit the peer's order for a round directly (the peer pays the gas)."""
-    from flexunity.chain.eip712 import Order
+    from flexunity.chain.eip712 import NO_DEBIT_CAP, Order
 
     chain, account = _connect(manifest_path, keystore, rpc_url)
     _, payload = _order_inputs(scenario_path, peer_id)
     nonce, deadline = _nonce_deadline(chain, account.address, round_id, nonce, deadline)
-    signed = Order.for_payload(round_id, account.address, nonce, deadline, payload)
+    cap = NO_DEBIT_CAP if max_debit is None else _base_units(max_debit, chain.token_decimals())
+    signed = Order.for_payload(round_id, account.address, nonce, deadline, payload, cap)
     fn = chain.clients.rounds.contract.functions.submitOrder(signed.as_tuple(), payload)
     mined = chain.sender.transact(fn, f"order for round {round_id}")
     click.echo(
