@@ -1,6 +1,6 @@
 """``ape run deploy [--network ecosystem:network:provider]``: deploy FlexUnity and write a manifest.
 
-The same deployment as ``flexunity deploy`` (flexunity.oracle.deployment), through Ape's provider:
+The same deployment as ``flexunity deploy`` (flexunity.chain.deployment), through Ape's provider:
 on Ape's local networks the roles are the node's first five test accounts; with ``--keystore`` a
 FlexUnity keystore account holds every role and signs locally (the pilot network, docs/deployment.md).
 """
@@ -22,8 +22,8 @@ from ape.cli import ConnectedProviderCommand
 def cli(ecosystem: Any, network: Any, provider: Any, keystore: Path | None, supplier: str | None,
         challenge_window: int, out: Path) -> None:  # fmt: skip
     from flexunity.chain.deploy import RoleAccounts
-    from flexunity.oracle.deployment import deploy, use_local_signer
-    from flexunity.oracle.keystore import load_keystore
+    from flexunity.chain.deployment import deploy, use_local_signer
+    from flexunity.chain.keystore import load_keystore
 
     w3 = provider.web3
     if keystore is not None:

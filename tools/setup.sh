@@ -65,4 +65,16 @@ for tool in anvil forge cast; do
   ln -sfn "$native" ".venv/bin/$tool"
 done
 
+# --- headless Chromium, for the report screenshots of tests/lab (a Debian package; needs root) ----
+if ! command -v chromium >/dev/null; then
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+    say "installing Debian's chromium (headless report screenshots)"
+    apt-get install -y -qq --no-install-recommends chromium >/dev/null \
+      || { apt-get update -qq && apt-get install -y -qq --no-install-recommends chromium >/dev/null; } \
+      || say "chromium could not be installed: the report screenshot test will be skipped"
+  else
+    say "chromium missing (install Debian's chromium as root): the report screenshot test will be skipped"
+  fi
+fi
+
 say "ready: $(.venv/bin/python --version), node $(node --version), solc $version, $(.venv/bin/anvil --version | head -1)"

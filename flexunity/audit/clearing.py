@@ -22,8 +22,8 @@ from flexunity.model import Scenario
 from flexunity.optimize import Bill, check_feasible, objective_value, price_and_bill, solve_dispatch
 from flexunity.optimize.bills import enforce_ir
 from flexunity.optimize.clearing import as_dispatch, standalone_bills
-from flexunity.oracle import orders as codec
-from flexunity.oracle.store import canonical_json
+from flexunity.record import orders as codec
+from flexunity.record.store import canonical_json
 
 BILL_PARTS = ("trades", "import", "export", "fees", "community_grid", "side_payment", "total")
 
@@ -33,11 +33,11 @@ def check_inputs(
     rejected: list[dict[str, Any]], document: dict[str, Any],
 ) -> dict[str, Any] | None:  # fmt: skip
     """The document cleared exactly the orders on chain; returns the scenario rebuilt from them."""
-    from flexunity.oracle.runner import _order_ref
-
     decoded = [(o.peer_address, codec.decode_payload(o.payload)) for o in accepted]
     scenario = codec.scenario_from_orders(config, decoded)
-    problems = _ref_problems([_order_ref(o) for o in accepted], list(document.get("orders", [])), "orders")
+    problems = _ref_problems(
+        [codec.order_ref(o) for o in accepted], list(document.get("orders", [])), "orders"
+    )
     problems += _ref_problems(rejected, list(document.get("rejected_orders", [])), "rejected orders")
     posted = {p["id"]: p for p in document.get("scenario", {}).get("peers", [])}
     clearing = document.get("clearing", {})

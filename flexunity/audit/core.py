@@ -15,17 +15,15 @@ from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any, TypeVar
 
-from web3 import HTTPProvider, Web3
-
 from flexunity.audit import clearing, orders, result, revenue, settlement
-from flexunity.audit.chain import ChainReader, Log
 from flexunity.audit.escrow import ledger_problems
 from flexunity.audit.verdict import Check, RoundVerdict, Tolerances
 from flexunity.chain.contracts import ResultStatus, RoundInfo
 from flexunity.chain.eip712 import ClearingResult
-from flexunity.errors import ChainError, InputError
-from flexunity.oracle.manifest import Manifest, load_manifest
-from flexunity.oracle.store import FolderStore
+from flexunity.chain.manifest import Manifest, load_manifest
+from flexunity.chain.reader import ChainReader, Log, Web3, connect
+from flexunity.errors import ChainError
+from flexunity.record.store import FolderStore
 
 RESULT_FORMAT = "flexunity-round-result/1"
 T = TypeVar("T")
@@ -59,24 +57,6 @@ def audit_rounds(
         if not verdict.pending:
             verdict.add("escrow.ledger", ledger, "escrow balances and debts = its events replayed")
     return verdicts
-
-
-def connect(rpc_url: str | None, manifest: Manifest) -> Web3:
-    """A web3 on ``rpc_url`` that answers and is the manifest's chain."""
-    if not rpc_url:
-        raise InputError("no RPC URL: give --rpc (the manifest records none)")
-    w3 = Web3(HTTPProvider(rpc_url, request_kwargs={"timeout": 30}))
-    try:
-        chain_id = int(w3.eth.chain_id)
-    except Exception as exc:  # any failure to reach the node is the same fact for the user
-        raise ChainError(
-            f"cannot reach the node at {rpc_url} ({type(exc).__name__}): is it running? (--rpc URL)"
-        ) from None
-    if chain_id != manifest.chain_id:
-        raise ChainError(
-            f"{rpc_url} is chain {chain_id}, the manifest's contracts are on chain {manifest.chain_id}"
-        )
-    return w3
 
 
 def audit_round(

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 
-from flexunity.audit.chain import ChainReader, Log
+from flexunity.chain.reader import ChainReader, Log
 
 EVENTS = ("Deposited", "Withdrawn", "SettlementApplied", "DebtRecorded", "DebitRefunded")
 

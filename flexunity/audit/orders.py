@@ -13,13 +13,13 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from eth_utils import keccak
-
-from flexunity.audit.chain import ChainReader, Log
 from flexunity.audit.verdict import RoundVerdict
 from flexunity.chain.contracts import RoundInfo
 from flexunity.chain.eip712 import Order, order_typed_data, recover_signer
-from flexunity.oracle import orders as codec
+from flexunity.chain.hashing import keccak
+from flexunity.chain.reader import ChainReader, Log
+from flexunity.errors import InputError
+from flexunity.record import orders as codec
 
 ZERO = b"\x00" * 32
 
@@ -113,9 +113,11 @@ def _plain(entry: Any) -> tuple[Any, ...]:
 
 
 def effective_orders(logs: list[Log], intervals: int) -> tuple[list[codec.Order], list[dict[str, Any]]]:
-    """Each peer's last order whose payload decodes (as the oracle chooses them), and the rejected."""
-    from flexunity.oracle.runner import latest_valid_orders
+    """Each peer's last order whose payload decodes (docs/oracle.md, "Orders"), and the rejected ones.
 
+    The selection rule is re-implemented here, not imported from the oracle: the last order event of
+    each peer counts; an empty payload cancels; a payload that does not decode is rejected.
+    """
     rebuilt = [
         codec.Order(
             str(log.args["peer"]).lower(),
@@ -128,4 +130,19 @@ def effective_orders(logs: list[Log], intervals: int) -> tuple[list[codec.Order]
         )
         for log in logs
     ]
-    return latest_valid_orders(rebuilt, intervals)
+    last: dict[str, codec.Order] = {}
+    for order in rebuilt:
+        last[order.peer_address] = order
+    accepted: list[codec.Order] = []
+    rejected: list[dict[str, Any]] = []
+    for peer in sorted(last):
+        order = last[peer]
+        if order.is_cancellation:
+            continue
+        try:
+            codec.decode_payload(order.payload, intervals)
+        except InputError as exc:
+            rejected.append({**codec.order_ref(order), "reason": str(exc)})
+        else:
+            accepted.append(order)
+    return accepted, rejected

@@ -12,16 +12,15 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from eth_abi import encode
-from eth_utils import keccak
-
-from flexunity.audit.chain import ChainReader, Log
 from flexunity.audit.verdict import RoundVerdict
 from flexunity.chain.contracts import ResultStatus, RoundInfo
 from flexunity.chain.eip712 import ClearingResult, recover_signer, result_typed_data, typed_digest
+from flexunity.chain.hashing import abi_encode as encode
+from flexunity.chain.hashing import keccak
+from flexunity.chain.reader import ChainReader, Log
 from flexunity.errors import InputError
-from flexunity.oracle.orders import schedule_problems
-from flexunity.oracle.store import FolderStore
+from flexunity.record.orders import schedule_problems
+from flexunity.record.store import FolderStore
 
 FIELDS = (
     "roundId", "attempt", "signerEpoch", "orderDigest", "resultsRoot", "documentHash", "leafCount",

@@ -8,8 +8,8 @@ For each distribution on chain the audit fetches the document named by the event
 - ``revenue.rule``: each activation's shares are exactly what the declared rule gives on the
   published inputs (``verify_allocation``), of the activation's revenue; each peer's payout is its
   shares minus its penalties, and its on-chain share is that payout when positive plus its part of
-  the document's ``carried_in`` (pro rata to the positive payouts, largest remainder:
-  ``flexunity.oracle.revenue.shares_from``, the oracle's own function);
+  the document's ``carried_in`` (pro rata to the positive payouts, largest remainder), each
+  re-derived by the audit's own code (``flexunity.audit.derive``), never the oracle's;
 - ``revenue.root``: the shares sum exactly to the distribution's total (the event's ``total``, the
   document's: new money plus the carried amount), and the OpenZeppelin tree of the ``RevenueLeaf``s
   rebuilt from them has the posted root;
@@ -30,20 +30,14 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from flexunity.audit.chain import ChainReader, Log
+from flexunity.audit import derive
 from flexunity.audit.result import result_of
 from flexunity.audit.verdict import RoundVerdict
+from flexunity.chain.reader import ChainReader, Log
 from flexunity.chain.settlement import revenue_tree
 from flexunity.errors import InputError
-from flexunity.oracle.revenue import (
-    FORMAT,
-    inputs_from_dict,
-    leaves_of,
-    options_from_dict,
-    payouts_from,
-    shares_from,
-)
-from flexunity.oracle.store import FolderStore
+from flexunity.record.revenue import FORMAT, inputs_from_dict, leaves_of, options_from_dict
+from flexunity.record.store import FolderStore
 
 MALFORMED = (KeyError, TypeError, ValueError, IndexError, AttributeError, InputError)
 
@@ -162,15 +156,15 @@ def _rule(_: ChainReader, document: dict[str, Any], __: Log) -> tuple[list[str],
             options_from_dict(item["options"]),
         )
         problems += [f"activation {k}: {p}" for p in found]
-    payouts = payouts_from(activations, list(document["payouts"]))
+    payouts = derive.payouts(activations, list(document["payouts"]))
     if payouts != {p: int(v) for p, v in document["payouts"].items()}:
         problems.append("the payouts are not the shares minus the penalties")
     carried_in = int(document["carried_in"])
     if carried_in < 0:
         return [*problems, f"the document carries in {carried_in} base units"], ""
-    if carried_in and not shares_from(payouts):
+    if carried_in and not any(v > 0 for v in payouts.values()):
         return [*problems, f"{carried_in} carried in with no positive payout to share it"], ""
-    expected = shares_from(payouts, carried_in)
+    expected = derive.on_chain_shares(payouts, carried_in)
     stated = {p.lower(): int(v) for p, v in document["shares"].items()}
     for peer in sorted(set(expected) | set(stated)):
         if expected.get(peer, 0) != stated.get(peer, 0):

@@ -2,7 +2,7 @@
 
 Amounts follow docs/oracle.md: each peer's bill, minus the fees for the CM's fee account and the
 community's net grid charges for the supplier, times 10^decimals, rounded by largest remainder to
-integers summing to exactly zero (``flexunity.oracle.settlement``). The audit recomputes them from the
+integers summing to exactly zero. The audit recomputes them with its own code (``derive``) from the
 document's bills (which ``bills`` checked against the prices) and demands *exact* equality with the
 leaves; then it rebuilds the OpenZeppelin tree and compares its root with the posted one, and
 compares every ``SettlementApplied`` event with the leaf it claims to apply.
@@ -12,13 +12,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from flexunity.audit.chain import ChainReader, Log
+from flexunity.audit import derive
 from flexunity.audit.verdict import RoundVerdict
 from flexunity.chain.eip712 import ClearingResult
+from flexunity.chain.reader import ChainReader, Log
 from flexunity.chain.settlement import SettlementLeaf, settlement_tree
 from flexunity.errors import InputError
-from flexunity.oracle.runner import bills_and_fees
-from flexunity.oracle.settlement import Leaf, leaves_from_amounts, peer_energy, settlement_amounts
+from flexunity.record.settlement import Leaf
 
 
 def document_leaves(document: dict[str, Any]) -> list[Leaf]:
@@ -43,9 +43,11 @@ def check_amounts(
         problems.append(f"the leaves sum to {sum(leaf.signed for leaf in leaves)} base units, not zero")
     clearing = document.get("clearing", {})
     try:
-        bills, fees = bills_and_fees(clearing)
-        amounts = settlement_amounts(bills, decimals=decimals, fees=fees, cm=fee_account, supplier=supplier)
-        expected = leaves_from_amounts(amounts, peer_energy(clearing))
+        bills, fees = derive.bills_and_fees(clearing)
+        amounts = derive.settlement_amounts(
+            bills, fees, decimals=decimals, fee_account=fee_account, supplier=supplier
+        )
+        expected = derive.expected_leaves(amounts, derive.energy_wh(clearing))
     except (InputError, KeyError, TypeError, ValueError) as exc:
         problems.append(f"amounts cannot be derived from the bills: {exc}")
         expected = []

@@ -28,7 +28,8 @@ SUBCOMMANDS: dict[str, tuple[str, str]] = {
     "oracle": ("flexunity.cli.oracle", "Run the community manager's oracle against a chain."),
     "demo": ("flexunity.cli.demo", "Run full community rounds on a local devnet, then audit them."),
     "audit": ("flexunity.cli.audit", "Re-derive and verify every round from the chain alone."),
-    "bench": ("flexunity.cli.bench", "Benchmarks: clearing size and speed, gas, end-to-end rounds."),
+    "compare": ("flexunity.cli.compare", "Compare market designs side by side in an HTML report."),
+    "bench": ("flexunity.cli.bench", "Benchmarks: clearing, gas, end-to-end rounds, market designs."),
 }
 
 

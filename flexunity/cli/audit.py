@@ -8,6 +8,8 @@ from typing import Any
 
 import click
 
+from flexunity.cli.options import MANIFEST, RPC
+
 
 def default_store(manifest_path: Path) -> Path:
     """The store next to the manifest (as ``flexunity demo`` writes them), else ``./flexunity-store``."""
@@ -16,13 +18,7 @@ def default_store(manifest_path: Path) -> Path:
 
 
 @click.command()
-@click.option(
-    "--manifest",
-    "manifest_path",
-    type=click.Path(path_type=Path),
-    required=True,
-    help="Deployment manifest written by `flexunity deploy` or `flexunity demo`.",
-)
+@MANIFEST
 @click.option(
     "--round", "rounds", type=int, multiple=True, help="Only this round (repeatable; default: all)."
 )
@@ -33,7 +29,7 @@ def default_store(manifest_path: Path) -> Path:
     default=None,
     help="Folder of published documents (default: 'store' beside the manifest, else ./flexunity-store).",
 )
-@click.option("--rpc", "rpc_url", default=None, help="JSON-RPC URL of the chain (default: the manifest's).")
+@RPC
 @click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True)
 @click.option("--verbose", "-v", is_flag=True, help="Show every check, not only the failing ones.")
 def audit(

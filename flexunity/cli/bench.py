@@ -3,7 +3,8 @@
 Each subcommand calls the room that owns the measured code and prints a table:
 - ``clearing``: model size, build and solve time, peak memory of one clearing (flexunity.optimize);
 - ``gas``: gas per on-chain step of a round (flexunity.chain);
-- ``round``: wall time and gas of a whole round end to end on anvil (flexunity.oracle).
+- ``round``: wall time and gas of a whole round end to end on anvil (flexunity.oracle);
+- ``designs``: run time of every market design of the laboratory (flexunity.lab).
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from rich.table import Table
 
 @click.group()
 def bench() -> None:
-    """Benchmarks: clearing size and speed, gas, end-to-end rounds."""
+    """Benchmarks: clearing size and speed, gas, end-to-end rounds, market designs."""
 
 
 @bench.command()
@@ -63,9 +64,28 @@ def gas(as_json: bool) -> None:
 @click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
 def round_(pilot: str | None, peers: int | None, intervals: int, as_json: bool) -> None:
     """One round end to end on anvil: wall time per step and gas."""
-    from flexunity.oracle.benchmark import run_round_benchmark
+    from flexunity.demo.benchmark import run_round_benchmark
 
     _print(run_round_benchmark(pilot=pilot, peers=peers, intervals=intervals), "Round benchmark", as_json)
+
+
+@bench.command()
+@click.option("--pilot", type=click.Choice(["corby", "iberia"]), default=None)
+@click.option("--peers", type=int, default=None, help="A generated community of this many peers instead.")
+@click.option("--intervals", type=int, default=96, show_default=True, help="Intervals (generated community).")
+@click.option("--days", type=click.IntRange(1, 31), default=1, show_default=True)
+@click.option(
+    "--designs", default="none,community,pay-as-clear,pay-as-bid,cda,bilateral,hybrid", show_default=True
+)
+@click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
+def designs(
+    pilot: str | None, peers: int | None, intervals: int, days: int, designs: str, as_json: bool
+) -> None:
+    """Run time (and on-chain cost) of each market design on a pilot or a generated community."""
+    from flexunity.lab.benchmark import run_designs_benchmark
+
+    title, rows = run_designs_benchmark(pilot, peers, intervals, days, designs)
+    _print(rows, title, as_json)
 
 
 def _print(

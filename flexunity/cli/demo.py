@@ -50,7 +50,7 @@ def demo(
     as_json: bool,
 ) -> None:
     """Run full community rounds on a local devnet, then audit them."""
-    from flexunity.oracle.demo import DemoOptions, run_demo
+    from flexunity.demo.run import DemoOptions, run_demo
 
     options = DemoOptions(
         pilot=pilot,

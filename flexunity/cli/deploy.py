@@ -97,8 +97,8 @@ def _deploy_remote(
     from web3 import HTTPProvider, Web3
 
     from flexunity.chain.deploy import RoleAccounts
-    from flexunity.oracle.deployment import check_chain_id, deploy, use_local_signer
-    from flexunity.oracle.keystore import load_keystore
+    from flexunity.chain.deployment import check_chain_id, deploy, use_local_signer
+    from flexunity.chain.keystore import load_keystore
 
     if network == "pilot" and not rpc_url:
         rpc_url = os.environ.get("FLEXUNITY_PILOT_RPC_URL")
@@ -142,8 +142,8 @@ def _deploy_devnet(
     w3: object | None = None,
 ) -> None:
     from flexunity.chain.deploy import RoleAccounts
+    from flexunity.chain.deployment import deploy
     from flexunity.chain.devnet import eth_tester_web3
-    from flexunity.oracle.deployment import deploy
 
     web3: Any = w3 if w3 is not None else eth_tester_web3()
     roles = RoleAccounts.from_accounts(web3.eth.accounts)  # type: ignore[attr-defined]
@@ -195,7 +195,7 @@ def _devnet_key(index: int) -> str:
 
 
 def _written(path: Path, manifest: object) -> None:
-    from flexunity.oracle.manifest import Manifest
+    from flexunity.chain.manifest import Manifest
 
     assert isinstance(manifest, Manifest)
     click.echo(f"manifest written: {path} (chain {manifest.chain_id})")

@@ -7,6 +7,7 @@ from typing import Any
 
 import click
 
+from flexunity.cli.options import CM_KEYSTORE, CM_PRIVATE_KEY_ENV, MANIFEST, RPC, STORE
 from flexunity.errors import InputError
 
 
@@ -16,23 +17,11 @@ def oracle() -> None:
 
 
 @oracle.command()
-@click.option("--manifest", "manifest_path", type=click.Path(path_type=Path), required=True)
-@click.option(
-    "--keystore",
-    type=click.Path(path_type=Path),
-    help="The CM's keystore (passphrase: FLEXUNITY_PASSPHRASE).",
-)
-@click.option(
-    "--private-key-env", default=None, help="Read the CM's key from this variable instead (devnets)."
-)
-@click.option("--rpc", "rpc_url", default=None, help="JSON-RPC URL (default: the manifest's).")
-@click.option(
-    "--store",
-    "store_dir",
-    type=click.Path(path_type=Path),
-    default=Path("flexunity-store"),
-    show_default=True,
-)
+@MANIFEST
+@CM_KEYSTORE
+@CM_PRIVATE_KEY_ENV
+@RPC
+@STORE
 @click.option(
     "--state",
     "state_path",
@@ -87,13 +76,7 @@ def run(
     service.serve(selected, poll=poll)
 
 
-CM_KEY_OPTIONS = [
-    click.option("--manifest", "manifest_path", type=click.Path(path_type=Path), required=True),
-    click.option("--keystore", type=click.Path(path_type=Path), help="The CM's keystore."),
-    click.option("--private-key-env", default=None, help="Read the CM's key from this variable (devnets)."),
-    click.option("--rpc", "rpc_url", default=None, help="JSON-RPC URL (default: the manifest's)."),
-    click.option("--store", "store_dir", type=click.Path(path_type=Path), default=Path("flexunity-store")),
-]
+CM_KEY_OPTIONS = [MANIFEST, CM_KEYSTORE, CM_PRIVATE_KEY_ENV, RPC, STORE]
 
 
 def _cm_options(fn: Any) -> Any:
@@ -107,7 +90,7 @@ def _cm_chain(
 ) -> Any:
     from flexunity.oracle.chainio import OracleChain
     from flexunity.oracle.service import connect
-    from flexunity.oracle.store import FolderStore
+    from flexunity.record.store import FolderStore
 
     manifest, url, account = _manifest_url_account(
         manifest_path, keystore, key_env, rpc_url, "this command signs as the CM"
@@ -130,7 +113,7 @@ def open_(manifest_path: Path, keystore: Path | None, private_key_env: str | Non
           store_dir: Path, scenario_path: Path, gate_in: int, start: int | None) -> None:  # fmt: skip
     """Store a round's config and open the round bound to its hash (openRound's configHash)."""
     from flexunity.data.scenario_io import load_scenario, scenario_to_dict
-    from flexunity.oracle.orders import round_config
+    from flexunity.record.orders import round_config
 
     chain = _cm_chain(manifest_path, keystore, private_key_env, rpc_url, store_dir)
     scenario = scenario_to_dict(load_scenario(scenario_path))
@@ -204,8 +187,8 @@ def _manifest_url_account(
 
     from eth_account import Account
 
-    from flexunity.oracle.keystore import load_keystore
-    from flexunity.oracle.manifest import load_manifest
+    from flexunity.chain.keystore import load_keystore
+    from flexunity.chain.manifest import load_manifest
 
     manifest = load_manifest(manifest_path)
     url = rpc_url or manifest.rpc_url

@@ -15,11 +15,8 @@ from typing import Any
 
 import click
 
+from flexunity.cli.options import KEYSTORE, MANIFEST, RPC
 from flexunity.errors import InputError
-
-MANIFEST = click.option("--manifest", "manifest_path", type=click.Path(path_type=Path), required=True)
-RPC = click.option("--rpc", "rpc_url", default=None, help="JSON-RPC URL (default: the manifest's).")
-KEYSTORE = click.option("--keystore", type=click.Path(path_type=Path), required=True)
 
 
 @click.group()
@@ -32,7 +29,7 @@ def peer() -> None:
 @click.option("--light", is_flag=True, help="pbkdf2 with few iterations (tests and devnets only).")
 def new(keystore: Path, light: bool) -> None:
     """Create a new key in an encrypted keystore."""
-    from flexunity.oracle.keystore import new_keystore, passphrase
+    from flexunity.chain.keystore import new_keystore, passphrase
 
     account = new_keystore(keystore, passphrase(confirm=True), kdf_iterations=1000 if light else None)
     click.echo(f"{account.address} -> {keystore}")
@@ -45,7 +42,7 @@ def new(keystore: Path, light: bool) -> None:
 )
 def import_(keystore: Path, key_env: str | None) -> None:
     """Import an existing private key into an encrypted keystore."""
-    from flexunity.oracle.keystore import import_key, passphrase
+    from flexunity.chain.keystore import import_key, passphrase
 
     key = os.environ.get(key_env, "") if key_env else click.prompt("Private key", hide_input=True)
     if not key:
@@ -107,7 +104,7 @@ def _finished_unreleased(chain: Any, address: str) -> list[int]:
 
 def _order_inputs(scenario_path: Path, peer_id: str) -> tuple[dict[str, Any], bytes]:
     from flexunity.data.scenario_io import load_scenario, scenario_to_dict
-    from flexunity.oracle.orders import encode_order
+    from flexunity.record.orders import encode_order
 
     scenario = scenario_to_dict(load_scenario(scenario_path))
     found = [p for p in scenario["peers"] if p["id"] == peer_id]
@@ -213,7 +210,7 @@ def bill(manifest_path: Path, rpc_url: str | None, round_id: int, address: str, 
     """Show a peer's bill for a round from the posted result document, and its settlement on chain."""
     from eth_account import Account
 
-    from flexunity.oracle.store import FolderStore
+    from flexunity.record.store import FolderStore
 
     chain, _ = _connect(manifest_path, None, rpc_url, reader=Account.create())
     digest = chain.posted_document_hash(round_id)
@@ -263,9 +260,9 @@ def _base_units(amount: str, decimals: int) -> int:
 def _connect(
     manifest_path: Path, keystore: Path | None, rpc_url: str | None, reader: Any = None
 ) -> tuple[Any, Any]:
+    from flexunity.chain.keystore import load_keystore
+    from flexunity.chain.manifest import load_manifest
     from flexunity.oracle.chainio import OracleChain
-    from flexunity.oracle.keystore import load_keystore
-    from flexunity.oracle.manifest import load_manifest
     from flexunity.oracle.service import connect
 
     manifest = load_manifest(manifest_path)

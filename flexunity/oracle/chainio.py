@@ -1,7 +1,7 @@
 """The oracle's view of and hand on the contracts: the ``ChainPort`` the runner drives, on web3.
 
 Reads go through the chain room's typed clients (flexunity.chain.contracts); writes are signed
-locally by the community manager's key and sent by ``flexunity.oracle.rpc.Sender`` (explicit nonces,
+locally by the community manager's key and sent by ``flexunity.chain.rpc.Sender`` (explicit nonces,
 batches, reverts explained), so the node needs no unlocked account.
 
 The round configuration lives in the document store under its keccak256 and is bound to the round on
@@ -20,37 +20,20 @@ from web3 import Web3
 
 from flexunity.chain.contracts import Community as Clients
 from flexunity.chain.contracts import PeerKind, ResultStatus, SignedOrder
-from flexunity.chain.deploy import ClearingConfig, Deployment, RoleAccounts
 from flexunity.chain.eip712 import ClearingResult, Order, order_typed_data, result_typed_data, sign_typed_data
+from flexunity.chain.manifest import Manifest, deployment_of
+from flexunity.chain.rpc import ErrorDecoder, Mined, Sender, retrying
 from flexunity.chain.settlement import SettlementLeaf, settlement_tree
 from flexunity.errors import ChainError, InputError
-from flexunity.oracle import orders as codec
-from flexunity.oracle.manifest import Manifest
 from flexunity.oracle.port import Posted, RoundView
-from flexunity.oracle.rpc import ErrorDecoder, Mined, Sender, retrying
 from flexunity.oracle.runner import crash_point
-from flexunity.oracle.settlement import Leaf
-from flexunity.oracle.store import FolderStore
+from flexunity.record import orders as codec
+from flexunity.record.settlement import Leaf
+from flexunity.record.store import FolderStore
 
 STEP_POST = "oracle: verify, clear, store, post"  # gas is counted under the demo's step names
 STEP_SETTLE = "oracle: settle"
 Reporter = Callable[[str], None]
-
-
-def deployment_of(manifest: Manifest) -> Deployment:
-    """The chain room's ``Deployment`` for a manifest (ABIs from the compiled sources)."""
-    roles = manifest.roles
-    return Deployment(
-        chain_id=manifest.chain_id,
-        addresses={k: c.address for k, c in manifest.contracts.items()},
-        blocks={k: c.block for k, c in manifest.contracts.items()},
-        abi_hashes={k: c.abi_hash for k, c in manifest.contracts.items()},
-        roles=RoleAccounts(
-            roles["admin"], roles["community_manager"], roles["arbiter"], roles["pauser"], roles["supplier"]
-        ),
-        config=ClearingConfig(**manifest.parameters.get("clearing", {})),
-        token_is_test_token=bool(manifest.parameters.get("token_is_test_token", True)),
-    )
 
 
 class OracleChain:

@@ -9,8 +9,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from flexunity.oracle.orders import Order
-from flexunity.oracle.settlement import Leaf
+from flexunity.record.orders import Order
+from flexunity.record.settlement import Leaf
 
 
 @dataclass(frozen=True)

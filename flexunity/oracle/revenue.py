@@ -41,19 +41,18 @@ from pathlib import Path
 from typing import Any
 
 from eth_account.signers.local import LocalAccount
-from eth_utils import keccak, to_checksum_address
+from eth_utils import keccak
 from web3.logs import DISCARD
 
-from flexunity.allocation.game import AdditiveThresholdGame
-from flexunity.allocation.rules import RuleOptions, SharingInputs
-from flexunity.chain.settlement import RevenueLeaf, revenue_leaves, revenue_tree
+from flexunity.allocation.rules import RuleOptions
+from flexunity.chain.rpc import send_from_many
+from flexunity.chain.settlement import revenue_tree
 from flexunity.chain.units import largest_remainder
 from flexunity.errors import ChainError, InputError
 from flexunity.oracle.chainio import OracleChain
-from flexunity.oracle.rpc import send_from_many
-from flexunity.oracle.store import FolderStore
+from flexunity.record.revenue import FORMAT, inputs_to_dict, leaves_of, options_to_dict
+from flexunity.record.store import FolderStore
 
-FORMAT = "flexunity-revenue-distribution/1"
 STEP_DEPOSIT = "revenue: offer, deliver, share, deposit"
 STEP_CLAIMS = "revenue: claims"
 DEFAULT_CLAIM_WINDOW_S = 30 * 86_400
@@ -89,61 +88,6 @@ class DistributionOutcome:
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
-
-
-# --- the sharing inputs as JSON ------------------------------------------------------------------
-
-
-def inputs_to_dict(inputs: SharingInputs) -> dict[str, Any]:
-    """The rules' inputs as published: peers, contributions, renewable kWh, metadata, the game."""
-    game = inputs.game
-    game_doc: dict[str, Any] | None = None
-    if isinstance(game, AdditiveThresholdGame):
-        game_doc = {"kind": "additive-threshold", "threshold": game.threshold, "price": game.price}
-    elif game is not None:
-        raise InputError(f"cannot publish a game of type {type(game).__name__}")
-    return {
-        "peers": list(inputs.peers),
-        "contributions": {p: float(inputs.contributions[p]) for p in inputs.peers},
-        "renewable_kwh": {p: float(inputs.renewable_kwh.get(p, 0.0)) for p in inputs.peers},
-        "metadata": {p: dict(inputs.metadata.get(p, {})) for p in inputs.peers},
-        "game": game_doc,
-    }
-
-
-def inputs_from_dict(data: Mapping[str, Any]) -> SharingInputs:
-    """Inverse of :func:`inputs_to_dict` (the game's amounts are the contributions)."""
-    peers = tuple(str(p) for p in data["peers"])
-    contributions = {p: float(data["contributions"][p]) for p in peers}
-    game = None
-    spec = data.get("game")
-    if spec is not None:
-        if spec.get("kind") != "additive-threshold":
-            raise InputError(f"unknown game kind {spec.get('kind')!r}")
-        amounts = [contributions[p] for p in peers]
-        game = AdditiveThresholdGame(peers, amounts, float(spec["threshold"]), float(spec["price"]))
-    return SharingInputs(
-        peers=peers,
-        contributions=contributions,
-        renewable_kwh={p: float(data.get("renewable_kwh", {}).get(p, 0.0)) for p in peers},
-        metadata={p: dict(data.get("metadata", {}).get(p, {})) for p in peers},
-        game=game,
-    )
-
-
-def options_to_dict(options: RuleOptions) -> dict[str, Any]:
-    return {k: v for k, v in asdict(options).items() if k != "check_core"}
-
-
-def options_from_dict(data: Mapping[str, Any]) -> RuleOptions:
-    return RuleOptions(**{**dict(data), "check_core": False})
-
-
-def leaves_of(document: Mapping[str, Any]) -> list[RevenueLeaf]:
-    """The document's on-chain shares as leaves: accounts in address order, index 0..n-1."""
-    shares = {str(a).lower(): int(v) for a, v in document["shares"].items()}
-    ordered: dict[str, int] = {str(to_checksum_address(a)): shares[a] for a in sorted(shares)}
-    return revenue_leaves(int(document["distribution_id"]), ordered)
 
 
 def payouts_from(activations: Sequence[Mapping[str, Any]], peers: Sequence[str]) -> dict[str, int]:

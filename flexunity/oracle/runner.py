@@ -15,11 +15,12 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from flexunity.errors import ChainError, InputError
-from flexunity.oracle.orders import Order, decode_payload, scenario_from_orders, schedule_problems
 from flexunity.oracle.port import ChainPort, RoundView
-from flexunity.oracle.settlement import Leaf, leaves_from_amounts, peer_energy, settlement_amounts, totals
+from flexunity.oracle.settlement import leaves_from_amounts, peer_energy, settlement_amounts, totals
 from flexunity.oracle.state import RoundState, StateDB, Step
-from flexunity.oracle.store import FolderStore, canonical_json
+from flexunity.record.orders import Order, decode_payload, order_ref, scenario_from_orders, schedule_problems
+from flexunity.record.settlement import Leaf
+from flexunity.record.store import FolderStore, canonical_json
 
 RESULT_FORMAT = "flexunity-round-result/1"
 CRASH_ENV = "FLEXUNITY_ORACLE_CRASH_AT"  # tests: "POSTED" exits right after that step is saved;
@@ -49,7 +50,6 @@ class RoundRunner:
     store: FolderStore
     db: StateDB
     report: Reporter = field(default=lambda _: None)
-    batch_size: int = 100
     clearer: Clearer = default_clearer
     _orders: dict[int, list[Order]] = field(default_factory=dict)
     _result: dict[int, dict[str, Any]] = field(default_factory=dict)
@@ -157,7 +157,7 @@ class RoundRunner:
             "clearing_hash": clearing_hash,
             "leaves": [leaf.to_dict() for leaf in leaves],
             "rejected_orders": rejected,
-            "orders": [_order_ref(o) for o in accepted],
+            "orders": [order_ref(o) for o in accepted],
         }
 
     def step_store_document(self, state: RoundState) -> dict[str, Any]:
@@ -257,7 +257,7 @@ def latest_valid_orders(orders: list[Order], intervals: int) -> tuple[list[Order
         try:
             decode_payload(order.payload, intervals)
         except InputError as exc:
-            rejected.append({**_order_ref(order), "reason": str(exc)})
+            rejected.append({**order_ref(order), "reason": str(exc)})
             continue
         accepted.append(order)
     return accepted, rejected
@@ -272,16 +272,6 @@ def bills_and_fees(clearing: dict[str, Any]) -> tuple[dict[str, float], float]:
     bills = {pid: float(bill["total"]) for pid, bill in clearing["bills"].items()}
     fees = sum(float(bill.get("fees", 0.0)) for bill in clearing["bills"].values())
     return bills, fees
-
-
-def _order_ref(order: Order) -> dict[str, Any]:
-    from eth_hash.auto import keccak
-
-    return {
-        "peer": order.peer_address.lower(),
-        "nonce": order.nonce,
-        "payload_hash": "0x" + keccak(order.payload).hex(),
-    }
 
 
 def _leaves(state: RoundState) -> list[Leaf]:

@@ -3,7 +3,7 @@
 The service connects with the manifest's chain id checked, loads the CM's key from its keystore,
 finds rounds opened on chain (events since the deployment block), and runs each one that is not DONE
 in its state file. With ``once`` it advances every round as far as the chain allows and returns;
-otherwise it polls until interrupted. A dead node is retried with backoff (flexunity.oracle.rpc).
+otherwise it polls until interrupted. A dead node is retried with backoff (flexunity.chain.rpc).
 """
 
 from __future__ import annotations
@@ -16,12 +16,12 @@ from pathlib import Path
 from eth_account.signers.local import LocalAccount
 from web3 import HTTPProvider, Web3
 
+from flexunity.chain.manifest import Manifest
+from flexunity.chain.rpc import retrying
 from flexunity.errors import ChainError, UserError
-from flexunity.oracle.manifest import Manifest
-from flexunity.oracle.rpc import retrying
 from flexunity.oracle.runner import RoundRunner
 from flexunity.oracle.state import StateDB, Step
-from flexunity.oracle.store import FolderStore
+from flexunity.record.store import FolderStore
 
 Reporter = Callable[[str], None]
 
@@ -82,6 +82,6 @@ def build_service(
     from flexunity.oracle.chainio import OracleChain
 
     community = OracleChain.from_manifest(w3, manifest, account, report=report, store=FolderStore(store))
-    runner = RoundRunner(community, FolderStore(store), StateDB(state), report=report, batch_size=batch_size)
+    runner = RoundRunner(community, FolderStore(store), StateDB(state), report=report)
     community.settle_batch_size = batch_size
     return OracleService(runner, report)

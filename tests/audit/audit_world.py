@@ -1,7 +1,7 @@
 """Rounds to audit: a small community on eth-tester run by the oracle's own pipeline, with tampering hooks.
 
 The community (4 peers, 4 hourly intervals) is deployed, funded and enrolled by
-``flexunity.oracle.demo.prepare``; each round is opened and ordered by ``open_round_with_orders`` and
+``flexunity.demo.run.prepare``; each round is opened and ordered by ``open_round_with_orders`` and
 cleared, posted and settled by the oracle's ``RoundRunner``. A negative case swaps in a dishonest
 clearer, a runner that drops an order or alters a leaf, or a chain adapter that posts a wrong root.
 """
@@ -16,15 +16,15 @@ from typing import Any
 
 from flexunity.chain.devnet import eth_tester_web3
 from flexunity.data.scenario_io import scenario_from_dict, scenario_to_dict
+from flexunity.demo.community import Gas
+from flexunity.demo.run import Community, DemoOptions, Timer, advance_time, open_round_with_orders, prepare
 from flexunity.markets.products import BalancingProduct
-from flexunity.oracle.community import Gas
-from flexunity.oracle.demo import Community, DemoOptions, Timer, advance_time, open_round_with_orders, prepare
-from flexunity.oracle.orders import Order
 from flexunity.oracle.port import RoundView
 from flexunity.oracle.runner import RoundRunner, default_clearer
-from flexunity.oracle.settlement import Leaf
 from flexunity.oracle.state import StateDB, Step
-from flexunity.oracle.store import FolderStore
+from flexunity.record.orders import Order
+from flexunity.record.settlement import Leaf
+from flexunity.record.store import FolderStore
 
 WINDOW = 600
 T = 4

@@ -12,8 +12,8 @@ from audit_world import RAW_SCENARIO, WINDOW
 from flexunity.chain.devnet import Anvil
 from flexunity.cli import main
 from flexunity.data.scenario_io import scenario_from_dict, scenario_to_dict
-from flexunity.oracle.community import Gas
-from flexunity.oracle.demo import DemoOptions, Timer, advance_time, open_round_with_orders, prepare
+from flexunity.demo.community import Gas
+from flexunity.demo.run import DemoOptions, Timer, advance_time, open_round_with_orders, prepare
 from flexunity.oracle.runner import RoundRunner
 from flexunity.oracle.state import StateDB, Step
 

@@ -20,7 +20,7 @@ from audit_world import (
 
 from flexunity.audit import AUDIT_FAILED_EXIT_CODE, RoundVerdict, audit_rounds
 from flexunity.oracle.runner import default_clearer
-from flexunity.oracle.store import FolderStore, document_hash
+from flexunity.record.store import FolderStore, document_hash
 
 pytestmark = pytest.mark.chain
 
@@ -169,7 +169,7 @@ def test_cli_prints_json_and_exits_non_zero_on_failure(
 
 
 def test_round_without_a_result_is_pending_not_failed(world: World) -> None:
-    from flexunity.oracle.demo import Timer, open_round_with_orders
+    from flexunity.demo.run import Timer, open_round_with_orders
 
     round_id, _ = open_round_with_orders(world.community, world.scenario, Timer({}, lambda _: None))
     verdict = audit_one(world, round_id)

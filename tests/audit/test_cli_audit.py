@@ -9,9 +9,9 @@ from pathlib import Path
 import pytest
 
 from flexunity.chain.devnet import free_port
+from flexunity.chain.manifest import DeployedContract, Manifest
 from flexunity.cli import main
 from flexunity.errors import ChainError
-from flexunity.oracle.manifest import DeployedContract, Manifest
 
 
 def test_dead_node_is_reported_without_traceback(

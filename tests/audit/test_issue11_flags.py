@@ -7,10 +7,10 @@ from types import SimpleNamespace
 from typing import Any
 
 from flexunity.audit import result, settlement
-from flexunity.audit.chain import Log
 from flexunity.audit.verdict import RoundVerdict
 from flexunity.chain.contracts import ResultStatus, RoundInfo
-from flexunity.oracle.settlement import Leaf
+from flexunity.chain.reader import Log
+from flexunity.record.settlement import Leaf
 
 PEER, BYSTANDER = "0x" + "11" * 20, "0x" + "22" * 20
 

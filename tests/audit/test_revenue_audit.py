@@ -16,8 +16,8 @@ import flexunity.oracle.revenue as oracle_revenue
 from flexunity.audit import audit_rounds
 from flexunity.audit.verdict import RoundVerdict
 from flexunity.chain.settlement import RevenueLeaf
+from flexunity.demo.run import advance_time
 from flexunity.errors import ChainError
-from flexunity.oracle.demo import advance_time
 
 pytestmark = pytest.mark.chain
 

@@ -17,8 +17,8 @@ from eth_account import Account
 
 from flexunity.chain.devnet import Anvil, start_anvil
 from flexunity.cli import cli
-from flexunity.oracle.community import Gas
-from flexunity.oracle.demo import DemoOptions, Timer, advance_time, build_scenario, prepare, private_chain_id
+from flexunity.demo.community import Gas
+from flexunity.demo.run import DemoOptions, Timer, advance_time, build_scenario, prepare, private_chain_id
 
 pytestmark = pytest.mark.devnet
 

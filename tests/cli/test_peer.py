@@ -14,11 +14,11 @@ from flexunity.chain.contracts import SignedOrder
 from flexunity.chain.devnet import Anvil, start_anvil
 from flexunity.chain.eip712 import Order
 from flexunity.cli import cli
-from flexunity.oracle.community import Gas
-from flexunity.oracle.demo import DemoOptions, Timer, advance_time, build_scenario, prepare, private_chain_id
-from flexunity.oracle.orders import round_config
+from flexunity.demo.community import Gas
+from flexunity.demo.run import DemoOptions, Timer, advance_time, build_scenario, prepare, private_chain_id
 from flexunity.oracle.runner import RoundRunner
 from flexunity.oracle.state import StateDB, Step
+from flexunity.record.orders import round_config
 
 pytestmark = pytest.mark.devnet
 ENV = {"FLEXUNITY_PASSPHRASE": "pw"}

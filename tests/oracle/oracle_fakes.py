@@ -7,9 +7,9 @@ from typing import Any
 
 from eth_hash.auto import keccak
 
-from flexunity.oracle.orders import Order
 from flexunity.oracle.port import Posted, RoundView
-from flexunity.oracle.settlement import Leaf
+from flexunity.record.orders import Order
+from flexunity.record.settlement import Leaf
 
 
 @dataclass

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from flexunity.oracle.manifest import load_manifest
+from flexunity.chain.manifest import load_manifest
 
 ROOT = Path(__file__).resolve().parents[2]
 

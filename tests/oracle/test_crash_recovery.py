@@ -17,8 +17,8 @@ from pathlib import Path
 import pytest
 
 from flexunity.chain.devnet import Anvil, start_anvil
-from flexunity.oracle.community import Gas
-from flexunity.oracle.demo import (
+from flexunity.demo.community import Gas
+from flexunity.demo.run import (
     Community,
     DemoOptions,
     Timer,

@@ -14,17 +14,17 @@ import pytest
 from click.testing import CliRunner
 
 from flexunity.chain.devnet import Anvil, start_anvil
+from flexunity.chain.keystore import load_keystore, new_keystore
+from flexunity.chain.manifest import load_manifest
+from flexunity.chain.rpc import Sender
 from flexunity.cli import cli
+from flexunity.demo.community import Gas, PeerWallet, deposit_for, key_for, setup_peers, sign_orders
+from flexunity.demo.run import DemoOptions, build_scenario
 from flexunity.oracle.chainio import OracleChain
-from flexunity.oracle.community import Gas, PeerWallet, deposit_for, key_for, setup_peers, sign_orders
-from flexunity.oracle.demo import DemoOptions, build_scenario
-from flexunity.oracle.keystore import load_keystore, new_keystore
-from flexunity.oracle.manifest import load_manifest
-from flexunity.oracle.orders import round_config
-from flexunity.oracle.rpc import Sender
 from flexunity.oracle.runner import RoundRunner
 from flexunity.oracle.state import StateDB, Step
-from flexunity.oracle.store import FolderStore
+from flexunity.record.orders import round_config
+from flexunity.record.store import FolderStore
 
 pytestmark = [pytest.mark.devnet, pytest.mark.slow]
 CHAIN_ID = 424242

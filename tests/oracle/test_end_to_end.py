@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from flexunity.oracle.demo import DemoOptions, DemoResult, run_demo
+from flexunity.demo.run import DemoOptions, DemoResult, run_demo
 
 
 def check_round_settled_once(result: DemoResult) -> None:

@@ -6,10 +6,10 @@ from pathlib import Path
 
 import pytest
 
+from flexunity.chain.keystore import import_key, keystore_address, load_keystore, new_keystore
+from flexunity.chain.manifest import DeployedContract, Manifest, check_abi_hashes, load_manifest
 from flexunity.errors import InputError
-from flexunity.oracle.keystore import import_key, keystore_address, load_keystore, new_keystore
-from flexunity.oracle.manifest import DeployedContract, Manifest, check_abi_hashes, load_manifest
-from flexunity.oracle.store import FolderStore, canonical_json, document_hash
+from flexunity.record.store import FolderStore, canonical_json, document_hash
 
 KEY = "0x" + "42" * 32
 

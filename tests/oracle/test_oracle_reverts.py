@@ -7,9 +7,8 @@ from pathlib import Path
 import pytest
 
 from flexunity.chain.devnet import anvil
-from flexunity.errors import ChainError
-from flexunity.oracle.community import Gas, sign_orders
-from flexunity.oracle.demo import (
+from flexunity.demo.community import Gas, sign_orders
+from flexunity.demo.run import (
     DemoOptions,
     Timer,
     build_scenario,
@@ -17,6 +16,7 @@ from flexunity.oracle.demo import (
     prepare,
     private_chain_id,
 )
+from flexunity.errors import ChainError
 
 pytestmark = pytest.mark.devnet
 

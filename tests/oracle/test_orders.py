@@ -9,7 +9,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from flexunity.errors import InputError
-from flexunity.oracle.orders import (
+from flexunity.record.orders import (
     MAGIC,
     decode_payload,
     encode_order,

@@ -14,17 +14,9 @@ from audit_world import TINY_DOWN, World, make_world
 
 from flexunity.allocation.rules import RuleOptions
 from flexunity.allocation.verify import verify_allocation
-from flexunity.oracle.demo import advance_time
-from flexunity.oracle.revenue import (
-    FORMAT,
-    DistributionOutcome,
-    distribute_revenue,
-    inputs_from_dict,
-    leaves_of,
-    options_from_dict,
-    payouts_from,
-    shares_from,
-)
+from flexunity.demo.run import advance_time
+from flexunity.oracle.revenue import DistributionOutcome, distribute_revenue, payouts_from, shares_from
+from flexunity.record.revenue import FORMAT, inputs_from_dict, leaves_of, options_from_dict
 
 
 def test_shares_carry_the_carried_amount_pro_rata_in_exact_integers() -> None:

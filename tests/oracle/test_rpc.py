@@ -10,12 +10,12 @@ from click.testing import CliRunner
 from eth_abi import encode
 from eth_utils import keccak
 
+from flexunity.chain import rpc
 from flexunity.chain.compiler import compile_contracts
+from flexunity.chain.manifest import DeployedContract, Manifest
+from flexunity.chain.rpc import ErrorDecoder, retrying
 from flexunity.cli import cli
 from flexunity.errors import ChainError
-from flexunity.oracle import rpc
-from flexunity.oracle.manifest import DeployedContract, Manifest
-from flexunity.oracle.rpc import ErrorDecoder, retrying
 
 
 @pytest.fixture(autouse=True)

@@ -9,10 +9,10 @@ import pytest
 from oracle_fakes import FakeChain
 
 from flexunity.errors import ChainError, InputError
-from flexunity.oracle.orders import Order, encode_order, round_config
 from flexunity.oracle.runner import RoundRunner
 from flexunity.oracle.state import StateDB, Step
-from flexunity.oracle.store import FolderStore
+from flexunity.record.orders import Order, encode_order, round_config
+from flexunity.record.store import FolderStore
 
 T = 4
 SCENARIO: dict[str, Any] = {

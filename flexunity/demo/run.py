@@ -26,9 +26,10 @@ from eth_account.signers.local import LocalAccount
 from web3 import Web3
 from web3.types import Wei
 
-from flexunity.errors import InputError
-from flexunity.oracle.chainio import OracleChain
-from flexunity.oracle.community import (
+from flexunity.chain.deployment import deploy, use_local_signer
+from flexunity.chain.manifest import Manifest
+from flexunity.chain.rpc import Sender, send_from_many
+from flexunity.demo.community import (
     ETHER,
     Gas,
     PeerWallet,
@@ -38,13 +39,12 @@ from flexunity.oracle.community import (
     setup_peers,
     sign_orders,
 )
-from flexunity.oracle.deployment import deploy, use_local_signer
-from flexunity.oracle.manifest import Manifest
-from flexunity.oracle.orders import round_config
-from flexunity.oracle.rpc import Sender, send_from_many
+from flexunity.errors import InputError
+from flexunity.oracle.chainio import OracleChain
 from flexunity.oracle.runner import RoundRunner
 from flexunity.oracle.state import StateDB, Step
-from flexunity.oracle.store import FolderStore
+from flexunity.record.orders import round_config
+from flexunity.record.store import FolderStore
 
 Reporter = Callable[[str], None]
 GATE_SECONDS = 3600  # orders are open for an hour of devnet time

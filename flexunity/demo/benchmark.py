@@ -12,8 +12,8 @@ import time
 from pathlib import Path
 from typing import Any
 
-from flexunity.oracle.community import Gas
-from flexunity.oracle.demo import (
+from flexunity.demo.community import Gas
+from flexunity.demo.run import (
     DemoOptions,
     Timer,
     advance_time,

@@ -10,10 +10,9 @@ from __future__ import annotations
 import json
 import os
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any
 
-from eth_hash.auto import keccak
-
+from flexunity.chain.hashing import keccak_hex
 from flexunity.errors import InputError
 
 
@@ -26,13 +25,7 @@ def canonical_json(document: Any) -> bytes:
 
 def document_hash(data: bytes) -> str:
     """``0x`` + keccak256 of the bytes, as the contracts compute it."""
-    return "0x" + keccak(data).hex()
-
-
-class DocumentStore(Protocol):
-    def put(self, data: bytes) -> str: ...
-    def get(self, digest: str) -> bytes: ...
-    def location(self, digest: str) -> str: ...
+    return keccak_hex(data)
 
 
 class FolderStore:

@@ -13,6 +13,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+from flexunity.chain.deploy import ClearingConfig, Deployment, RoleAccounts
 from flexunity.errors import InputError
 
 FORMAT = "flexunity-manifest/1"
@@ -93,3 +94,19 @@ def check_abi_hashes(manifest: Manifest, abi_hashes: dict[str, str]) -> list[str
         for name, deployed in manifest.contracts.items()
         if name in abi_hashes and abi_hashes[name] != deployed.abi_hash
     ]
+
+
+def deployment_of(manifest: Manifest) -> Deployment:
+    """The chain room's ``Deployment`` for a manifest (ABIs from the compiled sources)."""
+    roles = manifest.roles
+    return Deployment(
+        chain_id=manifest.chain_id,
+        addresses={k: c.address for k, c in manifest.contracts.items()},
+        blocks={k: c.block for k, c in manifest.contracts.items()},
+        abi_hashes={k: c.abi_hash for k, c in manifest.contracts.items()},
+        roles=RoleAccounts(
+            roles["admin"], roles["community_manager"], roles["arbiter"], roles["pauser"], roles["supplier"]
+        ),
+        config=ClearingConfig(**manifest.parameters.get("clearing", {})),
+        token_is_test_token=bool(manifest.parameters.get("token_is_test_token", True)),
+    )

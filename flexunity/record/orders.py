@@ -31,8 +31,9 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
+from flexunity.chain.hashing import keccak_hex
 from flexunity.errors import InputError
-from flexunity.oracle.store import canonical_json
+from flexunity.record.store import canonical_json
 
 MAGIC = b"FXO1"
 CONFIG_FORMAT = "flexunity-round-config/1"
@@ -70,6 +71,15 @@ class Order:
 
     def decode(self, intervals: int | None = None) -> dict[str, Any]:
         return decode_payload(self.payload, intervals)
+
+
+def order_ref(order: Order) -> dict[str, Any]:
+    """How a result document names an order: the peer, its nonce and the keccak256 of its payload."""
+    return {
+        "peer": order.peer_address.lower(),
+        "nonce": order.nonce,
+        "payload_hash": keccak_hex(order.payload),
+    }
 
 
 # --- profiles ---------------------------------------------------------------------------------

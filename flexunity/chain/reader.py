@@ -12,12 +12,12 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from eth_utils import event_abi_to_log_topic, to_checksum_address
-from web3 import Web3
+from web3 import HTTPProvider, Web3
 from web3.contract import Contract
 
 from flexunity.chain.contracts import Community, RoundInfo
-from flexunity.oracle.chainio import deployment_of
-from flexunity.oracle.manifest import Manifest
+from flexunity.chain.manifest import Manifest, deployment_of
+from flexunity.errors import ChainError, InputError
 
 Position = tuple[int, int]  # (block number, log index): the order of events on chain
 
@@ -180,3 +180,21 @@ def _decode(by_topic: dict[tuple[str, bytes], Any], raw: Any) -> Log | None:
 def _hex(value: Any) -> str:
     raw = bytes(value)
     return "0x" + raw.hex()
+
+
+def connect(rpc_url: str | None, manifest: Manifest) -> Web3:
+    """A web3 on ``rpc_url`` that answers and is the manifest's chain."""
+    if not rpc_url:
+        raise InputError("no RPC URL: give --rpc (the manifest records none)")
+    w3 = Web3(HTTPProvider(rpc_url, request_kwargs={"timeout": 30}))
+    try:
+        chain_id = int(w3.eth.chain_id)
+    except Exception as exc:  # any failure to reach the node is the same fact for the user
+        raise ChainError(
+            f"cannot reach the node at {rpc_url} ({type(exc).__name__}): is it running? (--rpc URL)"
+        ) from None
+    if chain_id != manifest.chain_id:
+        raise ChainError(
+            f"{rpc_url} is chain {chain_id}, the manifest's contracts are on chain {manifest.chain_id}"
+        )
+    return w3

@@ -19,10 +19,10 @@ from web3 import Web3
 
 from flexunity.chain.contracts import PeerKind, SignedOrder
 from flexunity.chain.deploy import RoleAccounts
+from flexunity.chain.rpc import Mined, Sender, send_from_many
 from flexunity.oracle.chainio import OracleChain
-from flexunity.oracle.orders import encode_order
-from flexunity.oracle.rpc import Mined, Sender, send_from_many
-from flexunity.oracle.store import canonical_json
+from flexunity.record.orders import encode_order
+from flexunity.record.store import canonical_json
 
 Reporter = Callable[[str], None]
 ETHER = 10**18
