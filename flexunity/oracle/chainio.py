@@ -257,6 +257,10 @@ class OracleChain:
             calls.append((fn(*args), f"relay {len(batch)} orders"))
         mined = self.sender.transact_many(calls)
         self._count("orders", mined)
+        for m in mined:  # an invalid order is skipped on chain (OrderSkipped); the others landed
+            receipt = self.w3.eth.get_transaction_receipt(m.tx_hash)  # type: ignore[arg-type]
+            for peer, nonce, reason in self.clients.rounds.skipped_orders(receipt):
+                self.report(f"order of {peer} (nonce {nonce}) skipped by the round book: {reason}")
         return mined
 
     def result_struct(self, round_id: int, data: dict[str, Any]) -> ClearingResult:
