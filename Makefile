@@ -38,8 +38,12 @@ typecheck:
 pytest:
 	$(VENV)/pytest -q -n $(PYTEST_WORKERS)
 
+# The native forge (tools/setup.sh links it into the venv): its exit status is the step's status.
+# forge-fails-check proves it: a deliberately failing test in a temporary copy must turn this step red.
+FORGE_ARGS ?=
 forge:
-	forge test --offline
+	$(VENV)/forge test --offline $(FORGE_ARGS)
+	@[ -n "$$IN_FORGE_CHECK" ] || tools/check-forge-fails.sh
 
 slither:
 	$(VENV)/slither . --config-file slither.config.json --fail-medium

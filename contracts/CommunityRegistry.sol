@@ -6,29 +6,49 @@ import {AccessControlDefaultAdminRules} from
 import {Pausable} from "@openzeppelin/contracts/utils/Pausable.sol";
 import {ICommunityRegistry} from "./interfaces/ICommunityRegistry.sol";
 import {IRoundBook} from "./interfaces/IRoundBook.sol";
+import {IndexBitmap} from "./libraries/Bitmaps.sol";
 import {Roles} from "./libraries/Roles.sol";
 
 /// @title CommunityRegistry
-/// @notice Members, roles, clearing signers, fee and supplier accounts, and the community pause.
+/// @notice Members and their commitments, roles, delayed clearing-signer rotation, fee and supplier
+///         accounts, the community pause and the community clock.
 /// @dev The default admin is changed in two steps after a delay (AccessControlDefaultAdminRules).
 contract CommunityRegistry is ICommunityRegistry, AccessControlDefaultAdminRules, Pausable {
+    using IndexBitmap for mapping(uint256 => uint256);
+
+    /// @dev One announced signer set.
+    struct SignerSet {
+        address[] signers;
+        uint8 threshold;
+        uint64 effectiveAt;
+    }
+
+    uint64 private immutable _signerDelay;
     mapping(address peer => Member) private _members;
-    mapping(address account => bool) private _isSigner;
-    address[] private _signers;
-    uint8 private _threshold;
-    uint32 private _signerEpoch;
+    uint24 private _memberCount;
+    mapping(uint64 roundId => mapping(uint256 word => uint256 bits)) private _ordered;
+    mapping(uint64 roundId => mapping(uint256 word => uint256 bits)) private _released;
+    mapping(uint32 epoch => SignerSet) private _signerSets;
+    mapping(uint32 epoch => mapping(address account => bool)) private _isSignerAt;
+    uint32 private _latestEpoch;
     address private _feeRecipient;
     address private _supplier;
     IRoundBook private _roundBook;
+    address private _escrow;
+    uint64 private _pausedTotal;
+    uint64 private _pausedSince;
 
     /// @param adminDelay Seconds a default-admin transfer waits (two-step, delayed).
-    /// @param admin Default admin: grants roles, rotates signers, sets accounts.
+    /// @param signerDelay_ Seconds between announcing a signer set and its taking effect; the clearing
+    ///        house requires it to exceed its challenge window.
+    /// @param admin Default admin: grants roles, announces signers, sets accounts.
     /// @param communityManager Holder of the CM role, the initial sole signer (1 of 1) and fee account.
     /// @param arbiter Holder of the arbiter role.
     /// @param pauser Holder of the pauser role.
     /// @param supplierAccount Receiver of supplier charges.
     constructor(
         uint48 adminDelay,
+        uint64 signerDelay_,
         address admin,
         address communityManager,
         address arbiter,
@@ -36,12 +56,13 @@ contract CommunityRegistry is ICommunityRegistry, AccessControlDefaultAdminRules
         address supplierAccount
     ) AccessControlDefaultAdminRules(adminDelay, admin) {
         if (communityManager == address(0) || arbiter == address(0) || pauser == address(0)) revert ZeroAddress();
+        _signerDelay = signerDelay_;
         _grantRole(Roles.COMMUNITY_MANAGER, communityManager);
         _grantRole(Roles.ARBITER, arbiter);
         _grantRole(Roles.PAUSER, pauser);
         address[] memory initial = new address[](1);
         initial[0] = communityManager;
-        _replaceSigners(initial, 1);
+        _storeSigners(0, initial, 1, uint64(block.timestamp));
         _setAccounts(communityManager, supplierAccount);
     }
 
@@ -50,16 +71,17 @@ contract CommunityRegistry is ICommunityRegistry, AccessControlDefaultAdminRules
     /// @inheritdoc ICommunityRegistry
     function enrol(address peer, PeerKind kind, bytes32 metadataHash) external onlyRole(Roles.COMMUNITY_MANAGER) {
         if (peer == address(0)) revert ZeroAddress();
-        uint48 next = _nextRound();
+        uint32 next = _nextRound();
         Member storage record = _members[peer];
         // A current (or scheduled) member cannot be enrolled twice; a former member can come back.
         if (record.fromRound != 0 && (record.untilRound == 0 || record.untilRound > next)) revert AlreadyMember(peer);
-        // Field by field: a returning member keeps its nonce, so its old signed orders stay dead.
+        // Field by field: a returning member keeps its index, nonce and commitments.
+        if (record.fromRound == 0) record.index = _memberCount++;
         record.kind = kind;
         record.fromRound = next;
         record.untilRound = 0;
         record.metadataHash = metadataHash;
-        emit PeerEnrolled(peer, kind, metadataHash, next);
+        emit PeerEnrolled(peer, kind, metadataHash, next, record.index);
     }
 
     /// @inheritdoc ICommunityRegistry
@@ -79,22 +101,31 @@ contract CommunityRegistry is ICommunityRegistry, AccessControlDefaultAdminRules
         _leave(msg.sender, true);
     }
 
-    // ───────────────────────────────────────── orders ──────────────────────────────────────────
+    // ─────────────────────────────────── orders, commitments ───────────────────────────────────
 
     /// @inheritdoc ICommunityRegistry
-    function recordOrder(address peer, uint64 roundId, uint64 nonce)
+    function recordOrder(address peer, uint64 roundId, uint64 nonce, uint80 maxDebit)
         external
         returns (bool belongs, uint64 lastNonce)
     {
         if (msg.sender != address(_roundBook)) revert NotRoundBook(msg.sender);
-        // A storage pointer, not a memory copy: only the first word (not metadataHash) is read.
+        // A storage pointer, not a memory copy: only the first word (not metadataHash) is touched.
         Member storage record = _members[peer];
         belongs = _belongs(record, roundId);
         lastNonce = record.nonce;
         if (!belongs || nonce <= lastNonce) return (belongs, lastNonce);
         record.nonce = nonce;
-        // Round ids count up from 1 by one per round: far below 2^48.
-        if (roundId > record.lastOrderedRound) record.lastOrderedRound = uint48(roundId);
+        uint16 open = record.openRounds;
+        mapping(uint256 => uint256) storage ordered = _ordered[roundId];
+        if (!ordered.isSet(record.index)) {
+            // First order of the peer in this round: one more open round.
+            ordered.set(record.index);
+            if (open == type(uint16).max) revert TooManyOpenRounds(peer);
+            if (open == 0) record.debitCap = maxDebit;
+            record.openRounds = open + 1;
+        }
+        // The cap only rises while rounds are open: a later order cannot shrink what an open round may debit.
+        if (maxDebit > record.debitCap) record.debitCap = maxDebit;
     }
 
     /// @inheritdoc ICommunityRegistry
@@ -104,11 +135,29 @@ contract CommunityRegistry is ICommunityRegistry, AccessControlDefaultAdminRules
         if (nonce > lastNonce) _members[peer].nonce = nonce;
     }
 
+    /// @inheritdoc ICommunityRegistry
+    function release(address peer, uint64 roundId) external {
+        if (msg.sender != _escrow) revert NotEscrow(msg.sender);
+        Member storage record = _members[peer];
+        uint24 index = record.index;
+        mapping(uint256 => uint256) storage released = _released[roundId];
+        if (record.fromRound == 0 || !_ordered[roundId].isSet(index) || released.isSet(index)) {
+            revert NothingToRelease(peer, roundId);
+        }
+        released.set(index);
+        uint16 open = record.openRounds - 1;
+        record.openRounds = open;
+        emit CommitmentReleased(peer, roundId, open);
+    }
+
     // ───────────────────────────────────── signers, accounts ─────────────────────────────────────
 
     /// @inheritdoc ICommunityRegistry
-    function setSigners(address[] calldata newSigners, uint8 threshold) external onlyRole(DEFAULT_ADMIN_ROLE) {
-        _replaceSigners(newSigners, threshold);
+    function proposeSigners(address[] calldata newSigners, uint8 threshold) external onlyRole(DEFAULT_ADMIN_ROLE) {
+        uint32 latest = _latestEpoch;
+        uint64 effectiveAt = _signerSets[latest].effectiveAt;
+        if (block.timestamp < effectiveAt) revert RotationPending(latest, effectiveAt);
+        _storeSigners(latest + 1, newSigners, threshold, uint64(block.timestamp) + _signerDelay);
     }
 
     /// @inheritdoc ICommunityRegistry
@@ -118,22 +167,45 @@ contract CommunityRegistry is ICommunityRegistry, AccessControlDefaultAdminRules
 
     /// @inheritdoc ICommunityRegistry
     function bindRoundBook(address roundBook) external onlyRole(DEFAULT_ADMIN_ROLE) {
-        if (address(_roundBook) != address(0)) revert RoundBookBinding(address(_roundBook));
+        if (address(_roundBook) != address(0)) revert AlreadyBound(address(_roundBook));
         if (roundBook == address(0)) revert ZeroAddress();
         _roundBook = IRoundBook(roundBook);
-        emit RoundBookBound(roundBook);
+        emit ContractBound("RoundBook", roundBook);
     }
 
-    // ─────────────────────────────────────────── pause ───────────────────────────────────────────
+    /// @inheritdoc ICommunityRegistry
+    function bindEscrow(address escrow) external onlyRole(DEFAULT_ADMIN_ROLE) {
+        if (_escrow != address(0)) revert AlreadyBound(_escrow);
+        if (escrow == address(0)) revert ZeroAddress();
+        _escrow = escrow;
+        emit ContractBound("SettlementEscrow", escrow);
+    }
+
+    // ─────────────────────────────────────── pause, clock ───────────────────────────────────────
 
     /// @inheritdoc ICommunityRegistry
     function pause() external onlyRole(Roles.PAUSER) {
         _pause();
+        _pausedSince = uint64(block.timestamp);
     }
 
     /// @inheritdoc ICommunityRegistry
     function unpause() external onlyRole(Roles.PAUSER) {
         _unpause();
+        uint64 pausedFor = uint64(block.timestamp) - _pausedSince;
+        uint64 total = _pausedTotal + pausedFor;
+        _pausedTotal = total;
+        emit ClockResumed(pausedFor, total);
+    }
+
+    /// @inheritdoc ICommunityRegistry
+    function clock() external view returns (uint64) {
+        return uint64(block.timestamp) - _pausedTime();
+    }
+
+    /// @inheritdoc ICommunityRegistry
+    function pausedTime() external view returns (uint64) {
+        return _pausedTime();
     }
 
     // ─────────────────────────────────────────── views ───────────────────────────────────────────
@@ -144,13 +216,20 @@ contract CommunityRegistry is ICommunityRegistry, AccessControlDefaultAdminRules
     }
 
     /// @inheritdoc ICommunityRegistry
-    function nonceOf(address peer) external view returns (uint64) {
-        return _members[peer].nonce;
+    function orderStatus(address peer, uint64 roundId)
+        external
+        view
+        returns (bool ordered, bool released, uint24 index, uint80 debitCap)
+    {
+        Member storage record = _members[peer];
+        if (record.fromRound == 0) return (false, false, 0, 0);
+        index = record.index;
+        return (_ordered[roundId].isSet(index), _released[roundId].isSet(index), index, record.debitCap);
     }
 
     /// @inheritdoc ICommunityRegistry
-    function lastOrderedRound(address peer) external view returns (uint64) {
-        return _members[peer].lastOrderedRound;
+    function nonceOf(address peer) external view returns (uint64) {
+        return _members[peer].nonce;
     }
 
     /// @inheritdoc ICommunityRegistry
@@ -160,22 +239,33 @@ contract CommunityRegistry is ICommunityRegistry, AccessControlDefaultAdminRules
 
     /// @inheritdoc ICommunityRegistry
     function isSigner(address account) external view returns (bool) {
-        return _isSigner[account];
+        return _isSignerAt[_currentEpoch()][account];
     }
 
     /// @inheritdoc ICommunityRegistry
     function signers() external view returns (address[] memory) {
-        return _signers;
+        return _signerSets[_currentEpoch()].signers;
     }
 
     /// @inheritdoc ICommunityRegistry
     function signerThreshold() external view returns (uint8) {
-        return _threshold;
+        return _signerSets[_currentEpoch()].threshold;
     }
 
     /// @inheritdoc ICommunityRegistry
     function signerEpoch() external view returns (uint32) {
-        return _signerEpoch;
+        return _currentEpoch();
+    }
+
+    /// @inheritdoc ICommunityRegistry
+    function latestSignerEpoch() external view returns (uint32 epoch, uint64 effectiveAt) {
+        epoch = _latestEpoch;
+        effectiveAt = _signerSets[epoch].effectiveAt;
+    }
+
+    /// @inheritdoc ICommunityRegistry
+    function signerDelay() external view returns (uint64) {
+        return _signerDelay;
     }
 
     /// @inheritdoc ICommunityRegistry
@@ -213,7 +303,7 @@ contract CommunityRegistry is ICommunityRegistry, AccessControlDefaultAdminRules
     function _leave(address peer, bool byPeer) private {
         Member storage record = _members[peer];
         if (!_isCurrent(record)) revert NotAMember(peer);
-        uint48 next = _nextRound();
+        uint32 next = _nextRound();
         // A member scheduled to start at `next` leaves before ever ordering: untilRound == fromRound.
         record.untilRound = next;
         emit PeerLeft(peer, next, byPeer);
@@ -224,34 +314,34 @@ contract CommunityRegistry is ICommunityRegistry, AccessControlDefaultAdminRules
     }
 
     /// @dev The first round not opened yet: membership changes take effect from it.
-    function _nextRound() private view returns (uint48) {
+    function _nextRound() private view returns (uint32) {
         if (address(_roundBook) == address(0)) return 1;
-        // Round ids count up from 1 by one per round: far below 2^48.
-        return uint48(_roundBook.roundCount() + 1);
+        // Round ids count up from 1 by one per round: far below 2^32.
+        return uint32(_roundBook.roundCount() + 1);
     }
 
-    function _replaceSigners(address[] memory newSigners, uint8 threshold) private {
+    function _pausedTime() private view returns (uint64) {
+        return paused() ? _pausedTotal + (uint64(block.timestamp) - _pausedSince) : _pausedTotal;
+    }
+
+    /// @dev The latest announced epoch once its time has come, else the one before it.
+    function _currentEpoch() private view returns (uint32) {
+        uint32 latest = _latestEpoch;
+        return block.timestamp >= _signerSets[latest].effectiveAt ? latest : latest - 1;
+    }
+
+    function _storeSigners(uint32 epoch, address[] memory newSigners, uint8 threshold, uint64 effectiveAt) private {
         uint256 count = newSigners.length;
         if (count == 0 || threshold == 0 || threshold > count) revert InvalidSignerSet(count, threshold);
-        uint256 previousCount = _signers.length;
-        for (uint256 i = 0; i < previousCount; ++i) {
-            _isSigner[_signers[i]] = false;
-        }
+        mapping(address => bool) storage isSignerAt = _isSignerAt[epoch];
         for (uint256 i = 0; i < count; ++i) {
             address signer = newSigners[i];
-            if (signer == address(0) || _isSigner[signer]) revert InvalidSignerSet(count, threshold);
-            _isSigner[signer] = true;
+            if (signer == address(0) || isSignerAt[signer]) revert InvalidSignerSet(count, threshold);
+            isSignerAt[signer] = true;
         }
-        _signers = newSigners;
-        _threshold = threshold;
-        // The constructor's set is epoch 0 (accounts are set after it); every rotation adds one.
-        uint32 epoch = _initialised() ? _signerEpoch + 1 : 0;
-        _signerEpoch = epoch;
-        emit SignersRotated(epoch, newSigners, threshold);
-    }
-
-    function _initialised() private view returns (bool) {
-        return _feeRecipient != address(0);
+        _signerSets[epoch] = SignerSet({signers: newSigners, threshold: threshold, effectiveAt: effectiveAt});
+        _latestEpoch = epoch;
+        emit SignersProposed(epoch, newSigners, threshold, effectiveAt);
     }
 
     function _setAccounts(address newFeeRecipient, address newSupplier) private {

@@ -26,6 +26,7 @@ contract RevenueDistributor is IRevenueDistributor, ReentrancyGuard {
     uint256 private _carry;
     mapping(uint64 distributionId => Distribution) private _distributions;
     mapping(uint64 distributionId => mapping(uint256 word => uint256 bits)) private _claimed;
+    mapping(uint64 roundId => uint64 distributionId) private _ofRound;
 
     constructor(IERC20 token_, ICommunityRegistry registry) {
         _token = token_;
@@ -33,24 +34,47 @@ contract RevenueDistributor is IRevenueDistributor, ReentrancyGuard {
     }
 
     /// @inheritdoc IRevenueDistributor
-    function createDistribution(bytes32 root, uint128 total, uint64 claimDeadline, bytes32 documentHash)
-        external
-        nonReentrant
-        returns (uint64 distributionId)
-    {
+    function createDistribution(
+        uint64 roundId,
+        bytes32 activationsHash,
+        bytes32 root,
+        uint128 total,
+        uint64 claimDeadline,
+        bytes32 documentHash
+    ) external nonReentrant returns (uint64 distributionId) {
         if (!_registry.isCommunityManager(msg.sender)) revert NotCommunityManager(msg.sender);
         if (_registry.paused()) revert CommunityPaused();
         if (total == 0) revert ZeroAmount();
+        if (roundId == 0) revert MissingRound();
+        uint64 existing = _ofRound[roundId];
+        if (existing != 0) revert DistributionExists(roundId, existing);
         if (claimDeadline <= block.timestamp) revert InvalidDeadline(claimDeadline);
         uint256 pool = _carry;
         uint128 carried = pool < total ? uint128(pool) : total;
         _carry = pool - carried;
         distributionId = ++_count;
-        _distributions[distributionId] =
-            Distribution({root: root, total: total, claimed: 0, claimDeadline: claimDeadline, swept: false});
-        emit DistributionCreated(distributionId, root, total, claimDeadline, documentHash, carried);
+        _ofRound[roundId] = distributionId;
+        // Not paused here, so the clock's offset from unix time is the paused time so far.
+        uint64 clockDeadline = claimDeadline - _registry.pausedTime();
+        _distributions[distributionId] = Distribution({
+            roundId: roundId,
+            activationsHash: activationsHash,
+            root: root,
+            total: total,
+            claimed: 0,
+            claimDeadline: clockDeadline,
+            swept: false
+        });
+        emit DistributionCreated(
+            distributionId, roundId, activationsHash, root, total, clockDeadline, documentHash, carried
+        );
         uint256 pulled = total - carried;
-        if (pulled > 0) _token.safeTransferFrom(msg.sender, address(this), pulled);
+        if (pulled > 0) {
+            uint256 before = _token.balanceOf(address(this));
+            _token.safeTransferFrom(msg.sender, address(this), pulled);
+            uint256 received = _token.balanceOf(address(this)) - before;
+            if (received != pulled) revert UnsupportedToken(address(_token), pulled, received);
+        }
     }
 
     /// @inheritdoc IRevenueDistributor
@@ -59,10 +83,10 @@ contract RevenueDistributor is IRevenueDistributor, ReentrancyGuard {
         uint64 id = share.distributionId;
         Distribution storage target = _distributions[id];
         if (target.total == 0) revert UnknownDistribution(id);
-        if (block.timestamp > target.claimDeadline) revert ClaimPeriodOver(id, target.claimDeadline);
+        if (_registry.clock() > target.claimDeadline) revert ClaimPeriodOver(id, target.claimDeadline);
         mapping(uint256 => uint256) storage claimedBits = _claimed[id];
         if (claimedBits.isSet(share.index)) revert AlreadyClaimed(id, share.index);
-        if (!MerkleProof.verifyCalldata(proof, target.root, Hashing.leaf(share))) revert InvalidProof(id, share.index);
+        if (!MerkleProof.verifyCalldata(proof, target.root, Hashing.leaf(share))) revert ShareProofInvalid(id, share.index);
         uint256 claimed = uint256(target.claimed) + share.amount;
         // Solvency: a wrong tree can never pay out more than was deposited for it.
         if (claimed > target.total) revert ShareExceedsDeposit(id, claimed, target.total);
@@ -77,7 +101,7 @@ contract RevenueDistributor is IRevenueDistributor, ReentrancyGuard {
     function sweep(uint64 distributionId) external nonReentrant {
         Distribution storage target = _distributions[distributionId];
         if (target.total == 0) revert UnknownDistribution(distributionId);
-        if (block.timestamp <= target.claimDeadline || target.swept) {
+        if (_registry.clock() <= target.claimDeadline || target.swept) {
             revert NotSweepable(distributionId, target.claimDeadline, target.swept);
         }
         uint256 rest = target.total - target.claimed;
@@ -94,6 +118,11 @@ contract RevenueDistributor is IRevenueDistributor, ReentrancyGuard {
     /// @inheritdoc IRevenueDistributor
     function isClaimed(uint64 distributionId, uint32 index) external view returns (bool) {
         return _claimed[distributionId].isSet(index);
+    }
+
+    /// @inheritdoc IRevenueDistributor
+    function distributionOfRound(uint64 roundId) external view returns (uint64) {
+        return _ofRound[roundId];
     }
 
     /// @inheritdoc IRevenueDistributor

@@ -10,16 +10,23 @@ import {Hashing} from "./libraries/Hashing.sol";
 
 /// @title RoundBook
 /// @notice Rounds and their orders: a hash chain on chain, the order data in events.
-/// @dev Per order only the peer's member word in the registry (membership, nonce, last round: read and
-///      rewritten in one call) and the round's digest change, so a relayed order costs its calldata,
+/// @dev Per order only the peer's member word in the registry (nonce, open rounds, debit cap), one bit of
+///      the round's order bitmap and the round's digest change, so a relayed order costs its calldata,
 ///      one signature recovery, one non-zero storage rewrite and its event.
 contract RoundBook is IRoundBook, EIP712 {
     ICommunityRegistry private immutable _registry;
+    uint64 private immutable _maxLeadTime;
+    uint32 private immutable _maxIntervalSeconds;
+    uint16 private immutable _maxIntervalCount;
     uint64 private _roundCount;
     mapping(uint64 roundId => Round) private _rounds;
 
-    constructor(ICommunityRegistry registry) EIP712("FlexUnity RoundBook", "1") {
+    constructor(ICommunityRegistry registry, ScheduleLimits memory limits) EIP712("FlexUnity RoundBook", "1") {
         _registry = registry;
+        _maxLeadTime = limits.maxLeadTime;
+        _maxIntervalSeconds = limits.maxIntervalSeconds;
+        _maxIntervalCount = limits.maxIntervalCount;
+        emit ScheduleLimitsSet(limits.maxLeadTime, limits.maxIntervalSeconds, limits.maxIntervalCount);
     }
 
     /// @inheritdoc IRoundBook
@@ -36,6 +43,11 @@ contract RoundBook is IRoundBook, EIP712 {
         if (gateClosure <= block.timestamp || gateClosure > startTime || intervalSeconds == 0 || intervalCount == 0) {
             revert InvalidSchedule(startTime, gateClosure, intervalSeconds, intervalCount);
         }
+        // Every deadline of the round counts from its gate closure: it must come within the limits.
+        if (
+            gateClosure - block.timestamp > _maxLeadTime || startTime - gateClosure > _maxLeadTime
+                || intervalSeconds > _maxIntervalSeconds || intervalCount > _maxIntervalCount
+        ) revert ScheduleOutOfBounds(startTime, gateClosure, intervalSeconds, intervalCount);
         if (configHash == bytes32(0)) revert MissingConfig();
         roundId = ++_roundCount;
         _rounds[roundId] = Round({
@@ -44,6 +56,7 @@ contract RoundBook is IRoundBook, EIP712 {
             intervalSeconds: intervalSeconds,
             intervalCount: intervalCount,
             orderCount: 0,
+            pausedBefore: uint48(_registry.pausedTime()),
             digest: bytes32(0),
             configHash: configHash
         });
@@ -54,31 +67,34 @@ contract RoundBook is IRoundBook, EIP712 {
     function submitOrder(Order calldata order, bytes calldata payload) external {
         if (msg.sender != order.peer) revert SenderNotPeer(msg.sender, order.peer);
         if (_registry.paused()) revert CommunityPaused();
-        Round storage target = _rounds[order.roundId];
-        _accept(target, order, payload, Hashing.hash(order));
+        bytes memory failure = _accept(order, payload, Hashing.hash(order));
+        if (failure.length != 0) _revertWith(failure);
     }
 
     /// @inheritdoc IRoundBook
     function relayOrders(Order[] calldata orders, bytes[] calldata payloads, bytes[] calldata signatures)
         external
+        returns (uint256 accepted)
     {
         if (!_registry.isCommunityManager(msg.sender)) revert NotCommunityManager(msg.sender);
         if (_registry.paused()) revert CommunityPaused();
         uint256 count = orders.length;
         if (payloads.length != count || signatures.length != count) {
-            revert LengthMismatch(count, payloads.length, signatures.length);
+            revert BatchLengthMismatch(count, payloads.length, signatures.length);
         }
         for (uint256 i = 0; i < count; ++i) {
             Order calldata order = orders[i];
             bytes32 orderHash = Hashing.hash(order);
-            // The third value only details `failure`, which is checked: nothing is ignored that matters.
+            // The third value only details `error`, which is checked: nothing is ignored that matters.
             // slither-disable-next-line unused-return
-            (address recovered, ECDSA.RecoverError failure,) =
+            (address recovered, ECDSA.RecoverError error,) =
                 ECDSA.tryRecover(_hashTypedDataV4(orderHash), signatures[i]);
-            if (failure != ECDSA.RecoverError.NoError || recovered != order.peer) {
-                revert InvalidSignature(orderHash, order.peer, recovered);
-            }
-            _accept(_rounds[order.roundId], order, payloads[i], orderHash);
+            bytes memory failure = (error != ECDSA.RecoverError.NoError || recovered != order.peer)
+                ? abi.encodeWithSelector(InvalidSignature.selector, orderHash, order.peer, recovered)
+                : _accept(order, payloads[i], orderHash);
+            // One member's bad order (or a front-run nonce invalidation) never sinks the others.
+            if (failure.length != 0) emit OrderSkipped(order.roundId, order.peer, order.nonce, failure);
+            else ++accepted;
         }
     }
 
@@ -115,8 +131,8 @@ contract RoundBook is IRoundBook, EIP712 {
     }
 
     /// @inheritdoc IRoundBook
-    function lastOrderedRound(address peer) external view returns (uint64) {
-        return _registry.lastOrderedRound(peer);
+    function scheduleLimits() external view returns (ScheduleLimits memory) {
+        return ScheduleLimits(_maxLeadTime, _maxIntervalSeconds, _maxIntervalCount);
     }
 
     /// @inheritdoc IRoundBook
@@ -124,22 +140,40 @@ contract RoundBook is IRoundBook, EIP712 {
         return _domainSeparatorV4();
     }
 
-    function _accept(Round storage target, Order calldata order, bytes calldata payload, bytes32 orderHash)
+    /// @dev Checks the order and records it; returns the ABI-encoded error that rejects it (empty: accepted).
+    ///      Nothing changes for a rejected order: the registry records only a valid member with a fresh nonce.
+    ///      The registry is called before the digest is written: it is the project's own contract, fixed at
+    ///      deployment, and never calls back; asking it first is what lets an invalid order be skipped.
+    // slither-disable-next-line reentrancy-no-eth,reentrancy-events
+    function _accept(Order calldata order, bytes calldata payload, bytes32 orderHash)
         private
+        returns (bytes memory failure)
     {
         uint64 roundId = order.roundId;
+        Round storage target = _rounds[roundId];
         uint64 gateClosure = target.gateClosure;
         // An unopened round has gateClosure 0; it reads as unknown rather than closed.
-        if (gateClosure == 0) revert UnknownRound(roundId);
-        if (block.timestamp >= gateClosure) revert RoundClosed(roundId, gateClosure);
-        if (block.timestamp > order.deadline) revert OrderExpired(orderHash, order.deadline);
-        if (keccak256(payload) != order.payloadHash) revert PayloadMismatch(orderHash, order.payloadHash);
-        // Effects first, then the registry (trusted, immutable): a failed check reverts them all.
+        if (gateClosure == 0) return abi.encodeWithSelector(UnknownRound.selector, roundId);
+        if (block.timestamp >= gateClosure) return abi.encodeWithSelector(RoundClosed.selector, roundId, gateClosure);
+        if (block.timestamp > order.deadline) {
+            return abi.encodeWithSelector(OrderExpired.selector, orderHash, order.deadline);
+        }
+        if (keccak256(payload) != order.payloadHash) {
+            return abi.encodeWithSelector(PayloadMismatch.selector, orderHash, order.payloadHash);
+        }
+        (bool belongs, uint64 lastNonce) = _registry.recordOrder(order.peer, roundId, order.nonce, order.maxDebit);
+        if (!belongs) return abi.encodeWithSelector(NotMember.selector, order.peer, roundId);
+        if (order.nonce <= lastNonce) {
+            return abi.encodeWithSelector(NonceAlreadyUsed.selector, orderHash, order.nonce, lastNonce);
+        }
         target.digest = Hashing.chain(target.digest, orderHash);
         target.orderCount += 1;
-        emit OrderAccepted(roundId, order.peer, order.nonce, order.deadline, payload);
-        (bool belongs, uint64 lastNonce) = _registry.recordOrder(order.peer, roundId, order.nonce);
-        if (!belongs) revert NotMember(order.peer, roundId);
-        if (order.nonce <= lastNonce) revert NonceAlreadyUsed(orderHash, order.nonce, lastNonce);
+        emit OrderAccepted(roundId, order.peer, order.nonce, order.deadline, order.maxDebit, payload);
+    }
+
+    function _revertWith(bytes memory failure) private pure {
+        assembly ("memory-safe") {
+            revert(add(failure, 0x20), mload(failure))
+        }
     }
 }

@@ -7,7 +7,6 @@ import {MerkleProof} from "@openzeppelin/contracts/utils/cryptography/MerkleProo
 import {ReentrancyGuard} from "@openzeppelin/contracts/utils/ReentrancyGuard.sol";
 import {IClearingHouse} from "./interfaces/IClearingHouse.sol";
 import {ICommunityRegistry} from "./interfaces/ICommunityRegistry.sol";
-import {IRoundBook} from "./interfaces/IRoundBook.sol";
 import {ISettlementEscrow} from "./interfaces/ISettlementEscrow.sol";
 import {IndexBitmap} from "./libraries/Bitmaps.sol";
 import {SettlementLeaf} from "./libraries/FlexTypes.sol";
@@ -15,33 +14,32 @@ import {Hashing} from "./libraries/Hashing.sol";
 
 /// @title SettlementEscrow
 /// @notice Escrowed settlement tokens; final round results applied leaf by leaf with Merkle proofs.
-/// @dev Token balance == sum of account balances at every moment (no fees on transfer assumed: use a
-///      standard ERC-20). Debits and credits move balances inside the escrow; only deposits and
+/// @dev Token balance == Σ account balances + Σ over rounds of what they hold (debited, not yet credited
+///      or refunded) at every moment. Debits and credits move money inside the escrow; only deposits and
 ///      withdrawals move tokens.
 contract SettlementEscrow is ISettlementEscrow, ReentrancyGuard {
     using SafeERC20 for IERC20;
     using IndexBitmap for mapping(uint256 => uint256);
 
-    /// @dev Bound on rounds walked by the automatic advance after a round settles.
-    uint64 private constant AUTO_ADVANCE = 8;
-
     IERC20 private immutable _token;
     ICommunityRegistry private immutable _registry;
-    IRoundBook private immutable _roundBook;
     IClearingHouse private immutable _clearing;
 
     mapping(address account => Account) private _accounts;
     mapping(uint64 roundId => Progress) private _progress;
     mapping(uint64 roundId => mapping(uint256 word => uint256 bits)) private _applied;
-    bytes32 private immutable _voidCommitment;
-    uint64 private _finishedThrough;
+    // Both bitmaps are written through IndexBitmap.set on a storage pointer, which slither does not follow.
+    // slither-disable-next-line uninitialized-state
+    mapping(uint64 roundId => mapping(uint256 word => uint256 bits)) private _debitedMembers;
+    // slither-disable-next-line uninitialized-state
+    mapping(uint64 roundId => mapping(uint256 word => uint256 bits)) private _refunded;
+    mapping(uint64 roundId => uint256 held) private _heldAtClose;
+    mapping(uint64 roundId => uint256 held) private _held;
 
-    constructor(IERC20 token_, ICommunityRegistry registry, IRoundBook roundBook, IClearingHouse clearing) {
+    constructor(IERC20 token_, ICommunityRegistry registry, IClearingHouse clearing) {
         _token = token_;
         _registry = registry;
-        _roundBook = roundBook;
         _clearing = clearing;
-        _voidCommitment = clearing.voidCommitment();
     }
 
     // ─────────────────────────────────────── deposits, withdrawals ───────────────────────────────────────
@@ -50,24 +48,21 @@ contract SettlementEscrow is ISettlementEscrow, ReentrancyGuard {
     function deposit(address account, uint256 amount) external nonReentrant {
         if (amount == 0) revert ZeroAmount();
         if (amount > type(uint104).max) revert AmountTooLarge(amount);
-        Account memory current = _accounts[account];
-        uint128 repaid = current.debt < amount ? current.debt : uint128(amount);
-        // Checked arithmetic: a balance overflowing uint128 reverts rather than wraps.
-        _accounts[account] = Account({balance: current.balance + uint128(amount) - repaid, debt: current.debt - repaid});
-        if (repaid > 0) _accounts[_registry.feeRecipient()].balance += repaid;
-        emit Deposited(account, msg.sender, amount, repaid);
+        // Credit what arrived: a fee-on-transfer token delivers less than `amount`.
+        uint256 before = _token.balanceOf(address(this));
         _token.safeTransferFrom(msg.sender, address(this), amount);
+        uint256 received = _token.balanceOf(address(this)) - before;
+        uint256 repaid = _creditAccount(account, uint128(received));
+        emit Deposited(account, msg.sender, received, repaid);
     }
 
     /// @inheritdoc ISettlementEscrow
     function withdraw(uint256 amount, address to) external nonReentrant {
         if (amount == 0) revert ZeroAmount();
         // Deliberately no pause check: uncommitted deposits can always leave.
-        uint64 lastRound = _roundBook.lastOrderedRound(msg.sender);
-        if (lastRound > _finishedThrough) revert FundsCommitted(msg.sender, lastRound, _finishedThrough);
-        uint128 balance = _accounts[msg.sender].balance;
-        if (amount > balance) revert InsufficientBalance(msg.sender, balance, amount);
-        _accounts[msg.sender].balance = balance - uint128(amount);
+        uint256 free = _withdrawable(msg.sender);
+        if (amount > free) revert FundsCommitted(msg.sender, free, amount);
+        _accounts[msg.sender].balance -= uint128(amount);
         emit Withdrawn(msg.sender, to, amount);
         _token.safeTransfer(to, amount);
     }
@@ -82,9 +77,10 @@ contract SettlementEscrow is ISettlementEscrow, ReentrancyGuard {
         bytes32[][] calldata proofs
     ) external {
         if (_registry.paused()) revert CommunityPaused();
-        if (leaves.length != proofs.length) revert LengthMismatch(leaves.length, proofs.length);
+        if (leaves.length != proofs.length) revert LeafProofCountMismatch(leaves.length, proofs.length);
         if (!_clearing.isFinal(roundId, result)) revert RoundNotFinal(roundId);
         Progress memory state = _progress[roundId];
+        if (state.closed) revert SettlementClosed(roundId);
         mapping(uint256 => uint256) storage applied = _applied[roundId];
         address feeRecipient = _registry.feeRecipient();
 
@@ -92,32 +88,77 @@ contract SettlementEscrow is ISettlementEscrow, ReentrancyGuard {
             SettlementLeaf calldata entry = leaves[i];
             _checkLeaf(roundId, entry, proofs[i], result, applied);
             applied.set(entry.index);
+            uint256 repaid = 0;
             if (entry.isCredit) {
-                _credit(roundId, entry, state);
+                repaid = _credit(roundId, entry, state, result.totalDebit);
             } else {
                 _debit(roundId, entry, state, result.totalDebit, feeRecipient);
             }
             state.applied += 1;
-            emit SettlementApplied(roundId, entry.account, entry.index, entry.amount, entry.isCredit);
+            emit SettlementApplied(roundId, entry.account, entry.index, entry.amount, entry.isCredit, repaid);
         }
-        bool completes = !state.complete && state.applied == result.leafCount;
-        if (completes) {
-            // Sum to zero: all leaves in, every debit paid out as a credit and matching the signed total.
-            if (state.debited != result.totalDebit || state.credited != state.debited) {
-                revert RoundUnbalanced(roundId, state.debited, state.credited, result.totalDebit);
-            }
-            state.complete = true;
-        }
+        // Complete: all leaves in, every debit paid out as a credit and matching the signed total. A tree
+        // that never gets there is closed at the result's deadline ({closeRound}).
+        bool completes = !state.complete && state.applied == result.leafCount
+            && state.debited == result.totalDebit && state.credited == state.debited;
+        if (completes) state.complete = true;
         _progress[roundId] = state;
-        if (completes) {
-            emit RoundSettled(roundId, state.debited);
-            _advance(AUTO_ADVANCE);
-        }
+        _held[roundId] = state.debited - state.credited;
+        if (completes) emit RoundSettled(roundId, state.debited);
     }
 
     /// @inheritdoc ISettlementEscrow
-    function advance(uint64 maxRounds) external returns (uint64) {
-        return _advance(maxRounds);
+    function closeRound(uint64 roundId, IClearingHouse.RoundResult calldata result) external {
+        if (!_clearing.isFinal(roundId, result)) revert RoundNotFinal(roundId);
+        Progress storage state = _progress[roundId];
+        if (state.complete || state.closed || _registry.clock() < result.deadline) {
+            revert NotClosable(roundId, result.deadline);
+        }
+        state.closed = true;
+        uint256 held = _held[roundId];
+        _heldAtClose[roundId] = held;
+        emit RoundClosed(roundId, held, state.debited);
+    }
+
+    /// @inheritdoc ISettlementEscrow
+    function refundDebits(
+        uint64 roundId,
+        IClearingHouse.RoundResult calldata result,
+        SettlementLeaf[] calldata leaves,
+        bytes32[][] calldata proofs
+    ) external {
+        if (leaves.length != proofs.length) revert LeafProofCountMismatch(leaves.length, proofs.length);
+        if (!_clearing.isFinal(roundId, result)) revert RoundNotFinal(roundId);
+        Progress memory state = _progress[roundId];
+        if (!state.closed) revert RoundNotFinished(roundId);
+        uint256 heldAtClose = _heldAtClose[roundId];
+        uint256 held = _held[roundId];
+        mapping(uint256 => uint256) storage refunded = _refunded[roundId];
+        for (uint256 i = 0; i < leaves.length; ++i) {
+            SettlementLeaf calldata entry = leaves[i];
+            if (entry.roundId != roundId) revert LeafRoundMismatch(roundId, entry.roundId);
+            if (entry.isCredit || !_applied[roundId].isSet(entry.index) || refunded.isSet(entry.index)) {
+                revert NotRefundable(roundId, entry.index);
+            }
+            if (!MerkleProof.verifyCalldata(proofs[i], result.resultsRoot, Hashing.leaf(entry))) {
+                revert SettlementProofInvalid(roundId, entry.index);
+            }
+            refunded.set(entry.index);
+            // Pro rata to what the round still held when closed (all of it when nothing was credited).
+            uint256 amount = entry.amount * heldAtClose / state.debited;
+            held -= amount;
+            uint256 repaid = _creditAccount(entry.account, uint128(amount));
+            emit DebitRefunded(roundId, entry.account, entry.index, amount, repaid);
+        }
+        _held[roundId] = held;
+    }
+
+    /// @inheritdoc ISettlementEscrow
+    function release(address peer, uint64[] calldata roundIds) external {
+        for (uint256 i = 0; i < roundIds.length; ++i) {
+            if (!_isFinished(roundIds[i])) revert RoundNotFinished(roundIds[i]);
+            _registry.release(peer, roundIds[i]);
+        }
     }
 
     // ──────────────────────────────────────────────── views ────────────────────────────────────────────────
@@ -129,8 +170,7 @@ contract SettlementEscrow is ISettlementEscrow, ReentrancyGuard {
 
     /// @inheritdoc ISettlementEscrow
     function withdrawable(address account) external view returns (uint256) {
-        if (_roundBook.lastOrderedRound(account) > _finishedThrough) return 0;
-        return _accounts[account].balance;
+        return _withdrawable(account);
     }
 
     /// @inheritdoc ISettlementEscrow
@@ -139,13 +179,18 @@ contract SettlementEscrow is ISettlementEscrow, ReentrancyGuard {
     }
 
     /// @inheritdoc ISettlementEscrow
-    function isApplied(uint64 roundId, uint32 index) external view returns (bool) {
-        return _applied[roundId].isSet(index);
+    function heldByClosedRound(uint64 roundId) external view returns (uint256) {
+        return _progress[roundId].closed ? _held[roundId] : 0;
     }
 
     /// @inheritdoc ISettlementEscrow
-    function finishedThrough() external view returns (uint64) {
-        return _finishedThrough;
+    function isFinished(uint64 roundId) external view returns (bool) {
+        return _isFinished(roundId);
+    }
+
+    /// @inheritdoc ISettlementEscrow
+    function isApplied(uint64 roundId, uint32 index) external view returns (bool) {
+        return _applied[roundId].isSet(index);
     }
 
     /// @inheritdoc ISettlementEscrow
@@ -166,18 +211,22 @@ contract SettlementEscrow is ISettlementEscrow, ReentrancyGuard {
         if (entry.index >= result.leafCount) revert LeafIndexOutOfRange(roundId, entry.index, result.leafCount);
         if (applied.isSet(entry.index)) revert LeafAlreadyApplied(roundId, entry.index);
         if (!MerkleProof.verifyCalldata(proof, result.resultsRoot, Hashing.leaf(entry))) {
-            revert InvalidProof(roundId, entry.index);
+            revert SettlementProofInvalid(roundId, entry.index);
         }
         if (entry.amount > type(uint104).max) revert AmountTooLarge(entry.amount);
     }
 
-    function _credit(uint64 roundId, SettlementLeaf calldata entry, Progress memory state) private {
+    function _credit(uint64 roundId, SettlementLeaf calldata entry, Progress memory state, uint128 totalDebit)
+        private
+        returns (uint256 repaid)
+    {
         uint104 amount = uint104(entry.amount); // checked in _checkLeaf
-        // Solvency: pay credits only out of what this round has already debited.
+        // Solvency: credits only once every debit is in, and only out of what was debited.
+        if (state.debited != totalDebit) revert CreditsBeforeDebits(roundId, entry.index, state.debited, totalDebit);
         uint104 available = state.debited - state.credited;
         if (amount > available) revert CreditExceedsDebits(roundId, entry.index, amount, available);
         state.credited += amount;
-        _accounts[entry.account].balance += amount;
+        repaid = _creditAccount(entry.account, amount);
     }
 
     function _debit(
@@ -188,10 +237,14 @@ contract SettlementEscrow is ISettlementEscrow, ReentrancyGuard {
         address feeRecipient
     ) private {
         uint104 amount = uint104(entry.amount); // checked in _checkLeaf
+        // A zero debit (a fee or supplier leaf without charges) takes nothing from anyone.
+        if (amount == 0) return;
+        address who = entry.account;
+        _checkDebitor(roundId, who, amount);
         uint256 debited = uint256(state.debited) + amount;
         if (debited > totalDebit) revert DebitsExceedTotal(roundId, debited, totalDebit);
         state.debited = uint104(debited);
-        Account storage account = _accounts[entry.account];
+        Account storage account = _accounts[who];
         uint128 balance = account.balance;
         if (balance >= amount) {
             account.balance = balance - amount;
@@ -200,30 +253,46 @@ contract SettlementEscrow is ISettlementEscrow, ReentrancyGuard {
         // Shortfall rule: take the whole balance, advance the rest from the fee account, record the debt.
         uint128 shortfall = amount - balance;
         // The fee account cannot advance its own shortfall.
-        if (entry.account == feeRecipient) revert ShortfallUncovered(roundId, entry.account, shortfall, balance);
+        if (who == feeRecipient) revert ShortfallUncovered(roundId, who, shortfall, balance);
         uint128 feeBalance = _accounts[feeRecipient].balance;
-        if (feeBalance < shortfall) revert ShortfallUncovered(roundId, entry.account, shortfall, feeBalance);
+        if (feeBalance < shortfall) revert ShortfallUncovered(roundId, who, shortfall, feeBalance);
         account.balance = 0;
         account.debt += shortfall;
         _accounts[feeRecipient].balance = feeBalance - shortfall;
-        emit DebtRecorded(roundId, entry.account, shortfall);
+        emit DebtRecorded(roundId, who, shortfall);
     }
 
-    /// @dev A round is finished when it is void, or final with every leaf applied.
-    function _advance(uint64 maxRounds) private returns (uint64 through) {
-        through = _finishedThrough;
-        uint64 last = _roundBook.roundCount();
-        uint64 start = through;
-        while (through < last && through - start < maxRounds && _isFinished(through + 1)) {
-            ++through;
-        }
-        if (through != start) {
-            _finishedThrough = through;
-            emit FinishedThrough(through);
-        }
+    /// @dev Only an account that ordered in the round, once, and within what it committed.
+    function _checkDebitor(uint64 roundId, address who, uint256 amount) private {
+        // The unused value (released) cannot be set while the round is still settling.
+        // slither-disable-next-line unused-return
+        (bool ordered,, uint24 index, uint80 debitCap) = _registry.orderStatus(who, roundId);
+        if (!ordered) revert DebitWithoutOrder(roundId, who);
+        mapping(uint256 => uint256) storage debitedMembers = _debitedMembers[roundId];
+        if (debitedMembers.isSet(index)) revert DuplicateDebit(roundId, who);
+        debitedMembers.set(index);
+        if (amount > debitCap) revert DebitAboveCommitment(roundId, who, amount, debitCap);
+    }
+
+    /// @dev Money for `who`: its debt to the fee account is repaid first, the rest is its balance.
+    function _creditAccount(address who, uint128 amount) private returns (uint256 repaid) {
+        Account memory current = _accounts[who];
+        uint128 repay = current.debt < amount ? current.debt : amount;
+        // Checked arithmetic: a balance overflowing uint128 reverts rather than wraps.
+        _accounts[who] = Account({balance: current.balance + (amount - repay), debt: current.debt - repay});
+        if (repay > 0) _accounts[_registry.feeRecipient()].balance += repay;
+        return repay;
+    }
+
+    function _withdrawable(address who) private view returns (uint256) {
+        uint256 balance = _accounts[who].balance;
+        ICommunityRegistry.Member memory record = _registry.member(who);
+        uint256 committed = uint256(record.openRounds) * record.debitCap;
+        return committed >= balance ? 0 : balance - committed;
     }
 
     function _isFinished(uint64 roundId) private view returns (bool) {
-        return _progress[roundId].complete || _clearing.commitmentOf(roundId) == _voidCommitment;
+        Progress memory state = _progress[roundId];
+        return state.complete || state.closed || _clearing.isVoid(roundId);
     }
 }

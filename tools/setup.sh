@@ -61,7 +61,21 @@ ln -sfn "$ROOT/tools/bin/solc" ".solcx/solc-v$version"
 [ -e "$HOME/.solcx/solc-v$version" ] || ln -sfn "$ROOT/tools/bin/solc" "$HOME/.solcx/solc-v$version"
 # forge and slither call `solc` on PATH; solc-select put a downloader named solc in the venv: replace it.
 ln -sfn "$ROOT/tools/bin/solc" .venv/bin/solc
-for tool in anvil forge cast; do ln -sfn "$ROOT/node_modules/.bin/$tool" ".venv/bin/$tool"; done
+# anvil, forge and cast: the native binaries inside the npm packages. The npm wrappers in
+# node_modules/.bin do not pass on the tool's exit status (a failing `forge test` would exit 0) and
+# leave the native process running when they are killed.
+case "$(uname -s)-$(uname -m)" in
+  Linux-x86_64) platform=linux-amd64 ;;
+  Linux-aarch64 | Linux-arm64) platform=linux-arm64 ;;
+  Darwin-x86_64) platform=darwin-amd64 ;;
+  Darwin-arm64) platform=darwin-arm64 ;;
+  *) fail "no Foundry binaries for $(uname -s)-$(uname -m) in @foundry-rs" ;;
+esac
+for tool in anvil forge cast; do
+  native="$ROOT/node_modules/@foundry-rs/$tool-$platform/bin/$tool"
+  [ -x "$native" ] || fail "$native is missing: delete node_modules and run tools/setup.sh again"
+  ln -sfn "$native" ".venv/bin/$tool"
+done
 
 # --- headless Chromium: the browser tests of tests/web (marker `browser`) and tests/lab's report
 # screenshots (a Debian package; needs root) --------------------------------------------------------

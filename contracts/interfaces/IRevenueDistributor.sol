@@ -2,6 +2,7 @@
 pragma solidity ^0.8.28;
 
 import {RevenueLeaf} from "../libraries/FlexTypes.sol";
+import {IFlexErrors} from "./IFlexErrors.sol";
 
 /// @title IRevenueDistributor
 /// @notice External revenue (a balancing-market payment, say) shared among peers: the CM deposits the
@@ -10,10 +11,15 @@ import {RevenueLeaf} from "../libraries/FlexTypes.sol";
 ///      the distributor's carry pool; the next distributions take their funds from the carry first and
 ///      pull only the difference from the CM, so no token ever leaves except to a claiming peer (the
 ///      audit checks that each document shares the carried amount). Shares of one distribution sum to
-///      its total (checked by the audit; on chain, claims can never exceed it).
-interface IRevenueDistributor {
+///      its total (checked by the audit; on chain, claims can never exceed it). At most one distribution
+///      per round: a second one for the same round is refused ({DistributionExists}), so a revenue step
+///      retried after a crash can never pay twice. Claim deadlines run on the community clock.
+interface IRevenueDistributor is IFlexErrors {
     /// @notice One distribution.
+    /// @param claimDeadline Community-clock time (registry.clock()) after which claims end.
     struct Distribution {
+        uint64 roundId;
+        bytes32 activationsHash;
         bytes32 root;
         uint128 total;
         uint128 claimed;
@@ -21,8 +27,6 @@ interface IRevenueDistributor {
         bool swept;
     }
 
-    /// @notice The amount is zero.
-    error ZeroAmount();
     /// @notice The claim deadline is not in the future.
     error InvalidDeadline(uint64 claimDeadline);
     /// @notice The distribution does not exist.
@@ -30,22 +34,24 @@ interface IRevenueDistributor {
     /// @notice The share was already claimed.
     error AlreadyClaimed(uint64 distributionId, uint32 index);
     /// @notice The proof does not lead to the distribution's root.
-    error InvalidProof(uint64 distributionId, uint32 index);
+    error ShareProofInvalid(uint64 distributionId, uint32 index);
+    /// @notice The round already has a distribution.
+    error DistributionExists(uint64 roundId, uint64 distributionId);
+    /// @notice A distribution must name its round (non-zero).
+    error MissingRound();
     /// @notice The claim period is over.
     error ClaimPeriodOver(uint64 distributionId, uint64 claimDeadline);
     /// @notice The claim period is not over yet, or the distribution was swept.
     error NotSweepable(uint64 distributionId, uint64 claimDeadline, bool swept);
     /// @notice Claims would exceed the deposit (the shares' sum is wrong).
     error ShareExceedsDeposit(uint64 distributionId, uint256 claimed, uint256 total);
-    /// @notice The caller is not a community manager.
-    error NotCommunityManager(address caller);
-    /// @notice The community is paused.
-    error CommunityPaused();
 
     /// @notice A distribution was funded: `carriedIn` of its `total` came from the carry pool, the rest
     ///         from the community manager.
     event DistributionCreated(
         uint64 indexed distributionId,
+        uint64 indexed roundId,
+        bytes32 activationsHash,
         bytes32 root,
         uint128 total,
         uint64 claimDeadline,
@@ -59,12 +65,20 @@ interface IRevenueDistributor {
 
     /// @notice Fund a distribution of `total`: min(carry, `total`) comes from the carry pool, the rest is
     ///         pulled from the caller (approve `total - min(carry(), total)` first). Community manager
-    ///         only, not while paused.
+    ///         only, not while paused, at most once per round.
+    /// @param roundId The round whose balancing revenue this distributes (one distribution per round).
+    /// @param activationsHash keccak256 of the activation set the revenue was earned with.
+    /// @param claimDeadline Unix time claims end; stored on the community clock, so a pause extends it.
     /// @param documentHash keccak256 of the off-chain allocation document (rule, inputs, shares).
     /// @return distributionId The new distribution's id (1, 2, ...).
-    function createDistribution(bytes32 root, uint128 total, uint64 claimDeadline, bytes32 documentHash)
-        external
-        returns (uint64 distributionId);
+    function createDistribution(
+        uint64 roundId,
+        bytes32 activationsHash,
+        bytes32 root,
+        uint128 total,
+        uint64 claimDeadline,
+        bytes32 documentHash
+    ) external returns (uint64 distributionId);
 
     /// @notice Pay a share to its account (anyone may call for anyone). Not while paused.
     function claim(RevenueLeaf calldata share, bytes32[] calldata proof) external;
@@ -77,6 +91,9 @@ interface IRevenueDistributor {
 
     /// @notice Whether share `index` of a distribution was claimed.
     function isClaimed(uint64 distributionId, uint32 index) external view returns (bool);
+
+    /// @notice The distribution of a round (0: none yet).
+    function distributionOfRound(uint64 roundId) external view returns (uint64);
 
     /// @notice Number of distributions so far.
     function distributionCount() external view returns (uint64);

@@ -13,6 +13,9 @@ pragma solidity ^0.8.28;
 ///      `nonce`: strictly greater than the peer's last used nonce; a later nonce replaces the peer's
 ///      earlier order of the round. One counter per peer across rounds (Seaport's per-signer counter).
 ///      `deadline`: unix time after which the signed order can no longer be submitted.
+///      `maxDebit`: the most, in settlement-token base units, that a result may debit the peer in a round
+///      it has an open order in (docs/contracts.md, "Commitment"): the peer's debit cap rises to the
+///      highest `maxDebit` of its orders and starts again from its first order once no round is open.
 ///      `payloadHash`: keccak256 of the payload bytes emitted with the order (per-interval forecasts,
 ///      flexibility bounds, limit prices, δ_imp/δ_exp; layout in docs/contracts.md). An empty payload
 ///      (payloadHash = keccak256("")) cancels the peer's order for the round.
@@ -21,11 +24,15 @@ struct Order {
     address peer;
     uint64 nonce;
     uint64 deadline;
+    uint80 maxDebit;
     bytes32 payloadHash;
 }
 
 /// @notice The clearing result of one round, signed by k of n authorised signers.
-/// @dev `orderDigest`: the round's running order digest on chain at gate closure (binds the result to
+/// @dev `attempt`: how many results of the round the arbiter had rejected when this one was signed (0
+///      for the first); a rejected result can never be accepted again, a corrected one carries the next
+///      attempt. `signerEpoch`: the signer set (registry epoch) it was signed under; it must be the set in
+///      force when it is posted. `orderDigest`: the round's running order digest on chain at gate closure (binds the result to
 ///      the exact order book it cleared). `resultsRoot`: OpenZeppelin StandardMerkleTree root of the
 ///      round's {SettlementLeaf}s. `leafCount`: number of leaves (indices 0..leafCount-1).
 ///      `documentHash`: keccak256 of the off-chain result document (solution, duals, prices, bills).
@@ -34,6 +41,8 @@ struct Order {
 ///      address and to the supplier. `importWh` / `exportWh` / `tradedWh`: community energy totals.
 struct ClearingResult {
     uint64 roundId;
+    uint32 attempt;
+    uint32 signerEpoch;
     bytes32 orderDigest;
     bytes32 resultsRoot;
     bytes32 documentHash;

@@ -14,6 +14,7 @@ library Hashing {
             "address peer,"
             "uint64 nonce,"
             "uint64 deadline,"
+            "uint80 maxDebit,"
             "bytes32 payloadHash"
         ")"
     );
@@ -21,6 +22,8 @@ library Hashing {
     bytes32 internal constant CLEARING_RESULT_TYPEHASH = keccak256(
         "ClearingResult("
             "uint64 roundId,"
+            "uint32 attempt,"
+            "uint32 signerEpoch,"
             "bytes32 orderDigest,"
             "bytes32 resultsRoot,"
             "bytes32 documentHash,"
@@ -38,7 +41,15 @@ library Hashing {
     /// @notice EIP-712 struct hash of an order.
     function hash(Order calldata order) internal pure returns (bytes32) {
         return keccak256(
-            abi.encode(ORDER_TYPEHASH, order.roundId, order.peer, order.nonce, order.deadline, order.payloadHash)
+            abi.encode(
+                ORDER_TYPEHASH,
+                order.roundId,
+                order.peer,
+                order.nonce,
+                order.deadline,
+                order.maxDebit,
+                order.payloadHash
+            )
         );
     }
 

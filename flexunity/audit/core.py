@@ -83,6 +83,8 @@ def _audit(
     orders.check_signatures(verdict, reader, round_id, logs)
     posted_log = result.latest_result(reader, round_id)
     state = result.result_state(reader, round_id)
+    result.check_attempts(verdict, reader, round_id)
+    result.check_deadline(verdict, reader, info, state)
     if posted_log is None or state.status in (ResultStatus.VOID, ResultStatus.NONE):
         _no_result(verdict, reader, round_id, info.gate_closure, state)
         return
@@ -132,6 +134,7 @@ def _audit_document(
         decimals,
     )
     if leaves is not None:
+        _stage(verdict, "settlement.debits", settlement.check_debits_have_orders, verdict, logs, leaves)
         _stage(verdict, "merkle.root", settlement.check_root_and_totals, verdict, document, posted, leaves)
         _stage(verdict, "escrow.movements", settlement.check_movements, verdict, reader, posted, leaves)
 

@@ -12,7 +12,7 @@ from collections import defaultdict
 
 from flexunity.chain.reader import ChainReader, Log
 
-EVENTS = ("Deposited", "Withdrawn", "SettlementApplied", "DebtRecorded")
+EVENTS = ("Deposited", "Withdrawn", "SettlementApplied", "DebtRecorded", "DebitRefunded")
 
 
 def ledger_problems(reader: ChainReader) -> list[str]:
@@ -34,7 +34,7 @@ def ledger_problems(reader: ChainReader) -> list[str]:
                 f"{account}: events give balance {balance[account]} debt {debt[account]}, "
                 f"the escrow holds {state.balance} debt {state.debt}"
             )
-    held = reader.clients.token.balance_of(escrow.address)
+    held = reader.clients.token.balance_of(escrow.address)  # also what rounds hold between debit and credit
     if held < sum(balance.values()):  # more is a gift sent straight to the contract, not a loss
         problems.append(f"the escrow holds {held} tokens, its accounts sum to {sum(balance.values())}")
     return problems
@@ -43,7 +43,11 @@ def ledger_problems(reader: ChainReader) -> list[str]:
 def _replay(log: Log, fee_account: str, balance: dict[str, int], debt: dict[str, int]) -> None:
     account = str(log.args["account"]).lower()
     amount = int(log.args.get("amount", 0))
-    if log.name == "Deposited":
+    if (
+        log.name == "Deposited"
+        or log.name == "DebitRefunded"
+        or (log.name == "SettlementApplied" and log.args["isCredit"])
+    ):  # money in for the account: its debt to the fee account is repaid first
         repaid = int(log.args["debtRepaid"])
         balance[account] += amount - repaid
         debt[account] -= repaid
@@ -55,7 +59,5 @@ def _replay(log: Log, fee_account: str, balance: dict[str, int], debt: dict[str,
         balance[account] += shortfall
         debt[account] += shortfall
         balance[fee_account] -= shortfall
-    elif log.args["isCredit"]:
-        balance[account] += amount
-    else:
+    else:  # an applied debit
         balance[account] -= amount

@@ -23,7 +23,8 @@ from flexunity.record.orders import schedule_problems
 from flexunity.record.store import DocumentSource
 
 FIELDS = (
-    "roundId", "orderDigest", "resultsRoot", "documentHash", "leafCount", "totalDebit", "totalCredit",
+    "roundId", "attempt", "signerEpoch", "orderDigest", "resultsRoot", "documentHash", "leafCount",
+    "totalDebit", "totalCredit",
     "feesTotal", "supplierTotal", "importWh", "exportWh", "tradedWh",
 )  # fmt: skip
 
@@ -36,72 +37,117 @@ def latest_result(reader: ChainReader, round_id: int) -> Log | None:
 def result_of(log: Log) -> ClearingResult:
     raw = log.args["result"]
     values = [raw[name] for name in FIELDS] if isinstance(raw, Mapping) else list(raw)
-    plain: list[Any] = [bytes(v) if isinstance(v, bytes | bytearray) else int(v) for v in values]
-    return ClearingResult(*plain)
+    plain: dict[str, Any] = dict(
+        zip(FIELDS, [bytes(v) if isinstance(v, bytes | bytearray) else int(v) for v in values], strict=True)
+    )
+    return ClearingResult(
+        plain["roundId"], plain["orderDigest"], plain["resultsRoot"], plain["documentHash"],
+        plain["leafCount"], plain["totalDebit"], plain["totalCredit"], plain["feesTotal"],
+        plain["supplierTotal"], plain["importWh"], plain["exportWh"], plain["tradedWh"],
+        attempt=plain["attempt"], signer_epoch=plain["signerEpoch"],
+    )  # fmt: skip
 
 
 @dataclass(frozen=True)
 class ResultState:
-    """A round's result state as its events tell it (the contract stores only a commitment to it)."""
+    """A round's result state as its events tell it (the contract stores only a commitment to it).
+    Times are on the community clock; ``deadline`` is when the state must have been left."""
 
     results_root: bytes
     total_debit: int
     challenge_ends: int
     leaf_count: int
     status: ResultStatus
+    deadline: int = 0
+    attempt: int = 0
 
     def encoded(self) -> bytes:
-        types = ["bytes32", "uint128", "uint64", "uint32", "uint8"]
-        values = [self.results_root, self.total_debit, self.challenge_ends, self.leaf_count, int(self.status)]
+        types = ["bytes32", "uint128", "uint64", "uint64", "uint32", "uint32", "uint8"]
+        values = [self.results_root, self.total_debit, self.challenge_ends, self.deadline, self.leaf_count,
+                  self.attempt, int(self.status)]  # fmt: skip
         return encode(types, values)
 
 
+NO_STATE = ResultState(b"\x00" * 32, 0, 0, 0, ResultStatus.NONE)
+STATE_KEYS = ("resultsRoot", "totalDebit", "challengeEnds", "deadline", "leafCount", "attempt", "status")
+
+
 def result_state(reader: ChainReader, round_id: int) -> ResultState:
-    """The latest state of the round's result, replayed from the ClearingHouse's events."""
-    names = ("ResultPosted", "ResultStateChanged", "RoundVoided", "DisputeResolved", "ResultDisputed")
-    state = ResultState(b"\x00" * 32, 0, 0, 0, ResultStatus.NONE)
-    for log in reader.logs(reader.clients.clearing.contract, names, roundId=round_id):
-        state = _next_state(state, log)
+    """The latest state of the round's result: every ResultPosted and ResultStateChanged event carries
+    the round's new state in full; the last one is the current state."""
+    state = NO_STATE
+    for log in reader.logs(
+        reader.clients.clearing.contract, ("ResultPosted", "ResultStateChanged"), roundId=round_id
+    ):
+        raw = log.args["state"]
+        v = [raw[k] for k in STATE_KEYS] if isinstance(raw, Mapping) else list(raw)
+        state = ResultState(bytes(v[0]), int(v[1]), int(v[2]), int(v[4]), ResultStatus(int(v[6])), int(v[3]),
+                            int(v[5]))  # fmt: skip
     return state
 
 
-def _next_state(state: ResultState, log: Log) -> ResultState:
-    if log.name == "ResultPosted":
-        r = result_of(log)
-        ends = int(log.args["challengeEnds"])
-        return ResultState(r.results_root, r.total_debit, ends, r.leaf_count, ResultStatus.POSTED)
-    if log.name == "ResultStateChanged":
-        raw = log.args["state"]
-        keys = ("resultsRoot", "totalDebit", "challengeEnds", "leafCount", "status")
-        v = [raw[k] for k in keys] if isinstance(raw, Mapping) else list(raw)
-        return ResultState(bytes(v[0]), int(v[1]), int(v[2]), int(v[3]), ResultStatus(int(v[4])))
-    if log.name == "RoundVoided":
-        return ResultState(b"\x00" * 32, 0, 0, 0, ResultStatus.VOID)
-    if log.name == "ResultDisputed":
-        return ResultState(state.results_root, state.total_debit, state.challenge_ends, state.leaf_count,
-                           ResultStatus.DISPUTED)  # fmt: skip
-    upheld = bool(log.args["upheld"])  # DisputeResolved
-    status = ResultStatus.ACCEPTED if upheld else ResultStatus.REJECTED
-    return ResultState(state.results_root, state.total_debit, state.challenge_ends, state.leaf_count, status)
+def check_attempts(verdict: RoundVerdict, reader: ChainReader, round_id: int) -> None:
+    """No rejected result was posted again: each posted result carries the next attempt number, and
+    none has the EIP-712 hash of a result the arbiter rejected."""
+    names = ("ResultPosted", "ResultStateChanged")
+    rejected: set[bytes] = set()
+    last_hash: bytes | None = None
+    expected = 0
+    problems: list[str] = []
+    for log in reader.logs(reader.clients.clearing.contract, names, roundId=round_id):
+        if log.name == "ResultPosted":
+            last_hash = bytes(log.args["resultHash"])
+            attempt = int(result_of(log).attempt)
+            if last_hash in rejected:
+                problems.append(f"block {log.block} re-posted the rejected result 0x{last_hash.hex()[:16]}…")
+            if attempt != expected:
+                problems.append(f"block {log.block} posted attempt {attempt}, the round's next is {expected}")
+        else:
+            status = ResultStatus(int(_state_field(log, "status")))
+            if status is ResultStatus.REJECTED and last_hash is not None:
+                rejected.add(last_hash)
+                expected = int(_state_field(log, "attempt"))
+    verdict.add("result.attempts", problems, f"{len(rejected)} rejected result(s), none posted again")
+
+
+def check_deadline(verdict: RoundVerdict, reader: ChainReader, info: RoundInfo, state: ResultState) -> None:
+    """The round is not past the deadline of its current state (it would be stuck until someone
+    voids or closes it). Deadlines are on the community clock (registry.clock())."""
+    clock = int(reader.clients.registry.clock())
+    finished = bool(reader.clients.escrow.contract.functions.isFinished(info.round_id).call())
+    timeout = int(reader.clients.clearing.contract.functions.config().call()[1])
+    problems: list[str] = []
+    if finished or state.status is ResultStatus.VOID:
+        verdict.add("round.deadline", [], "finished: settled, closed or void")
+        return
+    if state.status is ResultStatus.NONE:
+        due = info.gate_closure - info.paused_before + timeout
+        what = "no result and not voided"
+    elif state.status is ResultStatus.DISPUTED:
+        due, what = state.deadline, "the arbiter has not ruled and the round is not voided"
+    elif state.status is ResultStatus.REJECTED:
+        due, what = state.deadline, "no corrected result and the round is not voided"
+    else:
+        due, what = state.deadline, "the final result is not settled and the round is not closed"
+    if clock >= due:
+        problems.append(f"round {info.round_id} is {clock - due} s past its deadline: {what}")
+    verdict.add(
+        "round.deadline", problems, f"within its deadline ({due - clock} s left on the community clock)"
+    )
+
+
+def _state_field(log: Log, key: str) -> Any:
+    raw = log.args["state"]
+    return raw[key] if isinstance(raw, Mapping) else list(raw)[STATE_KEYS.index(key)]
 
 
 def state_problems(reader: ChainReader, round_id: int, state: ResultState) -> list[str]:
-    """Differences between the replayed state and what the contract stores (commitment or struct)."""
-    contract = reader.clients.clearing.contract
-    if reader.has_function(contract, "commitmentOf"):
-        stored = bytes(contract.functions.commitmentOf(round_id).call())
-        if state.status is ResultStatus.VOID and reader.has_function(contract, "voidCommitment"):
-            expected = bytes(contract.functions.voidCommitment().call())
-        elif state.status in (ResultStatus.NONE, ResultStatus.REJECTED):
-            expected = b"\x00" * 32
-        else:
-            expected = keccak(state.encoded())
-        if stored != expected:
-            return [
-                f"the events' result state commits to 0x{expected.hex()}, the contract to 0x{stored.hex()}"
-            ]
-        return []
-    return ["the ClearingHouse has no commitmentOf: its state cannot be checked"]
+    """Differences between the replayed state and the commitment the contract stores."""
+    stored = bytes(reader.clients.clearing.contract.functions.commitmentOf(round_id).call())
+    expected = b"\x00" * 32 if state.status is ResultStatus.NONE else keccak(state.encoded())
+    if stored != expected:
+        return [f"the events' result state commits to 0x{expected.hex()}, the contract to 0x{stored.hex()}"]
+    return []
 
 
 def check_posted(
@@ -126,7 +172,7 @@ def check_posted(
 
 def check_signatures(verdict: RoundVerdict, reader: ChainReader, log: Log, result: ClearingResult) -> None:
     """At least ``threshold`` distinct signatures of the signer set in force when it was posted."""
-    signers, threshold = reader.registry().signers_at(log.position)
+    signers, threshold = reader.registry().signers_at(log.position, reader.block_time(log.block))
     tx = reader.transaction(log.tx_hash)
     contract = reader.clients.clearing.contract
     problems: list[str] = []

@@ -226,7 +226,7 @@ def _claims(reader: ChainReader, document: dict[str, Any], log: Log) -> tuple[li
         if leaf is None or (leaf.account.lower(), leaf.amount) != (account.lower(), amount):
             problems.append(f"claim of share {index} paid {amount} to {account}, not the document's leaf")
     state = contract.functions.distribution(distribution_id).call()
-    on_chain_claimed, swept = int(state[2]), bool(state[4])
+    on_chain_claimed, swept = int(state[4]), bool(state[6])
     if on_chain_claimed != claimed or claimed > int(log.args["total"]):
         problems.append(f"the claims add up to {claimed}, the distributor records {on_chain_claimed}")
     for sweep in reader.logs(contract, ("Swept",), distributionId=distribution_id):

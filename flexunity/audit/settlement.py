@@ -138,6 +138,21 @@ def _total_problems(document: dict[str, Any], result: ClearingResult, leaves: li
     return [f"posted {k} {posted[k]}, the leaves give {v}" for k, v in expected.items() if posted[k] != v]
 
 
+def check_debits_have_orders(verdict: RoundVerdict, logs: list[Log], leaves: list[Leaf]) -> None:
+    """Every debit (amount > 0) is of an account with an accepted order in the round: a result may not
+    debit a bystander (the escrow refuses it too, and the round could then only be closed)."""
+    ordered = {str(log.args["peer"]).lower() for log in logs}
+    problems = [
+        f"leaf {leaf.index} debits {leaf.amount} from {leaf.account}, which has no order in the round"
+        for leaf in leaves
+        if not leaf.is_credit and leaf.amount > 0 and leaf.account.lower() not in ordered
+    ]
+    debits = sum(1 for leaf in leaves if not leaf.is_credit and leaf.amount > 0)
+    verdict.add(
+        "settlement.debits", problems, f"{debits} debits, each of an account that ordered in the round"
+    )
+
+
 def check_movements(
     verdict: RoundVerdict, reader: ChainReader, result: ClearingResult, leaves: list[Leaf]
 ) -> bool:

@@ -45,6 +45,12 @@ class ClearingConfig:
     challenge_window: int = 3600  # seconds a posted result can be disputed
     result_timeout: int = 7 * 24 * 3600  # seconds after gate closure before a result-less round can be voided
     dispute_bond: int = 100 * 10**6  # settlement-token base units (100 tGBP)
+    ruling_timeout: int = 7 * 24 * 3600  # seconds the arbiter has to rule before anyone may void the round
+    settlement_window: int = 7 * 24 * 3600  # seconds a final result has to settle before it can be closed
+    signer_delay: int = 2 * 24 * 3600  # seconds before announced signers take effect (> challenge window)
+    max_lead_time: int = 30 * 24 * 3600  # most seconds from opening to gate closure, and gate to start
+    max_interval_seconds: int = 24 * 3600  # longest interval a round may have
+    max_interval_count: int = 2000  # most intervals a round may have
 
 
 @dataclass
@@ -100,16 +106,19 @@ def deploy_all(
         token = to_checksum_address(token)
         deployer.record_external("SettlementToken", token)
     registry = deployer.deploy(
-        "CommunityRegistry", "CommunityRegistry",
-        admin_delay, roles.admin, roles.community_manager, roles.arbiter, roles.pauser, roles.supplier,
+        "CommunityRegistry", "CommunityRegistry", admin_delay, config.signer_delay,
+        roles.admin, roles.community_manager, roles.arbiter, roles.pauser, roles.supplier,
     )  # fmt: skip
-    round_book = deployer.deploy("RoundBook", "RoundBook", registry)
+    limits = (config.max_lead_time, config.max_interval_seconds, config.max_interval_count)
+    round_book = deployer.deploy("RoundBook", "RoundBook", registry, limits)
     deployer.call(deployer.contract("CommunityRegistry").functions.bindRoundBook(round_book))
     clearing = deployer.deploy(
         "ClearingHouse", "ClearingHouse", registry, round_book, token,
-        (config.challenge_window, config.result_timeout, config.dispute_bond),
+        (config.challenge_window, config.result_timeout, config.ruling_timeout, config.settlement_window,
+         config.dispute_bond),
     )  # fmt: skip
-    deployer.deploy("SettlementEscrow", "SettlementEscrow", token, registry, round_book, clearing)
+    escrow = deployer.deploy("SettlementEscrow", "SettlementEscrow", token, registry, clearing)
+    deployer.call(deployer.contract("CommunityRegistry").functions.bindEscrow(escrow))
     deployer.deploy("RevenueDistributor", "RevenueDistributor", token, registry)
     return Deployment(
         chain_id=w3.eth.chain_id,

@@ -1,13 +1,14 @@
 """Local chains for development, tests and the demo: anvil (from npm) and the in-process eth-tester.
 
-``start_anvil()`` runs the anvil binary that ``npm ci`` put in node_modules/.bin on a free loopback
-port and returns a handle whose ``stop()`` (or ``with`` block) always ends the process.
+``start_anvil()`` runs the native anvil binary that ``npm ci`` put in node_modules/@foundry-rs on a
+free loopback port and returns a handle whose ``stop()`` (or ``with`` block) always ends the process.
 """
 
 from __future__ import annotations
 
 import contextlib
 import os
+import platform
 import shutil
 import socket
 import subprocess
@@ -25,8 +26,14 @@ DEFAULT_MNEMONIC = "test test test test test test test test test test test junk"
 
 
 def anvil_binary() -> str:
-    """The anvil executable: the project's npm copy first, then PATH."""
-    local = PROJECT_ROOT / "node_modules" / ".bin" / "anvil"
+    """The anvil executable: the native binary of the project's npm copy first, then PATH.
+
+    Not node_modules/.bin/anvil: that npm wrapper neither passes on anvil's exit status nor stops
+    the native process when it is itself stopped (an orphaned devnet).
+    """
+    machine = {"x86_64": "amd64", "aarch64": "arm64", "arm64": "arm64"}.get(platform.machine(), "amd64")
+    system = platform.system().lower()
+    local = PROJECT_ROOT / "node_modules" / "@foundry-rs" / f"anvil-{system}-{machine}" / "bin" / "anvil"
     if local.exists():
         return str(local)
     found = shutil.which("anvil")

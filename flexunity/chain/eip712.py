@@ -24,6 +24,9 @@ ROUND_BOOK_NAME = "FlexUnity RoundBook"
 CLEARING_HOUSE_NAME = "FlexUnity ClearingHouse"
 DOMAIN_VERSION = "1"
 EMPTY_PAYLOAD_HASH = keccak(b"")  # an order with an empty payload cancels the peer's order
+# The default ``maxDebit`` of an order: no cap below the contract's uint80 limit (docs/contracts.md,
+# "Commitment"). A peer that wants its exposure per round bounded signs a smaller cap.
+NO_DEBIT_CAP = 2**80 - 1
 
 EIP712_DOMAIN_FIELDS = [
     {"name": "name", "type": "string"},
@@ -36,10 +39,13 @@ ORDER_FIELDS = [
     {"name": "peer", "type": "address"},
     {"name": "nonce", "type": "uint64"},
     {"name": "deadline", "type": "uint64"},
+    {"name": "maxDebit", "type": "uint80"},
     {"name": "payloadHash", "type": "bytes32"},
 ]
 CLEARING_RESULT_FIELDS = [
     {"name": "roundId", "type": "uint64"},
+    {"name": "attempt", "type": "uint32"},
+    {"name": "signerEpoch", "type": "uint32"},
     {"name": "orderDigest", "type": "bytes32"},
     {"name": "resultsRoot", "type": "bytes32"},
     {"name": "documentHash", "type": "bytes32"},
@@ -81,10 +87,19 @@ class Order:
     nonce: int
     deadline: int
     payload_hash: bytes
+    max_debit: int = NO_DEBIT_CAP  # the most a result may debit the peer in a round it has open
 
     @classmethod
-    def for_payload(cls, round_id: int, peer: str, nonce: int, deadline: int, payload: bytes) -> Order:
-        return cls(round_id, to_checksum_address(peer), nonce, deadline, keccak(payload))
+    def for_payload(
+        cls,
+        round_id: int,
+        peer: str,
+        nonce: int,
+        deadline: int,
+        payload: bytes,
+        max_debit: int = NO_DEBIT_CAP,
+    ) -> Order:
+        return cls(round_id, to_checksum_address(peer), nonce, deadline, keccak(payload), max_debit)
 
     def as_message(self) -> dict[str, Any]:
         return {
@@ -92,12 +107,16 @@ class Order:
             "peer": to_checksum_address(self.peer),
             "nonce": self.nonce,
             "deadline": self.deadline,
+            "maxDebit": self.max_debit,
             "payloadHash": "0x" + self.payload_hash.hex(),
         }
 
-    def as_tuple(self) -> tuple[int, str, int, int, bytes]:
+    def as_tuple(self) -> tuple[int, str, int, int, int, bytes]:
         """The struct as web3 passes it to the contract."""
-        return (self.round_id, to_checksum_address(self.peer), self.nonce, self.deadline, self.payload_hash)
+        return (
+            self.round_id, to_checksum_address(self.peer), self.nonce, self.deadline, self.max_debit,
+            self.payload_hash,
+        )  # fmt: skip
 
     def struct_hash(self) -> bytes:
         """EIP-712 hashStruct: the value chained into the round's order digest."""
@@ -121,10 +140,13 @@ class ClearingResult:
     import_wh: int
     export_wh: int
     traded_wh: int
+    attempt: int = 0  # results of the round rejected before this one (ClearingHouse.rejections)
+    signer_epoch: int = 0  # the signer set it is signed under (CommunityRegistry.signerEpoch)
 
     def as_tuple(self) -> tuple[Any, ...]:
         return (
-            self.round_id, self.order_digest, self.results_root, self.document_hash, self.leaf_count,
+            self.round_id, self.attempt, self.signer_epoch, self.order_digest, self.results_root,
+            self.document_hash, self.leaf_count,
             self.total_debit, self.total_credit, self.fees_total, self.supplier_total,
             self.import_wh, self.export_wh, self.traded_wh,
         )  # fmt: skip

@@ -170,10 +170,13 @@ class _Bench:
         )
 
     def _post_and_settle_empty_round(self, round_id: int) -> None:
-        """Round 2 is voided after the result timeout so that deposits become withdrawable."""
+        """Round 2 is voided after the result timeout; releasing finished rounds frees a deposit."""
         self._travel(86400 + 1)
         self.community.clearing.void(self.roles.community_manager, round_id)
-        self.community.escrow.advance(self.roles.community_manager)
+        peer = self.peers[1].address
+        receipt = self.community.escrow.release(self.roles.community_manager, peer, [round_id - 1, round_id])
+        assert receipt is not None
+        self._row("release a peer's commitments (2 finished rounds)", receipt)
 
     def _withdraw(self) -> None:
         peer = self.peers[1]
@@ -185,7 +188,7 @@ class _Bench:
         leaves = revenue_leaves(1, shares)
         tree = revenue_tree(leaves)
         distribution = c.revenue.create_distribution(
-            cm, tree.root, sum(shares.values()), self._now() + 86400, b"\1" * 32
+            cm, tree.root, sum(shares.values()), self._now() + 86400, b"\1" * 32, round_id=1
         )
         assert distribution == 1
         receipt = c.revenue.claim(self.peers[2].address, leaves[2], tree.proof(2))

@@ -59,14 +59,15 @@ class RegistryHistory:
                 spans[-1] = (spans[-1][0], int(log.args["untilRound"]))
         return any(start <= round_id and (until is None or round_id < until) for start, until in spans)
 
-    def signers_at(self, position: Position) -> tuple[list[str], int]:
-        """The clearing signer set and threshold in force just before ``position``."""
+    def signers_at(self, position: Position, time: int) -> tuple[list[str], int]:
+        """The clearing signer set and threshold in force at ``position`` (block time ``time``): the
+        last set announced before it whose ``effectiveAt`` had come (a rotation waits a delay)."""
         signers: list[str] = []
         threshold = 0
         for log in self.logs:
             if log.position >= position:
                 break
-            if log.name == "SignersRotated":
+            if log.name == "SignersProposed" and int(log.args["effectiveAt"]) <= time:
                 signers = [to_checksum_address(s) for s in log.args["signers"]]
                 threshold = int(log.args["threshold"])
         return signers, threshold
@@ -157,7 +158,7 @@ class ChainReader:
 
     def registry(self) -> RegistryHistory:
         if self._registry is None:
-            names = ("PeerEnrolled", "PeerLeft", "SignersRotated", "AccountsUpdated")
+            names = ("PeerEnrolled", "PeerLeft", "SignersProposed", "AccountsUpdated")
             self._registry = RegistryHistory(self.logs(self.clients.registry.contract, names))
         return self._registry
 

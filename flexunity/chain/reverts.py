@@ -23,7 +23,11 @@ EXPLANATIONS: dict[str, str] = {
     "NotAMember": "the account is not a current member",
     "ZeroAddress": "an account address is zero",
     "InvalidSignerSet": "the signer set or its threshold is invalid",
-    "RoundBookBinding": "the round book is already bound",
+    "AlreadyBound": "that contract is already bound to the registry",
+    "RotationPending": "a signer rotation is already announced and not yet in force",
+    "NotEscrow": "only the escrow releases commitments",
+    "NothingToRelease": "the peer has no unreleased order in that round",
+    "TooManyOpenRounds": "the peer has too many open rounds: finish some first",
     "AccessControlUnauthorizedAccount": "the sender lacks the role this needs",
     "EnforcedPause": "the community is paused",
     # round book
@@ -35,12 +39,21 @@ EXPLANATIONS: dict[str, str] = {
     "OrderExpired": "the order's deadline has passed",
     "PayloadMismatch": "the payload does not hash to the order's payloadHash",
     "SenderNotPeer": "a direct order must be sent by its own peer",
-    "LengthMismatch": "the batch arrays have different lengths",
+    "BatchLengthMismatch": "the batch arrays have different lengths",
     "InvalidSchedule": "the round's schedule is inconsistent",
+    "ScheduleOutOfBounds": "the schedule exceeds the deployment's limits (too far ahead, or milliseconds "
+    "where seconds are meant, or intervals too long or too many)",
     "MissingConfig": "a round must name its config: the config hash is zero",
     "NotCommunityManager": "the sender is not a community manager",
     "CommunityPaused": "the community is paused",
+    "UnsupportedToken": "the token moved another amount than asked (fee-on-transfer tokens are refused)",
     # clearing
+    "AttemptMismatch": "the result's attempt number is not the round's next one (a rejected result posted "
+    "again?)",
+    "AttemptsExhausted": "the round had its last allowed result rejected; it can only be voided",
+    "SignerEpochMismatch": "the result was signed under another signer set than the one in force",
+    "SignerDelayTooShort": "the registry's signer delay must exceed the challenge window",
+    "NoBondOwed": "no bond is owed to the sender",
     "ResultAlreadyPosted": "the round already has a result",
     "GateNotClosed": "the round's gate has not closed yet",
     "OrderDigestMismatch": "the result was computed on another order book",
@@ -51,22 +64,30 @@ EXPLANATIONS: dict[str, str] = {
     "SignersNotAscending": "signatures must be ordered by ascending signer address, without duplicates",
     "NotDisputable": "the result cannot be disputed now",
     "NoOpenDispute": "the round has no open dispute",
-    "NotVoidable": "the round cannot be voided (yet)",
+    "NotVoidable": "the round cannot be voided (yet): voidableFrom is on the community clock",
     "Unauthorized": "the sender lacks the role this needs",
     "StateMismatch": "the result state given is not the round's current one (re-read it from the events)",
     "NotRoundBook": "only the round book records orders",
     # escrow
     "ZeroAmount": "the amount is zero",
     "InsufficientBalance": "the escrow balance is smaller than the amount",
-    "FundsCommitted": "the balance is committed to a round that is not finished",
+    "FundsCommitted": "that much is committed to rounds that are not finished (release finished ones)",
     "RoundNotFinal": "the round's result is not final (none, in its challenge window, disputed or rejected)",
+    "RoundNotFinished": "the round is neither settled, closed nor void",
+    "SettlementClosed": "the round was closed after its settlement deadline: refund its debits instead",
+    "NotClosable": "the round cannot be closed: settled, closed already, or before its deadline",
+    "NotRefundable": "the leaf is not an applied, unrefunded debit",
+    "DebitWithoutOrder": "the result debits an account that has no order in the round",
+    "DuplicateDebit": "the result debits an account twice in the round",
+    "DebitAboveCommitment": "the debit exceeds what the account committed for the round (its maxDebit)",
+    "CreditsBeforeDebits": "apply every debit of the round before any credit",
+    "LeafProofCountMismatch": "leaves and proofs differ in number",
     "LeafRoundMismatch": "the leaf belongs to another round",
     "LeafIndexOutOfRange": "the leaf index is beyond the result's leaf count",
     "LeafAlreadyApplied": "the leaf was already applied",
-    "InvalidProof": "the Merkle proof does not lead to the posted root",
+    "SettlementProofInvalid": "the Merkle proof does not lead to the posted results root",
     "CreditExceedsDebits": "apply the round's debits first: this credit is not yet covered",
     "DebitsExceedTotal": "the leaves' debits exceed the signed total",
-    "RoundUnbalanced": "the round's leaves do not match its signed totals",
     "ShortfallUncovered": "the fee account cannot advance the account's shortfall yet",
     "AmountTooLarge": "the amount does not fit the escrow's accounting",
     # revenue
@@ -76,6 +97,9 @@ EXPLANATIONS: dict[str, str] = {
     "ClaimPeriodOver": "the claim period is over",
     "NotSweepable": "the distribution cannot be swept (yet)",
     "ShareExceedsDeposit": "claims would exceed the deposit",
+    "ShareProofInvalid": "the Merkle proof does not lead to the distribution's root",
+    "DistributionExists": "the round already has a revenue distribution",
+    "MissingRound": "a distribution must name its round",
     # OpenZeppelin
     "ERC20InsufficientAllowance": "the token allowance is too small: approve first",
     "ERC20InsufficientBalance": "the token balance is too small",
@@ -89,6 +113,10 @@ class ErrorDecoder:
 
     def __init__(self, abis: Iterable[list[dict[str, Any]]]) -> None:
         self._errors: dict[bytes, tuple[str, list[str], list[str]]] = {}
+        #: Selectors declared with different argument names, or names declared with different arguments:
+        #: each would decode one contract's error as another's (none in FlexUnity's ABIs: tests/chain).
+        self.ambiguous: set[str] = set()
+        arguments_of: dict[str, list[str]] = {}
         for abi in abis:
             for item in abi:
                 if item.get("type") != "error":
@@ -96,7 +124,13 @@ class ErrorDecoder:
                 types = [_abi_type(i) for i in item["inputs"]]
                 signature = f"{item['name']}({','.join(types)})"
                 names = [i["name"] for i in item["inputs"]]
-                self._errors[keccak(text=signature)[:4]] = (item["name"], names, types)
+                selector = keccak(text=signature)[:4]
+                known = self._errors.get(selector)
+                if known is not None and known[1] != names:
+                    self.ambiguous.add(signature)
+                if arguments_of.setdefault(item["name"], types) != types:
+                    self.ambiguous.add(item["name"])
+                self._errors[selector] = (item["name"], names, types)
 
     def describe(self, data: str | bytes) -> str:
         raw = bytes.fromhex(data.removeprefix("0x")) if isinstance(data, str) else data

@@ -76,9 +76,14 @@ def deposit(manifest_path: str, keystore: Path, rpc_url: str | None, amount: str
 @RPC
 @click.option("--amount", type=str, default=None, help="Currency units (default: everything withdrawable).")
 def withdraw(manifest_path: str, keystore: Path, rpc_url: str | None, amount: str | None) -> None:
-    """Withdraw uncommitted escrow to the peer's own address."""
+    """Withdraw uncommitted escrow to the peer's own address (finished rounds are released first)."""
     chain, account = _connect(manifest_path, keystore, rpc_url)
     escrow = chain.clients.escrow
+    finished = _finished_unreleased(chain, account.address)
+    if finished:
+        fn = escrow.contract.functions.release(account.address, finished)
+        chain.sender.transact(fn, f"release finished rounds {finished}")
+        click.echo(f"released the commitments of finished rounds {finished}")
     available = escrow.withdrawable(account.address)
     units = available if amount is None else _base_units(amount, chain.token_decimals())
     if units == 0:
@@ -91,6 +96,15 @@ def withdraw(manifest_path: str, keystore: Path, rpc_url: str | None, amount: st
     decimals = chain.token_decimals()
     shown = f"{Decimal(units) / 10**decimals:f} {chain.token_symbol()}"
     click.echo(f"withdrew {shown} ({units} base units) to {account.address}; gas {mined.gas_used:,}")
+
+
+def _finished_unreleased(chain: Any, address: str) -> list[int]:
+    """Rounds the peer ordered in that are finished (settled, closed, void) and not yet released."""
+    event = chain.clients.rounds.contract.events.OrderAccepted()
+    logs = event.get_logs(from_block=chain.manifest.first_block, argument_filters={"peer": address})
+    rounds = sorted({int(log["args"]["roundId"]) for log in logs})
+    registry, escrow = chain.clients.registry, chain.clients.escrow
+    return [r for r in rounds if escrow.is_finished(r) and not registry.order_status(address, r)[1]]
 
 
 def _order_inputs(scenario_path: Path, peer_id: str) -> tuple[dict[str, Any], bytes]:
@@ -114,6 +128,12 @@ def _order_inputs(scenario_path: Path, peer_id: str) -> tuple[dict[str, Any], by
 @click.option("--nonce", type=int, default=None, help="Default: the peer's last nonce + 1.")
 @click.option("--deadline", type=int, default=None, help="Unix time (default: the round's gate closure).")
 @STORE
+@click.option(
+    "--max-debit",
+    type=str,
+    default=None,
+    help="Currency units: the most the round may debit this peer (default: no cap).",
+)
 def order(
     manifest_path: str,
     keystore: Path,
@@ -124,19 +144,21 @@ def order(
     nonce: int | None,
     deadline: int | None,
     store_dir: str | None,
+    max_debit: str | None,
 ) -> None:
     """Submit the peer's order for a round directly (the peer pays the gas).
 
     The order is checked first against the round: still open, and its intervals and tariff those of
     the round's config (fetched by its on-chain hash), so that the oracle will not reject it."""
-    from flexunity.chain.eip712 import Order
+    from flexunity.chain.eip712 import NO_DEBIT_CAP, Order
     from flexunity.record.store import default_store
 
     chain, account = _connect(manifest_path, keystore, rpc_url)
     _, payload = _order_inputs(scenario_path, peer_id)
     _check_fits(chain, round_id, payload, store_dir or default_store(manifest_path))
     nonce, deadline = _nonce_deadline(chain, account.address, round_id, nonce, deadline)
-    signed = Order.for_payload(round_id, account.address, nonce, deadline, payload)
+    cap = NO_DEBIT_CAP if max_debit is None else _base_units(max_debit, chain.token_decimals())
+    signed = Order.for_payload(round_id, account.address, nonce, deadline, payload, cap)
     fn = chain.clients.rounds.contract.functions.submitOrder(signed.as_tuple(), payload)
     mined = chain.sender.transact(fn, f"order for round {round_id}")
     click.echo(

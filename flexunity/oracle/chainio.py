@@ -125,7 +125,7 @@ class OracleChain:
 
     def view(self, round_id: int) -> RoundView:
         rounds = self.clients.rounds.contract.functions
-        _start, gate, interval_seconds, interval_count, order_count, digest, config = self._read(
+        _start, gate, interval_seconds, interval_count, order_count, _paused, digest, config = self._read(
             lambda: rounds.round(round_id).call(), "round"
         )
         if gate == 0:
@@ -206,6 +206,7 @@ class OracleChain:
                     "0x" + r.order_hash.hex(),
                     r.block_number,
                     r.log_index,
+                    r.max_debit,
                 )
             )
         return out
@@ -214,7 +215,9 @@ class OracleChain:
         from flexunity.chain.eip712 import chain_order_digest
 
         hashes = [
-            Order.for_payload(round_id, o.peer_address, o.nonce, o.deadline, o.payload).struct_hash()
+            Order.for_payload(
+                round_id, o.peer_address, o.nonce, o.deadline, o.payload, o.max_debit
+            ).struct_hash()
             for o in orders
         ]
         return "0x" + chain_order_digest(hashes).hex()
@@ -281,6 +284,10 @@ class OracleChain:
             calls.append((fn(*args), f"relay {len(batch)} orders"))
         mined = self.sender.transact_many(calls)
         self._count("orders", mined)
+        for m in mined:  # an invalid order is skipped on chain (OrderSkipped); the others landed
+            receipt = self.w3.eth.get_transaction_receipt(m.tx_hash)  # type: ignore[arg-type]
+            for peer, nonce, reason in self.clients.rounds.skipped_orders(receipt):
+                self.report(f"order of {peer} (nonce {nonce}) skipped by the round book: {reason}")
         return mined
 
     def result_struct(self, round_id: int, data: dict[str, Any]) -> ClearingResult:
@@ -306,6 +313,10 @@ class OracleChain:
             sum(x.import_wh for x in leaves),
             sum(x.export_wh for x in leaves),
             sum(x.bought_wh for x in leaves),
+            # A corrected result after a rejection carries the next attempt number; a result names the
+            # signer set in force (a rejected result can never be posted again).
+            attempt=int(self._read(lambda: self.clients.clearing.rejections(round_id), "rejections")),
+            signer_epoch=int(self._read(self.clients.registry.signer_epoch, "signerEpoch")),
         )
 
     def post_result(self, round_id: int, data: dict[str, Any]) -> Posted:
@@ -351,11 +362,23 @@ class OracleChain:
         return posted
 
     def finish(self, round_id: int) -> None:
-        """Move the escrow's finished-rounds mark so that peers' balances become withdrawable."""
-        escrow = self.clients.escrow
-        if int(self._read(escrow.finished_through, "finishedThrough")) < round_id:
-            mined = self.sender.transact(escrow.contract.functions.advance(64), "advance finished rounds")
-            self._count(STEP_SETTLE, [mined])
+        """Release the commitments of the round's peers (the round is settled, closed or void), so that
+        what they committed to it becomes withdrawable. Idempotent: released peers are skipped."""
+        escrow, registry = self.clients.escrow, self.clients.registry
+        if not bool(self._read(lambda: escrow.is_finished(round_id), "isFinished")):
+            return
+        peers = sorted({o.peer_address for o in self.orders(round_id)})
+        pending = [p for p in peers if not self._released(registry, p, round_id)]
+        fn = escrow.contract.functions.release
+        calls = [
+            (fn(to_checksum_address(p), [round_id]), f"release {p} from round {round_id}") for p in pending
+        ]
+        mined = self.sender.transact_many(calls, estimate_each=False) if calls else []
+        self._count(STEP_SETTLE, mined)
+
+    def _released(self, registry: Any, peer: str, round_id: int) -> bool:
+        status = self._read(lambda: registry.order_status(to_checksum_address(peer), round_id), "orderStatus")
+        return bool(status[1])
 
     # --- peers ------------------------------------------------------------------------------------
 

@@ -24,12 +24,13 @@ import time
 from collections.abc import Callable, Sequence
 from typing import Any
 
+from flexunity.chain.hashing import keccak
 from flexunity.chain.rpc import send_from_many
 from flexunity.errors import ChainError, InputError
 from flexunity.oracle.chainio import OracleChain
 from flexunity.oracle.runner import crash_point
 from flexunity.oracle.state import StateDB
-from flexunity.record.store import FolderStore
+from flexunity.record.store import FolderStore, canonical_json
 
 Reporter = Callable[[str], None]
 STEP_DEPOSIT = "revenue: offer, deliver, share, deposit"
@@ -112,7 +113,7 @@ def run_distribution(
             return outcome
         save(step="PLANNED", document_hash=outcome.document_hash, distribution_id=outcome.distribution_id)
         crash_point("REVENUE:PLANNED")
-        outcome.distribution_id = _deposit(chain, outcome, claim_window_s)
+        outcome.distribution_id = _deposit(chain, store, outcome, claim_window_s)
         crash_point("REVENUE:sent")
         save(step="CREATED", distribution_id=outcome.distribution_id)
         crash_point("REVENUE:CREATED")
@@ -131,7 +132,7 @@ def run_distribution(
     return outcome
 
 
-def _deposit(chain: OracleChain, outcome: Any, claim_window_s: int) -> int:
+def _deposit(chain: OracleChain, store: FolderStore, outcome: Any, claim_window_s: int) -> int:
     """Fund the CM (test token on devnets), approve the distributor for what it will pull (the total
     less the carried amount), create the distribution; check its id and carried amount."""
     token = chain.clients.token.contract.functions
@@ -159,8 +160,15 @@ def _deposit(chain: OracleChain, outcome: Any, claim_window_s: int) -> int:
     funded = chain.sender.transact_many(calls)
     root = bytes.fromhex(str(outcome.merkle_root).removeprefix("0x"))
     deadline = chain.now() + claim_window_s
+    # the chain refuses a second distribution for the round (DistributionExists): a retry never pays twice
+    activations = store.get_json(str(outcome.document_hash)).get("activations", [])
     fn = distributor.contract.functions.createDistribution(
-        root, outcome.total, deadline, bytes.fromhex(str(outcome.document_hash).removeprefix("0x"))
+        outcome.round_id,
+        keccak(canonical_json(activations)),
+        root,
+        outcome.total,
+        deadline,
+        bytes.fromhex(str(outcome.document_hash).removeprefix("0x")),
     )
     mined = chain.sender.transact(fn, f"create revenue distribution {expected}")
     chain._count(STEP_DEPOSIT, [*funded, mined])

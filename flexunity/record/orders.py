@@ -63,6 +63,7 @@ class Order:
     order_hash: str = ""  # the EIP-712 struct hash the chain chained into the round's digest
     block: int = 0
     log_index: int = 0
+    max_debit: int = 2**80 - 1  # the order's signed debit cap (contracts: Order.maxDebit; no cap by default)
 
     @property
     def is_cancellation(self) -> bool:

@@ -27,7 +27,7 @@ from typing import Any
 
 from flexunity.chain.addresses import checksum, is_address
 from flexunity.chain.contracts import SignedOrder
-from flexunity.chain.eip712 import Order
+from flexunity.chain.eip712 import NO_DEBIT_CAP, Order
 from flexunity.chain.hashing import keccak
 from flexunity.errors import InputError
 from flexunity.oracle.chainio import OracleChain
@@ -104,6 +104,9 @@ def parse(body: bytes) -> SignedOrder:
         payload = _hex_bytes(payload_hex, "payload")
         signature = _hex_bytes(signature_hex, "signature")
         payload_hash = _hex_bytes(message["payloadHash"], "payloadHash")
+        max_debit = int(message.get("maxDebit", NO_DEBIT_CAP))
+        if not 0 <= max_debit <= NO_DEBIT_CAP:
+            raise ValueError(f"maxDebit is between 0 and {NO_DEBIT_CAP} base units")
     except json.JSONDecodeError:
         raise Refused(400, "the body is not JSON") from None
     except (KeyError, TypeError) as exc:
@@ -118,7 +121,7 @@ def parse(body: bytes) -> SignedOrder:
     if len(payload) > MAX_PAYLOAD_BYTES:
         raise Refused(413, f"the payload has {len(payload)} bytes; at most {MAX_PAYLOAD_BYTES}")
     round_id, nonce, deadline = numbers
-    order = Order(round_id, checksum(peer), nonce, deadline, payload_hash)
+    order = Order(round_id, checksum(peer), nonce, deadline, payload_hash, max_debit)
     return SignedOrder(order, payload, signature)
 
 

@@ -28,7 +28,7 @@ EVERY_CHECK = {
     "orders.digest", "orders.signatures", "result.posted", "result.signatures", "document.hash",
     "result.digest", "config", "orders.inputs", "optimisation.feasible", "optimisation.optimal",
     "optimisation.summary", "prices", "bills", "settlement.amounts", "merkle.root", "result.totals",
-    "escrow.movements", "escrow.ledger",
+    "escrow.movements", "escrow.ledger", "result.attempts", "round.deadline", "settlement.debits",
 }  # fmt: skip
 
 

@@ -47,11 +47,12 @@ def test_membership_counts_rounds_and_re_enrolment() -> None:
 
 def test_signers_and_accounts_are_those_in_force_at_the_time() -> None:
     history = RegistryHistory([
-        log("SignersRotated", 1, epoch=0, signers=[A], threshold=1),
+        log("SignersProposed", 1, epoch=0, signers=[A], threshold=1, effectiveAt=100),
         log("AccountsUpdated", 1, feeRecipient=A, supplier=B),
-        log("SignersRotated", 10, epoch=1, signers=[B, C], threshold=2),
+        log("SignersProposed", 10, epoch=1, signers=[B, C], threshold=2, effectiveAt=5000),
     ])  # fmt: skip
-    assert history.signers_at((5, 0)) == ([A], 1)
-    assert history.signers_at((10, 0)) == ([A], 1)  # the rotation itself is at (10, 0)
-    assert history.signers_at((11, 0))[1] == 2
+    assert history.signers_at((5, 0), 200) == ([A], 1)
+    assert history.signers_at((10, 0), 200) == ([A], 1)  # the announcement itself is at (10, 0)
+    assert history.signers_at((11, 0), 4999) == ([A], 1)  # announced, not yet in force
+    assert history.signers_at((11, 0), 5000)[1] == 2
     assert history.accounts_at((2, 0)) == (A, B)

@@ -16,6 +16,15 @@ def test_anvil_starts_on_free_port_and_stops() -> None:
         assert len(w3.eth.accounts) == 10
         process = node.process
     assert process.poll() is not None, "anvil must be stopped when the block ends"
+    # The process started is anvil itself, not the npm wrapper (which would orphan the native anvil
+    # when stopped): once stopped, nothing answers on its port any more.
+    assert "@foundry-rs" in str(process.args[0]) and "/.bin/" not in str(process.args[0])
+    import socket
+
+    with socket.socket() as sock:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # a closed connection may linger
+        sock.bind(("127.0.0.1", node.port))
+        sock.listen()
 
 
 @pytest.mark.devnet

@@ -47,16 +47,19 @@ def test_typed_data_is_json_and_signatures_recover() -> None:
     assert typed["types"]["EIP712Domain"][0] == {"name": "name", "type": "string"}
     signature = sign_typed_data(PEER.key, typed)
     assert recover_signer(typed, signature) == PEER.address
+    assert typed["message"]["maxDebit"] == 2**80 - 1  # no cap unless the peer signs one
     other_chain = order_typed_data(Domain(DOMAIN.name, 1, DOMAIN.verifying_contract), order)
     assert typed_digest(other_chain) != typed_digest(typed)
     assert recover_signer(other_chain, signature) != PEER.address
 
 
 def test_result_typed_data_carries_every_field() -> None:
-    result = ClearingResult(1, b"\1" * 32, b"\2" * 32, b"\3" * 32, 4, 5, 5, 1, 1, 10, 20, 30)
+    result = ClearingResult(1, b"\1" * 32, b"\2" * 32, b"\3" * 32, 4, 5, 5, 1, 1, 10, 20, 30, attempt=2)
     message = result_typed_data(DOMAIN, result)["message"]
+    assert message["attempt"] == 2 and message["signerEpoch"] == 0
     assert list(message) == [
-        "roundId", "orderDigest", "resultsRoot", "documentHash", "leafCount", "totalDebit",
+        "roundId", "attempt", "signerEpoch", "orderDigest", "resultsRoot", "documentHash", "leafCount",
+        "totalDebit",
         "totalCredit", "feesTotal", "supplierTotal", "importWh", "exportWh", "tradedWh",
     ]  # fmt: skip
     assert message["orderDigest"] == "0x" + "01" * 32

@@ -42,3 +42,27 @@ def test_eth_tester_message_and_web3_data() -> None:
 
     error = ErrorDecoder([ABI]).chain_error("opening", Logic())
     assert str(error).startswith("opening would revert: RoundClosed(roundId=3")
+
+
+def test_every_project_error_decodes_unambiguously() -> None:
+    """One declaration per error across the contracts: no selector or name means two things (the
+    escrow's proof error used to decode as the distributor's, with a distribution id)."""
+    from flexunity.chain.compiler import compile_contracts
+
+    compiled = compile_contracts()
+    names = ["CommunityRegistry", "RoundBook", "ClearingHouse", "SettlementEscrow", "RevenueDistributor"]
+    decoder = ErrorDecoder([compiled[name].abi for name in names])
+    assert decoder.ambiguous == set()
+    proof = keccak(text="SettlementProofInvalid(uint64,uint32)")[:4] + encode(["uint64", "uint32"], [7, 3])
+    assert decoder.describe(proof).startswith("SettlementProofInvalid(roundId=7, index=3)")
+
+
+def test_a_clash_is_reported() -> None:
+    other = [
+        {
+            "type": "error",
+            "name": "RoundClosed",
+            "inputs": [{"name": "distributionId", "type": "uint64"}, {"name": "at", "type": "uint64"}],
+        }
+    ]
+    assert ErrorDecoder([ABI, other]).ambiguous == {"RoundClosed(uint64,uint64)"}

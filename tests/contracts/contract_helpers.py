@@ -85,8 +85,11 @@ def signed_order(
     return SignedOrder(order, data, sign_typed_data(peer.key, typed))
 
 
-def make_result(community: Community, round_id: int, tree: SettlementTree, fees: int = 0) -> ClearingResult:
+def make_result(
+    community: Community, round_id: int, tree: SettlementTree, fees: int = 0, attempt: int = 0
+) -> ClearingResult:
     return ClearingResult(
+        attempt=attempt,
         round_id=round_id,
         order_digest=community.rounds.round(round_id).digest,
         results_root=tree.root,
@@ -104,3 +107,9 @@ def make_result(community: Community, round_id: int, tree: SettlementTree, fees:
 
 def sign_result(domain: Domain, result: ClearingResult, *keys: bytes) -> list[bytes]:
     return [sign_typed_data(key, result_typed_data(domain, result)) for key in keys]
+
+
+def skipped(community: Community, sender: str, orders: list[SignedOrder]) -> str:
+    """Relay ``orders``; the reasons the batch skipped them (the valid ones land), joined."""
+    receipt = community.rounds.relay_orders(sender, orders)
+    return "; ".join(reason for _, _, reason in community.rounds.skipped_orders(receipt))

@@ -41,7 +41,7 @@ def tree_for(s: Setup, round_id: int, bills: list[int]) -> SettlementTree:
 
 
 def post(s: Setup, round_id: int, tree: SettlementTree) -> None:
-    result = make_result(s.community, round_id, tree)
+    result = make_result(s.community, round_id, tree, attempt=s.community.clearing.rejections(round_id))
     s.community.clearing.post_result(
         s.cm, result, sign_result(s.community.clearing.domain(), result, s.cm_key)
     )
@@ -78,10 +78,13 @@ def test_two_of_three_signers_in_ascending_order(setup: Setup) -> None:
         s.roles.arbiter: s.key_of(s.roles.arbiter),
         s.roles.pauser: s.key_of(s.roles.pauser),
     }
-    c.registry.set_signers(s.roles.admin, list(keys), 2)
+    c.registry.propose_signers(s.roles.admin, list(keys), 2)
+    assert c.registry.signer_epoch() == 0  # announced, not in force before the delay
+    s.travel(2 * 24 * 3600)
+    assert c.registry.signer_epoch() == 1
     round_id = round_with_orders(s)
     s.travel(700)
-    result = make_result(c, round_id, tree_for(s, round_id, [3, -3]))
+    result = dataclasses.replace(make_result(c, round_id, tree_for(s, round_id, [3, -3])), signer_epoch=1)
     ordered = sorted(keys, key=lambda a: int(a, 16))
     one = sign_result(c.clearing.domain(), result, keys[ordered[0]])
     with pytest.raises(ChainError, match="InsufficientSignatures"):
@@ -109,8 +112,13 @@ def test_dispute_rejected_result_can_be_corrected(setup: Setup) -> None:
     with pytest.raises(ChainError, match="Unauthorized"):
         c.clearing.resolve(s.cm, round_id, uphold=False)
     c.clearing.resolve(s.roles.arbiter, round_id, uphold=False)
+    assert c.clearing.bond_owed(disputer) == DISPUTE_BOND  # pulled, never pushed
+    c.clearing.withdraw_bond(disputer)
     assert c.token.balance_of(disputer) == before
     assert c.clearing.round_result(round_id).status is ResultStatus.REJECTED
+    rejected = make_result(c, round_id, tree_for(s, round_id, [10, -10]))
+    with pytest.raises(ChainError, match="AttemptMismatch"):  # the rejected result, posted again
+        c.clearing.post_result(s.cm, rejected, sign_result(c.clearing.domain(), rejected, s.cm_key))
     corrected = tree_for(s, round_id, [12, -12])
     post(s, round_id, corrected)
     s.travel(CHALLENGE_WINDOW + 1)
@@ -127,6 +135,7 @@ def test_dispute_upheld_forfeits_the_bond_and_finalises(setup: Setup) -> None:
     c.clearing.dispute(disputer, round_id, b"\x05" * 32)
     fee_before = c.token.balance_of(s.cm)
     c.clearing.resolve(s.roles.arbiter, round_id, uphold=True)
+    c.clearing.withdraw_bond(s.cm)
     assert c.token.balance_of(s.cm) == fee_before + DISPUTE_BOND
     assert c.clearing.is_final(round_id)
     with pytest.raises(ChainError, match="NotDisputable"):
@@ -143,7 +152,8 @@ def test_void_round_frees_commitments(setup: Setup) -> None:
     s.travel(600 + RESULT_TIMEOUT + 1)
     c.clearing.void(s.peers[3].address, round_id)
     assert c.clearing.round_result(round_id).status is ResultStatus.VOID
-    assert c.escrow.advance(s.cm) == round_id
+    assert c.escrow.is_finished(round_id)
+    c.escrow.release(s.cm, s.peers[0].address, [round_id])
     c.escrow.withdraw(s.peers[0].address, 1000)
 
 
@@ -159,7 +169,7 @@ def test_shortfall_is_advanced_by_the_fee_account_and_repaid_by_deposits(setup: 
     s.travel(CHALLENGE_WINDOW + 1)
     state = c.clearing.round_result(round_id)
     credit_first = [leaf for leaf in tree.leaves if leaf.is_credit]
-    with pytest.raises(ChainError, match="CreditExceedsDebits"):
+    with pytest.raises(ChainError, match="CreditsBeforeDebits"):
         c.escrow.apply_settlements(s.cm, tree, state, leaves=credit_first)
     c.escrow.apply_settlements(s.cm, tree, state)
     assert c.escrow.account(debtor).balance == 0 and c.escrow.account(debtor).debt == 60
@@ -211,6 +221,7 @@ def test_commitment_pause_and_withdraw(setup: Setup) -> None:
             [tree.proof(0)],
         )
         c.escrow._send(fn, s.cm, "applying again")
+    c.escrow.release(s.cm, peer, [round_id])
     c.escrow.withdraw(peer, 500)
 
 
@@ -223,4 +234,4 @@ def test_round_without_leaves_completes(setup: Setup) -> None:
     post(s, round_id, tree)
     s.travel(CHALLENGE_WINDOW + 1)
     c.escrow.apply_settlements(s.cm, tree, c.clearing.round_result(round_id))
-    assert c.escrow.finished_through() == round_id
+    assert c.escrow.is_finished(round_id)

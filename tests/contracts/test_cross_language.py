@@ -18,6 +18,7 @@ from contract_helpers import (
     payload,
     sign_result,
     signed_order,
+    skipped,
 )
 from eth_account import Account
 
@@ -97,8 +98,7 @@ def test_order_signed_for_another_domain_or_round_is_rejected(setup: Setup, repl
         domain = dataclasses.replace(domain, name="FlexUnity ClearingHouse")
     signature = sign_typed_data(peer.key, order_typed_data(domain, order))
     submitted = dataclasses.replace(order, round_id=other_round) if replay == "round" else order
-    with pytest.raises(ChainError, match="InvalidSignature"):
-        c.rounds.relay_orders(s.cm, [SignedOrder(submitted, data, signature)])
+    assert "InvalidSignature" in skipped(c, s.cm, [SignedOrder(submitted, data, signature)])
 
 
 def test_replayed_order_is_rejected(setup: Setup) -> None:
@@ -106,8 +106,7 @@ def test_replayed_order_is_rejected(setup: Setup) -> None:
     round_id = open_round(s)
     signed = signed_order(c, s.peers[0], round_id, 1, s.now() + 3600, payload())
     c.rounds.relay_orders(s.cm, [signed])
-    with pytest.raises(ChainError, match="NonceAlreadyUsed"):
-        c.rounds.relay_orders(s.cm, [signed])
+    assert "NonceAlreadyUsed" in skipped(c, s.cm, [signed])
 
 
 @pytest.mark.parametrize("replay", ["chain", "contract", "round"])
@@ -137,6 +136,8 @@ def test_python_merkle_proofs_settle_and_tampered_leaves_fail(make_setup, peers:
     for peer in s.peers:
         c.escrow.deposit(peer.address, 10**6)
     round_id = open_round(s)
+    deadline = s.now() + 600
+    c.rounds.relay_orders(s.cm, [signed_order(c, p, round_id, 1, deadline, payload()) for p in s.peers])
     s.travel(700)
     bills = {peer.address: 1000 + i for i, peer in enumerate(s.peers)}
     bills[s.cm] = -sum(bills.values())
@@ -149,7 +150,7 @@ def test_python_merkle_proofs_settle_and_tampered_leaves_fail(make_setup, peers:
     tampered = dataclasses.replace(first, amount=first.amount - 1)
     state = c.clearing.round_result(round_id).as_tuple()
     fn = c.escrow.contract.functions.applySettlements(round_id, state, [tampered.as_tuple()], [tree.proof(0)])
-    with pytest.raises(ChainError, match="InvalidProof"):
+    with pytest.raises(ChainError, match="SettlementProofInvalid"):
         c.escrow._send(fn, s.cm, "applying a tampered leaf")
     c.escrow.apply_settlements(s.cm, tree, c.clearing.round_result(round_id))
     assert all(c.escrow.is_applied(round_id, leaf.index) for leaf in tree.leaves)

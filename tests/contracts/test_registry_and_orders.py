@@ -5,7 +5,7 @@ from __future__ import annotations
 import dataclasses
 
 import pytest
-from contract_helpers import CONFIG_HASH, ZERO32, Setup, payload, signed_order
+from contract_helpers import CONFIG_HASH, ZERO32, Setup, payload, signed_order, skipped
 from eth_utils import keccak
 
 from flexunity.chain.contracts import PeerKind
@@ -46,13 +46,18 @@ def test_leaving_takes_effect_from_the_next_round(setup: Setup) -> None:
 def test_signer_rotation_and_admin_only(setup: Setup) -> None:
     s, c = setup, setup.community
     with pytest.raises(ChainError, match="AccessControlUnauthorizedAccount"):
-        c.registry.set_signers(s.cm, [s.cm], 1)
+        c.registry.propose_signers(s.cm, [s.cm], 1)
     with pytest.raises(ChainError, match="InvalidSignerSet"):
-        c.registry.set_signers(s.roles.admin, [s.cm, s.cm], 1)
-    receipt = c.registry.set_signers(s.roles.admin, [s.cm, s.roles.arbiter], 2)
-    (event,) = c.registry.contract.events.SignersRotated().process_receipt(receipt)
+        c.registry.propose_signers(s.roles.admin, [s.cm, s.cm], 1)
+    receipt = c.registry.propose_signers(s.roles.admin, [s.cm, s.roles.arbiter], 2)
+    (event,) = c.registry.contract.events.SignersProposed().process_receipt(receipt)
     assert event["args"]["epoch"] == 1 and event["args"]["threshold"] == 2
-    assert c.registry.threshold() == 2
+    assert event["args"]["effectiveAt"] == s.now() + 2 * 24 * 3600  # longer than the challenge window
+    assert c.registry.threshold() == 1  # the old set stays in force until then
+    with pytest.raises(ChainError, match="RotationPending"):
+        c.registry.propose_signers(s.roles.admin, [s.cm], 1)
+    s.travel(2 * 24 * 3600)
+    assert c.registry.threshold() == 2 and c.registry.signer_epoch() == 1
 
 
 def test_default_admin_transfer_is_two_step_and_delayed(setup: Setup) -> None:
@@ -73,6 +78,11 @@ def test_open_round_rules(setup: Setup) -> None:
         c.rounds.open_round(s.cm, s.now() + 100, s.now() + 600, 3600, 24, CONFIG_HASH)  # gate after start
     with pytest.raises(ChainError, match="MissingConfig"):
         c.rounds.open_round(s.cm, s.now() + 9000, s.now() + 600, 3600, 24, ZERO32)
+    millis = (s.now() + 600) * 1000  # milliseconds where seconds are meant
+    with pytest.raises(ChainError, match="ScheduleOutOfBounds"):
+        c.rounds.open_round(s.cm, millis, millis, 3600, 24, CONFIG_HASH)
+    with pytest.raises(ChainError, match="ScheduleOutOfBounds"):
+        c.rounds.open_round(s.cm, s.now() + 9000, s.now() + 600, 900_000, 24, CONFIG_HASH)
 
 
 def test_a_round_is_bound_to_its_config_hash(setup: Setup) -> None:
@@ -93,21 +103,17 @@ def test_order_rejections_name_the_reason(setup: Setup) -> None:
     round_id = open_round(s)
     peer = s.peers[0]
     good = signed_order(c, peer, round_id, 1, s.now() + 3600, payload())
-    with pytest.raises(ChainError, match="PayloadMismatch"):
-        c.rounds.relay_orders(s.cm, [dataclasses.replace(good, payload=payload(seed=9))])
+    assert "PayloadMismatch" in skipped(c, s.cm, [dataclasses.replace(good, payload=payload(seed=9))])
     expired = signed_order(c, peer, round_id, 1, s.now() - 1, payload())
-    with pytest.raises(ChainError, match="OrderExpired"):
-        c.rounds.relay_orders(s.cm, [expired])
-    with pytest.raises(ChainError, match="UnknownRound"):
-        c.rounds.relay_orders(s.cm, [signed_order(c, peer, 99, 1, s.now() + 3600, payload())])
+    assert "OrderExpired" in skipped(c, s.cm, [expired])
+    assert "UnknownRound" in skipped(c, s.cm, [signed_order(c, peer, 99, 1, s.now() + 3600, payload())])
     with pytest.raises(ChainError, match="SenderNotPeer"):
         fn = c.rounds.contract.functions.submitOrder(good.order.as_tuple(), good.payload)
         c.rounds._send(fn, s.cm, "submitting someone else's order")
     with pytest.raises(ChainError, match="NotCommunityManager"):
         c.rounds.relay_orders(peer.address, [good])
     s.travel(700)
-    with pytest.raises(ChainError, match="RoundClosed"):
-        c.rounds.relay_orders(s.cm, [good])
+    assert "RoundClosed" in skipped(c, s.cm, [good])
 
 
 def test_replace_cancel_and_invalidate(setup: Setup) -> None:
@@ -121,8 +127,7 @@ def test_replace_cancel_and_invalidate(setup: Setup) -> None:
     c.rounds.relay_orders(s.cm, [signed_order(c, b, round_id, 2, deadline, b"")])  # cancel
     late = signed_order(c, a, round_id, 5, deadline, payload(seed=5))
     c.rounds.invalidate_nonce(a.address, 5)  # revoke a signed order never relayed
-    with pytest.raises(ChainError, match="NonceAlreadyUsed"):
-        c.rounds.relay_orders(s.cm, [late])
+    assert "NonceAlreadyUsed" in skipped(c, s.cm, [late])
     book = c.rounds.order_book(round_id)
     assert len(book.records) == 4
     effective = book.effective()

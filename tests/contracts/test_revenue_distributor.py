@@ -22,15 +22,22 @@ def test_claims_pay_exact_shares_and_unclaimed_is_swept_into_the_carry(setup: Se
     leaves = revenue_leaves(1, {p.address: a for p, a in zip(s.peers, amounts, strict=True)})
     tree = revenue_tree(leaves)
     with pytest.raises(ChainError, match="NotCommunityManager"):
-        c.revenue.create_distribution(s.peers[0].address, tree.root, deposit, s.now() + 3600, b"\0" * 32)
-    distribution = c.revenue.create_distribution(s.cm, tree.root, deposit, s.now() + 3600, b"\1" * 32)
+        c.revenue.create_distribution(
+            s.peers[0].address, tree.root, deposit, s.now() + 3600, b"\0" * 32, round_id=1
+        )
+    distribution = c.revenue.create_distribution(
+        s.cm, tree.root, deposit, s.now() + 3600, b"\1" * 32, round_id=1
+    )
     assert distribution == 1
+    assert c.revenue.distribution_of_round(1) == 1
+    with pytest.raises(ChainError, match="DistributionExists"):  # a retried revenue step never pays twice
+        c.revenue.create_distribution(s.cm, tree.root, deposit, s.now() + 3600, b"\1" * 32, round_id=1)
     before = c.token.balance_of(s.peers[0].address)
     c.revenue.claim(s.peers[2].address, leaves[0], tree.proof(0))  # anyone may claim for the account
     assert c.token.balance_of(s.peers[0].address) == before + amounts[0]
     with pytest.raises(ChainError, match="AlreadyClaimed"):
         c.revenue.claim(s.peers[0].address, leaves[0], tree.proof(0))
-    with pytest.raises(ChainError, match="InvalidProof"):
+    with pytest.raises(ChainError, match="ShareProofInvalid"):
         c.revenue.claim(
             s.peers[1].address, dataclasses.replace(leaves[1], amount=amounts[1] + 1), tree.proof(1)
         )
@@ -55,7 +62,7 @@ def sweep_rest(s: Setup, rest: int) -> int:
     """Distribution 1 of ``rest`` to peer 0, never claimed, swept: the carry is ``rest``."""
     c = s.community
     leaves = revenue_leaves(1, {s.peers[0].address: rest})
-    c.revenue.create_distribution(s.cm, revenue_tree(leaves).root, rest, s.now() + 60, b"\1" * 32)
+    c.revenue.create_distribution(s.cm, revenue_tree(leaves).root, rest, s.now() + 60, b"\1" * 32, round_id=1)
     s.travel(61)
     c.revenue.sweep(s.peers[1].address, 1)
     assert c.revenue.carry() == rest
@@ -77,7 +84,7 @@ def test_the_next_distribution_spends_the_carry_and_pulls_only_the_difference(se
     tree = revenue_tree(leaves)
     cm_before = c.token.balance_of(s.cm)
     assert c.revenue.to_pull(total) == total - carry
-    c.revenue.create_distribution(s.cm, tree.root, total, s.now() + 3600, b"\2" * 32)
+    c.revenue.create_distribution(s.cm, tree.root, total, s.now() + 3600, b"\2" * 32, round_id=2)
     assert c.token.balance_of(s.cm) == cm_before - (total - carry)
     assert c.revenue.carry() == 0
     event = created_event(s, 2)
@@ -95,7 +102,7 @@ def test_a_carry_larger_than_the_total_pays_it_all_and_keeps_the_rest(setup: Set
     tree = revenue_tree(leaves)
     cm_before = c.token.balance_of(s.cm)
     assert c.revenue.to_pull(200_000) == 0
-    c.revenue.create_distribution(s.cm, tree.root, 200_000, s.now() + 3600, b"\2" * 32)
+    c.revenue.create_distribution(s.cm, tree.root, 200_000, s.now() + 3600, b"\2" * 32, round_id=2)
     assert c.token.balance_of(s.cm) == cm_before
     assert c.revenue.carry() == carry - 200_000
     assert created_event(s, 2)["carriedIn"] == 200_000
@@ -109,7 +116,7 @@ def test_claims_of_a_carried_distribution_never_exceed_its_total(setup: Setup) -
     sweep_rest(s, 5_000)
     leaves = revenue_leaves(2, {p.address: 600 for p in s.peers[:2]})  # shares sum to 1200 > 1000
     tree = revenue_tree(leaves)
-    c.revenue.create_distribution(s.cm, tree.root, 1000, s.now() + 3600, b"\2" * 32)
+    c.revenue.create_distribution(s.cm, tree.root, 1000, s.now() + 3600, b"\2" * 32, round_id=2)
     assert c.revenue.carry() == 4_000  # the carry cannot be claimed through a distribution's tree
     c.revenue.claim(s.cm, leaves[0], tree.proof(0))
     with pytest.raises(ChainError, match="ShareExceedsDeposit"):
@@ -121,7 +128,7 @@ def test_claims_never_exceed_the_deposit(setup: Setup) -> None:
     s, c = setup, setup.community
     leaves = revenue_leaves(1, {p.address: 600 for p in s.peers[:2]})  # shares sum to 1200 > 1000
     tree = revenue_tree(leaves)
-    c.revenue.create_distribution(s.cm, tree.root, 1000, s.now() + 3600, b"\1" * 32)
+    c.revenue.create_distribution(s.cm, tree.root, 1000, s.now() + 3600, b"\1" * 32, round_id=1)
     c.revenue.claim(s.cm, leaves[0], tree.proof(0))
     with pytest.raises(ChainError, match="ShareExceedsDeposit"):
         c.revenue.claim(s.cm, leaves[1], tree.proof(1))

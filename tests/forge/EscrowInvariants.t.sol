@@ -49,6 +49,7 @@ contract EscrowHandler is Community {
         (SettlementLeaf[] memory ordered, bytes32[][] memory orderedProofs) = debitsFirst(leaves, proofs);
         escrow.applySettlements(roundId, state, ordered, orderedProofs);
         roundsSettled += 1;
+        for (uint256 i = 0; i < 4; ++i) escrow.release(peers[i], one(roundId));
         // A second application of any leaf must fail.
         try escrow.applySettlements(roundId, state, ordered, orderedProofs) {
             doubleSettlements += 1;

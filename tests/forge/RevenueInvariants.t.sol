@@ -72,7 +72,7 @@ contract RevenueHandler is Community {
         uint256 carryBefore = revenue.carry();
         uint256 cmBefore = token.balanceOf(cm);
         vm.prank(cm);
-        revenue.createDistribution(pairHash(left, right), total, uint64(block.timestamp + 1 days), bytes32(0));
+        revenue.createDistribution(id, bytes32(0), pairHash(left, right), total, uint64(block.timestamp + 1 days), bytes32(0));
         count = id;
         created += total;
         carriedIn += carryBefore - revenue.carry();

@@ -34,11 +34,11 @@ contract SettlementTest is Community {
         for (uint256 pass = 0; pass < 2; ++pass) {
             for (uint256 i = 0; i < 4; ++i) {
                 if (leaves[i].isCredit != (pass == 1)) continue;
-                SettlementLeaf[] memory one = new SettlementLeaf[](1);
+                SettlementLeaf[] memory single = new SettlementLeaf[](1);
                 bytes32[][] memory proof = new bytes32[][](1);
-                one[0] = leaves[i];
+                single[0] = leaves[i];
                 proof[0] = proofs[i];
-                escrow.applySettlements(roundId, state, one, proof);
+                escrow.applySettlements(roundId, state, single, proof);
             }
         }
         uint256 advanced;
@@ -55,7 +55,7 @@ contract SettlementTest is Community {
             }
         }
         assertEq(feeBefore - escrow.accountOf(cm).balance, advanced, "fee account advanced the shortfalls");
-        assertEq(escrow.finishedThrough(), roundId, "round finished");
+        assertTrue(escrow.isFinished(roundId), "round finished");
         ISettlementEscrow.Progress memory progress = escrow.progress(roundId);
         assertEq(progress.debited, progress.credited, "round sums to zero");
     }
@@ -68,14 +68,14 @@ contract SettlementTest is Community {
         SettlementLeaf[] memory leaves = leavesFor(roundId, bills);
         (bytes32 root, bytes32[][] memory proofs) = treeOf(leaves);
         IClearingHouse.RoundResult memory state = postAndFinalise(roundId, leaves, root);
-        SettlementLeaf[] memory one = new SettlementLeaf[](1);
+        SettlementLeaf[] memory single = new SettlementLeaf[](1);
         bytes32[][] memory proof = new bytes32[][](1);
-        one[0] = leaves[1];
+        single[0] = leaves[1];
         proof[0] = proofs[1];
         vm.expectRevert(
-            abi.encodeWithSelector(ISettlementEscrow.CreditExceedsDebits.selector, roundId, uint32(1), amount, 0)
+            abi.encodeWithSelector(ISettlementEscrow.CreditsBeforeDebits.selector, roundId, uint32(1), 0, amount)
         );
-        escrow.applySettlements(roundId, state, one, proof);
+        escrow.applySettlements(roundId, state, single, proof);
     }
 
     /// @notice A signed order cannot be replayed on another chain id.
@@ -90,27 +90,32 @@ contract SettlementTest is Community {
         vm.prank(cm);
         uint64 roundId = book.openRound(gate + 60, gate, 900, 4, CONFIG);
         Order[] memory orders = new Order[](1);
-        orders[0] = Order(roundId, peer, 1, gate, keccak256(""));
+        orders[0] = Order(roundId, peer, 1, gate, 0, keccak256(""));
         bytes[] memory payloads = new bytes[](1);
         bytes[] memory signatures = new bytes[](1);
         signatures[0] = signature(peerKey, book.hashOrder(orders[0]));
         vm.chainId(otherChain);
         vm.prank(cm);
-        vm.expectRevert();
-        book.relayOrders(orders, payloads, signatures);
+        assertEq(book.relayOrders(orders, payloads, signatures), 0, "skipped on another chain");
         vm.chainId(1);
         vm.prank(cm);
         book.relayOrders(orders, payloads, signatures);
         assertEq(book.round(roundId).orderCount, 1, "accepted on its own chain");
-        // and never twice
+        // and never twice: the replay is skipped, the order count stays
         vm.prank(cm);
+        assertEq(book.relayOrders(orders, payloads, signatures), 0, "replay skipped");
+        assertEq(book.round(roundId).orderCount, 1, "replay not counted");
+        // submitted directly, the replay reverts with its error
+        vm.prank(peer);
         vm.expectRevert(
             abi.encodeWithSelector(IRoundBook.NonceAlreadyUsed.selector, keccak256(abi.encode(
-                keccak256("Order(uint64 roundId,address peer,uint64 nonce,uint64 deadline,bytes32 payloadHash)"),
-                roundId, peer, uint64(1), gate, keccak256("")
+                keccak256(
+                    "Order(uint64 roundId,address peer,uint64 nonce,uint64 deadline,uint80 maxDebit,bytes32 payloadHash)"
+                ),
+                roundId, peer, uint64(1), gate, uint80(0), keccak256("")
             )), uint64(1), uint64(1))
         );
-        book.relayOrders(orders, payloads, signatures);
+        book.submitOrder(orders[0], payloads[0]);
     }
 
     /// @notice A round is bound to the config hash it was opened with; a zero hash is refused.

@@ -63,7 +63,8 @@ def test_a_distribution_is_deposited_with_its_root_and_every_share_claimed(
     assert outcome.distribution_id == 1 and outcome.total > 0 and outcome.carried_in == 0
     assert sum(outcome.shares.values()) == outcome.total  # exact integers summing to the deposit
     revenue = world.community.chain.clients.revenue.contract.functions
-    root, total, claimed, _deadline, swept = revenue.distribution(1).call()
+    round_id, _activations, root, total, claimed, _deadline, swept = revenue.distribution(1).call()
+    assert round_id == outcome.round_id and revenue.distributionOfRound(round_id).call() == 1
     assert "0x" + bytes(root).hex() == outcome.merkle_root
     assert total == outcome.total == claimed and not swept
     assert outcome.claims == len(outcome.shares) and outcome.claimed == outcome.total

@@ -1,4 +1,4 @@
-"""Client of ClearingHouse: signed results, the challenge window, disputes, voiding."""
+"""Client of ClearingHouse: signed results, the challenge window, disputes, voiding, bonds."""
 
 from __future__ import annotations
 
@@ -34,7 +34,15 @@ class ClearingClient(ContractClient):
         return self._send(fn, arbiter, f"resolving the dispute of round {round_id}")
 
     def void(self, sender: str, round_id: int) -> TxReceipt:
-        return self._send(self.contract.functions.voidRound(round_id), sender, f"voiding round {round_id}")
+        state = self.round_result(round_id).as_tuple()
+        return self._send(
+            self.contract.functions.voidRound(round_id, state), sender, f"voiding round {round_id}"
+        )
+
+    def withdraw_bond(self, sender: str, to: str | None = None) -> TxReceipt:
+        return self._send(
+            self.contract.functions.withdrawBond(to or sender), sender, "withdrawing owed bonds"
+        )
 
     def round_result(self, round_id: int, from_block: int = 0) -> RoundResult:
         """The round's current result state from events, checked against the stored commitment."""
@@ -43,28 +51,9 @@ class ClearingClient(ContractClient):
         posted = events.ResultPosted().get_logs(from_block=from_block, argument_filters=filters)
         changed = events.ResultStateChanged().get_logs(from_block=from_block, argument_filters=filters)
         logs = sorted([*posted, *changed], key=lambda log: (log["blockNumber"], log["logIndex"]))
-        state = NO_RESULT
-        if logs:
-            last = logs[-1]
-            if last["event"] == "ResultPosted":
-                r = last["args"]["result"]
-                state = RoundResult(
-                    bytes(r["resultsRoot"]), r["totalDebit"], last["args"]["challengeEnds"], r["leafCount"],
-                    ResultStatus.POSTED,
-                )  # fmt: skip
-            else:
-                a = last["args"]["state"]
-                status = ResultStatus(a["status"])
-                if status is ResultStatus.NONE:
-                    status = ResultStatus.REJECTED
-                state = RoundResult(
-                    bytes(a["resultsRoot"]), a["totalDebit"], a["challengeEnds"], a["leafCount"], status
-                )
+        state = RoundResult.from_event(logs[-1]["args"]["state"]) if logs else NO_RESULT
         stored = bytes(self.contract.functions.commitmentOf(round_id).call())
-        expected = (
-            b"\0" * 32 if state.status in (ResultStatus.NONE, ResultStatus.REJECTED) else state.commitment()
-        )
-        if stored != expected:
+        if stored != state.commitment():
             raise ChainError(f"round {round_id}: the result events do not match the stored commitment")
         return state
 
@@ -72,8 +61,24 @@ class ClearingClient(ContractClient):
         state = self.round_result(round_id)
         return bool(self.contract.functions.isFinal(round_id, state.as_tuple()).call())
 
+    def is_void(self, round_id: int) -> bool:
+        return bool(self.contract.functions.isVoid(round_id).call())
+
+    def rejections(self, round_id: int) -> int:
+        """Results of the round rejected so far: the attempt number the next result must carry."""
+        return int(self.contract.functions.rejections(round_id).call())
+
+    def bond_owed(self, account: str) -> int:
+        return int(self.contract.functions.bondOwed(account).call())
+
     def dispute_bond(self) -> int:
-        return int(self.contract.functions.config().call()[2])
+        return int(self.contract.functions.config().call()[4])
 
     def challenge_window(self) -> int:
         return int(self.contract.functions.config().call()[0])
+
+    def settlement_window(self) -> int:
+        return int(self.contract.functions.config().call()[3])
+
+
+__all__ = ["ClearingClient", "ResultStatus"]

@@ -38,6 +38,7 @@ class RoundInfo:
     order_count: int
     digest: bytes
     config_hash: bytes  # keccak256 of the round's config document (flexunity-round-config/1)
+    paused_before: int = 0  # registry.pausedTime() at opening: the clock at gate is >= gate - this
 
 
 @dataclass(frozen=True)
@@ -61,10 +62,13 @@ class OrderRecord:
     payload: bytes
     block_number: int
     log_index: int
+    max_debit: int = 0
 
     @property
     def order(self) -> Order:
-        return Order.for_payload(self.round_id, self.peer, self.nonce, self.deadline, self.payload)
+        return Order.for_payload(
+            self.round_id, self.peer, self.nonce, self.deadline, self.payload, self.max_debit
+        )
 
     @property
     def is_cancellation(self) -> bool:
@@ -89,23 +93,39 @@ class OrderBook:
 
 @dataclass(frozen=True)
 class RoundResult:
-    """A round's result state, rebuilt from the clearing house's events and checked against its
-    on-chain commitment. ``status`` is REJECTED (client-side) when the last result was rejected and no
-    corrected one is posted yet; on chain that state is "no result"."""
+    """A round's result state (``IClearingHouse.RoundResult``), rebuilt from the clearing house's events
+    and checked against its on-chain commitment. Times are on the community clock (registry.clock()).
+    ``deadline``: the time by which the state must be left (settlement, ruling, or corrected result)."""
 
     results_root: bytes
     total_debit: int
     challenge_ends: int
     leaf_count: int
     status: ResultStatus
+    deadline: int = 0
+    attempt: int = 0
 
-    def as_tuple(self) -> tuple[bytes, int, int, int, int]:
+    @classmethod
+    def from_event(cls, raw: object) -> RoundResult:
+        """From an event's ``state`` argument (a mapping or a tuple in struct order)."""
+        keys = ("resultsRoot", "totalDebit", "challengeEnds", "deadline", "leafCount", "attempt", "status")
+        values = [raw[k] for k in keys] if hasattr(raw, "keys") else list(raw)  # type: ignore[index, call-overload]
+        root, total, ends, deadline, count, attempt, status = values
+        return cls(bytes(root), int(total), int(ends), int(count), ResultStatus(int(status)), int(deadline),
+                   int(attempt))  # fmt: skip
+
+    def as_tuple(self) -> tuple[bytes, int, int, int, int, int, int]:
         """The ``IClearingHouse.RoundResult`` struct the contracts take as calldata."""
-        on_chain = ResultStatus.NONE if self.status is ResultStatus.REJECTED else self.status
-        return (self.results_root, self.total_debit, self.challenge_ends, self.leaf_count, int(on_chain))
+        return (
+            self.results_root, self.total_debit, self.challenge_ends, self.deadline, self.leaf_count,
+            self.attempt, int(self.status),
+        )  # fmt: skip
 
     def commitment(self) -> bytes:
-        return keccak(encode(["bytes32", "uint128", "uint64", "uint32", "uint8"], list(self.as_tuple())))
+        if self.status is ResultStatus.NONE:
+            return b"\0" * 32
+        types = ["bytes32", "uint128", "uint64", "uint64", "uint32", "uint32", "uint8"]
+        return keccak(encode(types, list(self.as_tuple())))
 
 
 NO_RESULT = RoundResult(b"\0" * 32, 0, 0, 0, ResultStatus.NONE)

@@ -23,9 +23,23 @@ class RegistryClient(ContractClient):
     def leave(self, peer: str) -> TxReceipt:
         return self._send(self.contract.functions.leave(), peer, f"{peer} leaving")
 
-    def set_signers(self, sender: str, signers: Sequence[str], threshold: int) -> TxReceipt:
-        fn = self.contract.functions.setSigners([to_checksum_address(s) for s in signers], threshold)
-        return self._send(fn, sender, "rotating the clearing signers")
+    def propose_signers(self, sender: str, signers: Sequence[str], threshold: int) -> TxReceipt:
+        """Announce a new signer set; it takes effect after the registry's signer delay."""
+        fn = self.contract.functions.proposeSigners([to_checksum_address(s) for s in signers], threshold)
+        return self._send(fn, sender, "announcing new clearing signers")
+
+    def signer_epoch(self) -> int:
+        """The epoch of the signer set in force (a result must name it)."""
+        return int(self.contract.functions.signerEpoch().call())
+
+    def clock(self) -> int:
+        """The community clock (unix time minus paused time): every result deadline runs on it."""
+        return int(self.contract.functions.clock().call())
+
+    def order_status(self, peer: str, round_id: int) -> tuple[bool, bool, int]:
+        """(ordered in the round, commitment released, current debit cap)."""
+        ordered, released, _, cap = self.contract.functions.orderStatus(peer, round_id).call()
+        return bool(ordered), bool(released), int(cap)
 
     def pause(self, sender: str) -> TxReceipt:
         return self._send(self.contract.functions.pause(), sender, "pausing")

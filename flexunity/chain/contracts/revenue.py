@@ -13,14 +13,29 @@ from flexunity.chain.settlement import RevenueLeaf
 
 class RevenueClient(ContractClient):
     def create_distribution(
-        self, sender: str, root: bytes, total: int, claim_deadline: int, document_hash: bytes
+        self,
+        sender: str,
+        root: bytes,
+        total: int,
+        claim_deadline: int,
+        document_hash: bytes,
+        *,
+        round_id: int,
+        activations_hash: bytes = b"\0" * 32,
     ) -> int:
-        """Create a distribution of ``total``; the contract takes min(carry, total) from its carry pool
+        """Create round ``round_id``'s distribution of ``total`` (at most one per round: a second is
+        refused with ``DistributionExists``); the contract takes min(carry, total) from its carry pool
         and pulls the rest from ``sender`` (approve at least :meth:`to_pull` first)."""
-        fn = self.contract.functions.createDistribution(root, total, claim_deadline, document_hash)
+        fn = self.contract.functions.createDistribution(
+            round_id, activations_hash, root, total, claim_deadline, document_hash
+        )
         receipt = self._send(fn, sender, "creating a revenue distribution")
         (event,) = self.contract.events.DistributionCreated().process_receipt(receipt, errors=DISCARD)
         return int(event["args"]["distributionId"])
+
+    def distribution_of_round(self, round_id: int) -> int:
+        """The round's distribution id (0: none yet)."""
+        return int(self.contract.functions.distributionOfRound(round_id).call())
 
     def claim(self, sender: str, leaf: RevenueLeaf, proof: Sequence[bytes]) -> TxReceipt:
         fn = self.contract.functions.claim(leaf.as_tuple(), list(proof))

@@ -51,16 +51,29 @@ class RoundBookClient(ContractClient):
         return self._send(fn, order.peer, f"submitting {order.peer}'s order for round {order.round_id}")
 
     def relay_orders(self, sender: str, orders: Sequence[SignedOrder]) -> TxReceipt:
+        """Relay a batch; an invalid order is skipped on chain (``OrderSkipped``), the rest land."""
         fn = self.contract.functions.relayOrders(
             [s.order.as_tuple() for s in orders], [s.payload for s in orders], [s.signature for s in orders]
         )
         return self._send(fn, sender, f"relaying {len(orders)} orders")
 
+    def skipped_orders(self, receipt: TxReceipt) -> list[tuple[str, int, str]]:
+        """The orders a relayed batch skipped: (peer, nonce, the reason in words)."""
+        events = self.contract.events.OrderSkipped().process_receipt(receipt, errors=DISCARD)
+        return [
+            (
+                str(e["args"]["peer"]),
+                int(e["args"]["nonce"]),
+                self.decoder.describe(bytes(e["args"]["reason"])),
+            )
+            for e in events
+        ]
+
     def order_problems(self, orders: Sequence[SignedOrder], registry: RegistryClient) -> list[str | None]:
         """Why each order would be rejected if relayed now, in batch order (None: it would pass).
 
-        Checks what the contract checks, with the nonces of earlier orders in the batch counted, so
-        the CM can drop bad orders instead of losing the whole all-or-nothing batch.
+        Checks what the contract checks, with the nonces of earlier orders in the batch counted, so the
+        CM can drop bad orders first (the contract skips them anyway, with an ``OrderSkipped`` event).
         """
         now = int(self.w3.eth.get_block("latest")["timestamp"])
         domain, rounds = self.domain(), {}
@@ -99,10 +112,13 @@ class RoundBookClient(ContractClient):
         return bytes(self.contract.functions.hashOrder(order.as_tuple()).call())
 
     def round(self, round_id: int) -> RoundInfo:
-        start, gate, seconds, count, orders, digest, config = self.contract.functions.round(round_id).call()
+        raw = self.contract.functions.round(round_id).call()
+        start, gate, seconds, count, orders, paused_before, digest, config = raw
         if gate == 0:
             raise ChainError(f"round {round_id} does not exist")
-        return RoundInfo(round_id, start, gate, seconds, count, orders, bytes(digest), bytes(config))
+        return RoundInfo(
+            round_id, start, gate, seconds, count, orders, bytes(digest), bytes(config), int(paused_before)
+        )
 
     def round_count(self) -> int:
         return int(self.contract.functions.roundCount().call())
@@ -119,7 +135,7 @@ class RoundBookClient(ContractClient):
         for log in sorted(logs, key=lambda log: (log["blockNumber"], log["logIndex"])):
             a = log["args"]
             payload = bytes(a["payload"])
-            order = Order.for_payload(round_id, a["peer"], a["nonce"], a["deadline"], payload)
+            order = Order.for_payload(round_id, a["peer"], a["nonce"], a["deadline"], payload, a["maxDebit"])
             order_hash = order.struct_hash()
             digest = chain_order_digest([order_hash], start=digest)
             records.append(
@@ -133,6 +149,7 @@ class RoundBookClient(ContractClient):
                     payload=payload,
                     block_number=log["blockNumber"],
                     log_index=log["logIndex"],
+                    max_debit=order.max_debit,
                 )
             )
         return records

@@ -10,6 +10,7 @@ import {SettlementEscrow} from "../../../contracts/SettlementEscrow.sol";
 import {FlexTestToken} from "../../../contracts/devnet/FlexTestToken.sol";
 import {IClearingHouse} from "../../../contracts/interfaces/IClearingHouse.sol";
 import {ICommunityRegistry} from "../../../contracts/interfaces/ICommunityRegistry.sol";
+import {IRoundBook} from "../../../contracts/interfaces/IRoundBook.sol";
 import {ClearingResult, Order, SettlementLeaf} from "../../../contracts/libraries/FlexTypes.sol";
 import {Test} from "./Test.sol";
 
@@ -17,6 +18,11 @@ import {Test} from "./Test.sol";
 abstract contract Community is Test {
     uint256 internal constant CM_KEY = 0xC0FFEE;
     uint256 internal constant WINDOW = 3600;
+    uint64 internal constant RESULT_TIMEOUT = 1 days;
+    uint64 internal constant RULING_TIMEOUT = 3 days;
+    uint64 internal constant SETTLEMENT_WINDOW = 2 days;
+    uint64 internal constant SIGNER_DELAY = 2 hours;
+    uint80 internal constant NO_CAP = type(uint80).max;
     bytes32 internal constant CONFIG = keccak256("forge round config");
     address internal cm;
     address internal constant ADMIN = address(0xAD);
@@ -34,14 +40,19 @@ abstract contract Community is Test {
     function deployCommunity() internal {
         cm = vm.addr(CM_KEY);
         token = new FlexTestToken(address(this));
-        registry = new CommunityRegistry(0, ADMIN, cm, ARBITER, ARBITER, SUPPLIER);
-        book = new RoundBook(registry);
+        registry = new CommunityRegistry(0, SIGNER_DELAY, ADMIN, cm, ARBITER, ARBITER, SUPPLIER);
+        book = new RoundBook(registry, IRoundBook.ScheduleLimits(30 days, 1 days, 1000));
         vm.prank(ADMIN);
         registry.bindRoundBook(address(book));
         clearing = new ClearingHouse(
-            registry, book, IERC20(address(token)), IClearingHouse.Config(uint64(WINDOW), 1 days, 1e6)
+            registry,
+            book,
+            IERC20(address(token)),
+            IClearingHouse.Config(uint64(WINDOW), RESULT_TIMEOUT, RULING_TIMEOUT, SETTLEMENT_WINDOW, 1e6)
         );
-        escrow = new SettlementEscrow(IERC20(address(token)), registry, book, clearing);
+        escrow = new SettlementEscrow(IERC20(address(token)), registry, clearing);
+        vm.prank(ADMIN);
+        registry.bindEscrow(address(escrow));
         revenue = new RevenueDistributor(IERC20(address(token)), registry);
         for (uint256 i = 0; i < 4; ++i) {
             vm.prank(cm);
@@ -64,7 +75,8 @@ abstract contract Community is Test {
         roundId = book.openRound(gate + 3600, gate, 3600, 24, CONFIG);
         bytes memory payload = hex"01";
         for (uint256 i = 0; i < 4; ++i) {
-            Order memory order = Order(roundId, peers[i], uint64(book.nonceOf(peers[i]) + 1), gate, keccak256(payload));
+            Order memory order =
+                Order(roundId, peers[i], uint64(book.nonceOf(peers[i]) + 1), gate, NO_CAP, keccak256(payload));
             vm.prank(peers[i]);
             book.submitOrder(order, payload);
         }
@@ -105,10 +117,11 @@ abstract contract Community is Test {
         }
     }
 
-    /// @dev Post a signed result for the leaves and let the window pass; returns the final state.
-    function postAndFinalise(uint64 roundId, SettlementLeaf[] memory leaves, bytes32 root)
+    /// @dev The signed result of a round for these leaves (attempt and epoch as given).
+    function resultFor(uint64 roundId, SettlementLeaf[] memory leaves, bytes32 root, uint32 attempt)
         internal
-        returns (IClearingHouse.RoundResult memory state)
+        view
+        returns (ClearingResult memory result)
     {
         uint128 debit;
         uint128 credit;
@@ -116,15 +129,76 @@ abstract contract Community is Test {
             if (leaves[i].isCredit) credit += uint128(leaves[i].amount);
             else debit += uint128(leaves[i].amount);
         }
-        ClearingResult memory result = ClearingResult(
-            roundId, book.roundDigest(roundId), root, bytes32(0), uint32(leaves.length), debit, credit, 0, 0, 0, 0, 0
+        result = ClearingResult(
+            roundId,
+            attempt,
+            registry.signerEpoch(),
+            book.roundDigest(roundId),
+            root,
+            bytes32(0),
+            uint32(leaves.length),
+            debit,
+            credit,
+            0,
+            0,
+            0,
+            0,
+            0
         );
-        bytes[] memory signatures = new bytes[](1);
+    }
+
+    function signedByCm(ClearingResult memory result) internal view returns (bytes[] memory signatures) {
+        signatures = new bytes[](1);
         signatures[0] = signature(CM_KEY, clearing.hashResult(result));
-        clearing.postResult(result, signatures);
+    }
+
+    /// @dev Post a signed result; returns the posted state.
+    function post(ClearingResult memory result) internal returns (IClearingHouse.RoundResult memory state) {
+        clearing.postResult(result, signedByCm(result));
+        uint64 ends = registry.clock() + uint64(WINDOW);
         state = IClearingHouse.RoundResult(
-            root, debit, uint64(block.timestamp + WINDOW), uint32(leaves.length), IClearingHouse.Status.Posted
+            result.resultsRoot,
+            result.totalDebit,
+            ends,
+            ends + SETTLEMENT_WINDOW,
+            result.leafCount,
+            result.attempt,
+            IClearingHouse.Status.Posted
         );
+    }
+
+    /// @dev Post a signed result for the leaves and let the window pass; returns the final state.
+    function postAndFinalise(uint64 roundId, SettlementLeaf[] memory leaves, bytes32 root)
+        internal
+        returns (IClearingHouse.RoundResult memory state)
+    {
+        state = post(resultFor(roundId, leaves, root, 0));
         vm.warp(block.timestamp + WINDOW);
+    }
+
+    /// @dev Every leaf, debits first, in one batch.
+    function applyAll(
+        uint64 roundId,
+        IClearingHouse.RoundResult memory state,
+        SettlementLeaf[] memory leaves,
+        bytes32[][] memory proofs
+    ) internal {
+        SettlementLeaf[] memory ordered = new SettlementLeaf[](leaves.length);
+        bytes32[][] memory orderedProofs = new bytes32[][](leaves.length);
+        uint256 next;
+        for (uint256 pass = 0; pass < 2; ++pass) {
+            for (uint256 i = 0; i < leaves.length; ++i) {
+                if (leaves[i].isCredit == (pass == 1)) {
+                    ordered[next] = leaves[i];
+                    orderedProofs[next++] = proofs[i];
+                }
+            }
+        }
+        escrow.applySettlements(roundId, state, ordered, orderedProofs);
+    }
+
+    function one(uint64 roundId) internal pure returns (uint64[] memory ids) {
+        ids = new uint64[](1);
+        ids[0] = roundId;
     }
 }

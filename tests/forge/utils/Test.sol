@@ -13,6 +13,8 @@ interface Vm {
     function expectRevert(bytes calldata revertData) external;
     function expectRevert() external;
     function chainId(uint256 newChainId) external;
+    function expectEmit() external;
+    function assume(bool condition) external pure;
 }
 
 /// @notice A tiny base for tests: the cheatcode handle, assertions, bounded fuzz inputs.
