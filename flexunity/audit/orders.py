@@ -31,7 +31,12 @@ def order_logs(reader: ChainReader, round_id: int) -> list[Log]:
 def order_of(log: Log) -> Order:
     a = log.args
     return Order.for_payload(
-        int(a["roundId"]), str(a["peer"]), int(a["nonce"]), int(a["deadline"]), bytes(a["payload"])
+        int(a["roundId"]),
+        str(a["peer"]),
+        int(a["nonce"]),
+        int(a["deadline"]),
+        bytes(a["payload"]),
+        int(a["maxDebit"]),
     )
 
 

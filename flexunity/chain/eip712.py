@@ -27,6 +27,10 @@ EMPTY_PAYLOAD_HASH = keccak(b"")  # an order with an empty payload cancels the p
 # The default ``maxDebit`` of an order: no cap below the contract's uint80 limit (docs/contracts.md,
 # "Commitment"). A peer that wants its exposure per round bounded signs a smaller cap.
 NO_DEBIT_CAP = 2**80 - 1
+# The cap of an order drafted for a browser wallet: JSON numbers above 2**53 - 1 lose their exactness
+# in JavaScript (viem then refuses the typed data, and a wallet could sign another number), so a
+# wallet's order carries the largest exact one: 9.0e15 base units, no practical cap for a peer.
+WALLET_NO_DEBIT_CAP = 2**53 - 1
 
 EIP712_DOMAIN_FIELDS = [
     {"name": "name", "type": "string"},

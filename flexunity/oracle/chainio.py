@@ -20,7 +20,14 @@ from web3 import Web3
 
 from flexunity.chain.contracts import Community as Clients
 from flexunity.chain.contracts import PeerKind, ResultStatus, SignedOrder
-from flexunity.chain.eip712 import ClearingResult, Order, order_typed_data, result_typed_data, sign_typed_data
+from flexunity.chain.eip712 import (
+    WALLET_NO_DEBIT_CAP,
+    ClearingResult,
+    Order,
+    order_typed_data,
+    result_typed_data,
+    sign_typed_data,
+)
 from flexunity.chain.manifest import Manifest, deployment_of
 from flexunity.chain.rpc import ErrorDecoder, Mined, Sender, retrying
 from flexunity.chain.settlement import SettlementLeaf, settlement_tree
@@ -392,9 +399,9 @@ class OracleChain:
     def order_typed_data(
         self, peer: str, round_id: int, nonce: int, deadline: int, payload: bytes
     ) -> dict[str, Any]:
-        return order_typed_data(
-            self.clients.rounds.domain(), Order.for_payload(round_id, peer, nonce, deadline, payload)
-        )
+        """The typed data a browser wallet signs (``WALLET_NO_DEBIT_CAP``: exact in JavaScript)."""
+        order = Order.for_payload(round_id, peer, nonce, deadline, payload, WALLET_NO_DEBIT_CAP)
+        return order_typed_data(self.clients.rounds.domain(), order)
 
 
 def _b32(value: str) -> bytes:

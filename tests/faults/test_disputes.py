@@ -83,7 +83,8 @@ def test_a_round_voided_after_its_timeout_is_closed(world: FaultWorld, tmp_path:
     from flexunity.demo.run import advance_time
 
     advance_time(world.w3, timeout + 1)
-    void = world.chain.clients.clearing.contract.functions.voidRound(round_id)
+    clearing = world.chain.clients.clearing
+    void = clearing.contract.functions.voidRound(round_id, clearing.round_result(round_id).as_tuple())
     world.chain.sender.transact(void, "void the round")
     closed = world.run(state, round_id)
     assert closed.returncode == 0, closed.stderr[-2000:]

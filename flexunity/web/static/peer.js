@@ -241,7 +241,7 @@ async function sendFromWallet() {
   const { typedData, payload } = state.draft;
   const m = typedData.message;
   try {
-    const order = { roundId: BigInt(m.roundId), peer: m.peer, nonce: BigInt(m.nonce), deadline: BigInt(m.deadline), payloadHash: m.payloadHash };
+    const order = { roundId: BigInt(m.roundId), peer: m.peer, nonce: BigInt(m.nonce), deadline: BigInt(m.deadline), maxDebit: BigInt(m.maxDebit), payloadHash: m.payloadHash };
     await write("rounds", "submitOrder", [order, payload], "Sending your order");
     $("#order-status").textContent = `Your order is on chain (nonce ${m.nonce}).`;
     say("Order on chain.", "ok");
