@@ -184,7 +184,7 @@ def relay(manifest_path: Path, keystore: Path | None, private_key_env: str | Non
     from eth_hash.auto import keccak
 
     from flexunity.chain.contracts import SignedOrder
-    from flexunity.chain.eip712 import Order, recover_signer
+    from flexunity.chain.eip712 import NO_DEBIT_CAP, Order, recover_signer
 
     chain = _cm_chain(manifest_path, keystore, private_key_env, rpc_url, store_dir)
     signed = []
@@ -208,7 +208,12 @@ def relay(manifest_path: Path, keystore: Path | None, private_key_env: str | Non
         if recover_signer(document["typedData"], signature).lower() != message["peer"].lower():
             raise InputError(f"the signature is not {message['peer']}'s", where=str(path))
         order = Order(
-            message["roundId"], message["peer"], message["nonce"], message["deadline"], payload_hash
+            message["roundId"],
+            message["peer"],
+            message["nonce"],
+            message["deadline"],
+            payload_hash,
+            int(message.get("maxDebit", NO_DEBIT_CAP)),
         )
         signed.append(SignedOrder(order, payload, signature))
     problems = chain.clients.rounds.order_problems(signed, chain.clients.registry)

@@ -76,7 +76,9 @@ def test_peer_commands_through_a_round(tmp_path: Path, node: Anvil) -> None:
     signature = Account.sign_typed_data(wallet.account.key, full_message=exported["typedData"]).signature
     payload = bytes.fromhex(exported["payload"][2:])
     message = exported["typedData"]["message"]
-    order = Order.for_payload(round_id, wallet.address, message["nonce"], message["deadline"], payload)
+    order = Order.for_payload(
+        round_id, wallet.address, message["nonce"], message["deadline"], payload, message["maxDebit"]
+    )
     chain.relay([SignedOrder(order, payload, bytes(signature))])
     assert chain.view(round_id).order_count == 2
 
