@@ -19,7 +19,7 @@ import numpy as np
 from flexunity.lab.gas import ChainCost
 from flexunity.model import Scenario
 from flexunity.optimize import Bill, Dispatch
-from flexunity.optimize.bills import community_grid, flex_cost, retail
+from flexunity.optimize.bills import bills_from_trades
 from flexunity.optimize.clearing import as_dispatch
 from flexunity.optimize.lp import FloatArray
 
@@ -80,21 +80,7 @@ def settle(
 ) -> Outcome:
     """Bill a design's dispatch with the optimiser's bill components; ``money`` is the internal market."""
     d = as_dispatch(sc, dispatch)
-    imp, exp = retail(d)
-    cg, fx = community_grid(d), flex_cost(d)
-    fee = sc.community.fee_per_kwh * (d.per_peer("q_buy") + d.per_peer("q_sell"))
-    bills = {
-        pid: Bill(
-            float(money[i].sum()),
-            float(imp[i].sum()),
-            float(exp[i].sum()),
-            float(fee[i].sum()),
-            float(cg[i].sum()),
-            0.0,
-            float(fx[i]),
-        )
-        for i, pid in enumerate(sc.peer_ids)
-    }
+    bills = bills_from_trades(d, money)
     return Outcome(design, sc, d, bills, money, prices, chain, seconds, **kw)
 
 

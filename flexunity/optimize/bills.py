@@ -111,8 +111,13 @@ def flex_cost(d: Dispatch) -> FloatArray:
 
 def compute_bills(d: Dispatch, prices: Prices) -> dict[str, Bill]:
     """Every peer's bill for a priced dispatch (no side payments)."""
+    return bills_from_trades(d, trades(d, prices))
+
+
+def bills_from_trades(d: Dispatch, tr: FloatArray) -> dict[str, Bill]:
+    """Every peer's bill when its internal trades cost ``tr[i, t]`` (currency; no side payments)."""
     imp, exp = retail(d)
-    tr, cg, fx = trades(d, prices), community_grid(d), flex_cost(d)
+    cg, fx = community_grid(d), flex_cost(d)
     fee = d.scenario.community.fee_per_kwh * (d.per_peer("q_buy") + d.per_peer("q_sell"))
     return {
         pid: Bill(
