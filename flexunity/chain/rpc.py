@@ -471,22 +471,31 @@ class Sender:
             block = tx["blockNumber"]
         except Exception as exc:  # the replay itself failed: say so rather than hide the revert
             return f"(could not replay: {exc})"
-        # Before its block first; if it passes there, a transaction earlier in the same block changed
-        # the state it reverted on (say another post of the same result): replay it after the block.
-        for at, note in ((block - 1 if block else "latest", ""), (block, " (replayed after its block: an "
-                         "earlier transaction in the same block made it revert)")):  # fmt: skip
-            try:
-                self.w3.eth.call(call, at)  # type: ignore[arg-type]
-            except (ContractLogicError, Web3RPCError) as exc:
-                return self.decoder.explain_exception(exc) + note
-            except Exception as exc:  # the replay itself failed: say so rather than hide the revert
-                return f"(could not replay: {exc})"
-        in_block = self._replay_in_block(call, block) if block else ""
-        if in_block:
-            return in_block
+        # Before its block first; then before it with the block's own time (a gate closure passed in
+        # that block); if both pass, a transaction earlier in the same block changed the state it
+        # reverted on (say another post of the same result): replay it after the block.
+        reason = self._replay_at(call, block - 1 if block else "latest", "")
+        if reason is None and block:
+            reason = self._replay_in_block(call, block) or self._replay_at(
+                call,
+                block,
+                " (replayed after its block: an earlier transaction in the same block made it revert)",
+            )
+        if reason:
+            return reason
         if tx["gas"] and self._gas_used(tx_hash) >= int(tx["gas"]):
             return f"out of gas (it used all its {tx['gas']} gas)"
         return "reverted only in its original position in the block; the replays before and after pass"
+
+    def _replay_at(self, call: dict[str, Any], at: Any, note: str) -> str | None:
+        """The revert reason of ``call`` on the state at block ``at`` (with ``note``), None if it passes."""
+        try:
+            self.w3.eth.call(call, at)  # type: ignore[arg-type]
+        except (ContractLogicError, Web3RPCError) as exc:
+            return self.decoder.explain_exception(exc) + note
+        except Exception as exc:  # the replay itself failed: say so rather than hide the revert
+            return f"(could not replay: {exc})"
+        return None
 
     def _gas_used(self, tx_hash: str) -> int:
         try:
