@@ -10,6 +10,7 @@ carries the reason in words.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -94,13 +95,17 @@ def make_offer(
     *,
     sites: str = "peer",
     block_start: np.ndarray | None = None,
+    clock: Sequence[int] | None = None,
 ) -> Offer:
     """Aggregate ``flex`` into blocks of ``product`` in the service windows (``in_window``, per
     interval). ``block_start`` (per interval, from ``product.block_start_mask``) restricts where a
-    block may start, e.g. to EFA block boundaries; None: blocks are cut from each run's start."""
+    block may start, e.g. to EFA block boundaries; None: blocks are cut from each run's start.
+    ``clock`` (per interval, the local minute of the day it starts, from ``product.local_minutes``)
+    adds local times to the reasons: "intervals 46-47 (23:00-24:00)"."""
     if sites not in SITE_MODES:
         raise InputError(f"sites must be one of {SITE_MODES}, got {sites!r}")
     length = product.block_intervals(flex.interval_minutes)
+    span = span_label(clock, flex.interval_minutes)
     available = flex.in_direction(product.direction)
     reasons: list[str] = []
     blocks: list[OfferBlock] = []
@@ -112,26 +117,32 @@ def make_offer(
     for first, last in runs:
         if last - first + 1 < length:
             reasons.append(
-                f"intervals {first}-{last}: window run of {last - first + 1} intervals is shorter than "
+                f"{span(first, last)}: window run of {last - first + 1} intervals is shorter than "
                 f"the {product.duration_minutes}-minute delivery ({length} intervals)"
             )
             continue
         starts = _starts(first, last, length, block_start)
         for start in starts:
-            block, reason = _block(product, flex, available, start, length, sites)
+            block, reason = _block(product, flex, available, start, length, sites, span)
             if block is not None:
                 blocks.append(block)
             else:
                 reasons.append(reason)
-        reasons += _leftovers(product, first, last, length, starts)
+        reasons += _leftovers(product, first, last, length, starts, span)
     return Offer(product, flex.interval_minutes, tuple(blocks), tuple(reasons), sites)
 
 
 def _block(
-    product: BalancingProduct, flex: Flexibility, available: np.ndarray, start: int, length: int, sites: str
+    product: BalancingProduct,
+    flex: Flexibility,
+    available: np.ndarray,
+    start: int,
+    length: int,
+    sites: str,
+    span_of: Callable[[int, int], str],
 ) -> tuple[OfferBlock | None, str]:
     sustained = available[:, start : start + length].min(axis=1)  # kW each peer holds for the block
-    span = f"intervals {start}-{start + length - 1}"
+    span = span_of(start, start + length - 1)
     groups = [[i] for i in range(len(flex.peers))] if sites == "peer" else [list(range(len(flex.peers)))]
     capacity = [float(sustained[g].sum()) for g in groups]
     eligible = [g for g, c in zip(groups, capacity, strict=True) if c >= product.min_site_kw and c > 0]
@@ -167,7 +178,14 @@ def _starts(first: int, last: int, length: int, allowed: np.ndarray | None) -> l
     return out
 
 
-def _leftovers(product: BalancingProduct, first: int, last: int, length: int, starts: list[int]) -> list[str]:
+def _leftovers(
+    product: BalancingProduct,
+    first: int,
+    last: int,
+    length: int,
+    starts: list[int],
+    span: Callable[[int, int], str],
+) -> list[str]:
     """A reason for every stretch of a window run that no block covers (too short for a delivery,
     or off the product's block boundaries)."""
     covered = np.zeros(last - first + 1, dtype=bool)
@@ -181,10 +199,27 @@ def _leftovers(product: BalancingProduct, first: int, last: int, length: int, st
             else f"shorter than the {product.duration_minutes}-minute delivery ({length} intervals)"
         )
         out.append(
-            f"intervals {first + a}-{first + b}: the {b - a + 1} intervals of the window run left over "
+            f"{span(first + a, first + b)}: the {b - a + 1} intervals of the window run left over "
             f"after whole blocks are {why}"
         )
     return out
+
+
+def span_label(clock: Sequence[int] | None, interval_minutes: int) -> Callable[[int, int], str]:
+    """A labeller of interval spans: "intervals 46-47 (23:00-24:00)" with local start minutes
+    ``clock`` per interval, "intervals 46-47" without. The end is the last interval's end."""
+
+    def hhmm(minute: int) -> str:
+        return f"{minute // 60:02d}:{minute % 60:02d}"
+
+    def label(first: int, last: int) -> str:
+        text = f"intervals {first}-{last}"
+        if clock is None:
+            return text
+        end = int(clock[last]) + interval_minutes
+        return f"{text} ({hhmm(int(clock[first]))}-{hhmm(end if end == 1440 else end % 1440)})"
+
+    return label
 
 
 def _runs(mask: np.ndarray) -> list[tuple[int, int]]:

@@ -120,6 +120,10 @@ class BalancingProduct:
         spans = [(_minutes_of_day(a, self.name), _minutes_of_day(b, self.name)) for a, b in self.windows]
         return np.array([any(_within(int(m), a, b) for a, b in spans) for m in minutes], dtype=bool)
 
+    def local_minutes(self, start: str, timezone: str, interval_minutes: int, intervals: int) -> list[int]:
+        """For each interval of a round, the local minute of the day at which it starts."""
+        return [int(m) for m in _local_minutes(start, timezone, interval_minutes, intervals)]
+
     def block_start_mask(
         self, start: str, timezone: str, interval_minutes: int, intervals: int
     ) -> BoolArray | None:

@@ -15,7 +15,7 @@ from flexunity.allocation.rules import RuleOptions
 from flexunity.markets.activation import Activation, load_activations, simulate_activations
 from flexunity.markets.delivery import deliver_all, redispatch
 from flexunity.markets.flexibility import Flexibility, compute_flexibility
-from flexunity.markets.offers import Offer, OfferBlock, make_offer
+from flexunity.markets.offers import Offer, OfferBlock, make_offer, span_label
 from flexunity.markets.products import BalancingProduct
 from flexunity.markets.revenue import share_revenue
 from flexunity.model import Scenario
@@ -51,7 +51,10 @@ def offer(cleared: Cleared, product: BalancingProduct, *, sites: str = "peer", f
     sc = cleared.scenario
     window = product.in_window(sc.start, sc.timezone, sc.interval_minutes, sc.intervals)
     starts = product.block_start_mask(sc.start, sc.timezone, sc.interval_minutes, sc.intervals)
-    draft = make_offer(product, flexibility(cleared, product), window, sites=sites, block_start=starts)
+    clock = product.local_minutes(sc.start, sc.timezone, sc.interval_minutes, sc.intervals)
+    draft = make_offer(
+        product, flexibility(cleared, product), window, sites=sites, block_start=starts, clock=clock
+    )
     return firm_offer(cleared, draft) if firm else draft
 
 
@@ -63,6 +66,9 @@ def firm_offer(cleared: Cleared, draft: Offer) -> Offer:
     min(draft, firm) (peers scaled alike) and is withdrawn, with the reason, below the minimum offer.
     """
     sc, product = cleared.scenario, draft.product
+    span = span_label(
+        product.local_minutes(sc.start, sc.timezone, sc.interval_minutes, sc.intervals), sc.interval_minutes
+    )
     blocks: list[OfferBlock] = []
     reasons = list(draft.reasons)
     for block in draft.blocks:
@@ -75,7 +81,7 @@ def firm_offer(cleared: Cleared, draft: Offer) -> Offer:
             blocks.append(replace(block, capacity_kw=firm, peers_kw=peers))
         else:
             reasons.append(
-                f"intervals {block.start}-{block.start + block.intervals - 1}: only {firm:.1f} of "
+                f"{span(block.start, block.start + block.intervals - 1)}: only {firm:.1f} of "
                 f"{block.capacity_kw:.1f} kW deliverable on top of the earlier blocks, below the minimum "
                 f"offer of {product.min_offer_kw:g} kW"
             )

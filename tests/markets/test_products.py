@@ -107,3 +107,19 @@ def test_overnight_dtu_leftover_carries_its_reason() -> None:
         r.startswith("intervals 8-13: the 6 intervals of the window run left over") for r in offer.reasons
     )
     assert any(r.startswith("intervals 46-47") for r in offer.reasons)  # 23:00-24:00
+
+
+def test_reasons_name_local_clock_times_when_the_round_start_is_known() -> None:
+    import numpy as np
+
+    from flexunity.markets.flexibility import Flexibility
+    from flexunity.markets.offers import make_offer
+
+    dtu = get_product("GB-DTU")
+    start, zone = "2026-06-30T23:00:00+00:00", "Europe/London"  # 00:00 BST
+    flex = Flexibility(("plant",), 30, np.zeros((1, 48)), np.full((1, 48), 1200.0))
+    clock = dtu.local_minutes(start, zone, 30, 48)
+    assert clock[:3] == [0, 30, 60] and clock[-1] == 23 * 60 + 30
+    offer = make_offer(dtu, flex, dtu.in_window(start, zone, 30, 48), clock=clock)
+    assert any(r.startswith("intervals 8-13 (04:00-07:00): the 6 intervals") for r in offer.reasons)
+    assert any(r.startswith("intervals 46-47 (23:00-24:00)") for r in offer.reasons)
