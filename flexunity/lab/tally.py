@@ -102,7 +102,7 @@ class Tally:
             "internal_traded_kwh": self.energy["internal_traded_kwh"],
             "jain_savings": jain_index(savings) if savings.size else None,
             # like Jain's index, undefined when some peer loses (with negative values Gini exceeds 1)
-            "gini_savings": gini(savings) if savings.size and savings.min() >= -1e-9 else None,
+            "gini_savings": gini(savings),
             "price_mean": float(np.average(p[traded], weights=v[traded])) if traded.any() else None,
             "price_std": float(np.std(p[traded])) if traded.sum() > 1 else None,
             "allocative_efficiency": (self.surplus[0] / self.surplus[1])

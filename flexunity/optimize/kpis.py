@@ -27,9 +27,13 @@ def jain_index(values: FloatArray) -> float | None:
 
 
 def gini(values: FloatArray) -> float | None:
-    """Gini coefficient: mean absolute difference / (2·mean); None when the mean is not positive."""
+    """Gini coefficient: mean absolute difference / (2·mean), in [0, 1).
+
+    None when it is undefined: no values, a mean that is not positive, or a negative value (a peer
+    that loses: the coefficient then exceeds 1 and no longer measures inequality of gains).
+    """
     x = np.sort(np.asarray(values, dtype=float))
-    if x.size == 0 or x.mean() <= 1e-12:
+    if x.size == 0 or x.mean() <= 1e-12 or x[0] < -1e-9:
         return None
     n = x.size
     return float(np.sum((2 * np.arange(1, n + 1) - n - 1) * x) / (n * n * x.mean()))
