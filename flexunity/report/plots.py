@@ -10,7 +10,7 @@ carry says so instead of failing. Rendered with matplotlib's Agg backend (no dis
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -152,7 +152,34 @@ def _missing(ax: Any, what: str) -> None:
     )
 
 
+def _with_closing_edge(series: DaySeries) -> DaySeries:
+    """The series with one more time, the end of the last interval, holding the last values: a
+    ``where="post"`` step then draws the last interval as wide as the others, not as a point."""
+    times = series.times
+    width = times[1] - times[0] if len(times) > 1 else pd.Timedelta(hours=1)
+    times = times.append(pd.DatetimeIndex([times[-1] + width]))
+
+    def extend(values: np.ndarray | None) -> np.ndarray | None:
+        return None if values is None else np.append(values, values[-1])
+
+    return replace(
+        series,
+        times=times,
+        load_by_kind_kw={kind: np.append(v, v[-1]) for kind, v in series.load_by_kind_kw.items()},
+        pv_kw=np.append(series.pv_kw, series.pv_kw[-1]),
+        import_kw=extend(series.import_kw),
+        export_kw=extend(series.export_kw),
+        consumption_kw=extend(series.consumption_kw),
+        soc_kwh=extend(series.soc_kwh),
+        buy_price=extend(series.buy_price),
+        sell_price=extend(series.sell_price),
+        retail_import=np.append(series.retail_import, series.retail_import[-1]),
+        retail_export=np.append(series.retail_export, series.retail_export[-1]),
+    )
+
+
 def _draw(series: DaySeries, path: Path) -> Path:
+    series = _with_closing_edge(series)
     x = series.times
     fig, axes = plt.subplots(4, 1, figsize=(14, 11), sharex=True, height_ratios=[3, 2, 1.5, 1.5])
     power, grid, battery, price = axes

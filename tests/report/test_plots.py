@@ -83,3 +83,16 @@ def test_cli_plots_a_folder_scenario(tmp_path: Path) -> None:
     run = CliRunner().invoke(plot_cli, [str(folder), str(tmp_path / "result.json"), "--out", str(out)])
     assert run.exit_code == 0, run.output
     assert out.read_bytes().startswith(PNG_MAGIC)
+
+
+def test_the_last_interval_is_drawn_as_wide_as_the_others(cleared_iberia: tuple[Any, dict[str, Any]]) -> None:
+    from flexunity.report.plots import _with_closing_edge
+
+    scenario, result = cleared_iberia
+    series = day_series(scenario, result)
+    closed = _with_closing_edge(series)
+    width = series.times[1] - series.times[0]
+    assert len(closed.times) == len(series.times) + 1 and closed.times[-1] == series.times[-1] + width
+    assert closed.pv_kw[-1] == series.pv_kw[-1] and len(closed.retail_import) == len(closed.times)
+    assert closed.import_kw is not None and series.import_kw is not None
+    assert np.array_equal(closed.import_kw[:-1], series.import_kw)
