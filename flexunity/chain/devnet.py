@@ -105,9 +105,14 @@ def start_anvil(
     block_time: float | None = None,
     gas_limit: int | None = None,
     startup_timeout: float = 20.0,
+    state: Path | None = None,
+    port: int | None = None,
 ) -> Anvil:
-    """Start anvil on a free loopback port and wait until it answers JSON-RPC."""
-    port = free_port()
+    """Start anvil on a free loopback port (or ``port``) and wait until it answers JSON-RPC.
+
+    ``state``: anvil loads its chain from this file if it exists and writes it there when stopped
+    (``--state``; a restarted devnet keeps its blocks but not its ``evm_increaseTime`` offset)."""
+    port = port or free_port()
     command = [
         anvil_binary(),
         "--host", "127.0.0.1",
@@ -122,6 +127,8 @@ def start_anvil(
         command += ["--block-time", str(block_time)]
     if gas_limit is not None:
         command += ["--gas-limit", str(gas_limit)]
+    if state is not None:
+        command += ["--state", str(state)]
     handle, log_name = tempfile.mkstemp(prefix=f"anvil-{port}-", suffix=".log")
     with os.fdopen(handle, "wb") as log:
         process = subprocess.Popen(
