@@ -44,6 +44,7 @@ class NodeDown(ChainError):
 
 ATTEMPTS = 6
 ANVIL_NUDGE_AFTER_S = 5.0  # seconds a batch may wait on anvil before a block is mined by hand
+NUDGE_MAX_BLOCKS = 50  # blocks mined by hand at most per nudge (while anvil's pool has ready transactions)
 BASE_DELAY = 0.5  # seconds; waits are 0.5, 1, 2, 4, 8 s (about 15 s in all before giving up)
 
 
@@ -326,8 +327,8 @@ class Sender:
                         f"{self._nonce_diagnosis(list(pending.values()))}"
                     )
                 if time.monotonic() > next_nudge:
-                    self._send_again(list(pending.values()))
                     self._nudge_anvil()
+                    self._send_again(list(pending.values()))
                     next_nudge = time.monotonic() + ANVIL_NUDGE_AFTER_S
                 time.sleep(poll)
                 poll = min(poll * 1.5, 1.0)
@@ -363,30 +364,43 @@ class Sender:
             )
 
     def _requeue_on_anvil(self, waiting: list[Sent]) -> list[Sent]:
-        """Take out of anvil's pool, and send again, an account's transactions stuck in its queue.
+        """Take out of anvil's pool, and send again, an account's transactions it holds but never mines
+        although the first one's nonce is the account's next one (called after a block by hand).
 
         anvil (1.7.1, and its main branch in 2026) reads the sender's nonce, then adds the transaction
         to its pool; a transaction whose predecessor is mined between the two (a thread descheduled
         there, as under CPU load) is queued until a predecessor that will never come again, so it and
-        every later one of the account wait for ever, though its nonce is the account's next one.
-        Mining blocks does not free it and anvil refuses the same bytes ("already imported"); removing
-        the account's transactions from the pool (``anvil_removePoolTransactions``) and sending the
-        same bytes again, in nonce order, does (same hashes). Returns the transactions not handled."""
+        every later one of the account wait for ever. Mining blocks does not free it and anvil refuses
+        the same bytes ("already imported"); removing the account's transactions from the pool
+        (``anvil_removePoolTransactions``) and sending the same bytes again, in nonce order, does
+        (same hashes). Returns the transactions not handled."""
         by_sender: dict[str, list[Sent]] = {}
         for s in waiting:
             if s.raw:
                 by_sender.setdefault(_sender_of(s.raw), []).append(s)
         handled: set[str] = set()
+        provider: Any = self.w3.provider
+        try:  # what anvil holds: "queued" (waiting for a predecessor) and "pending" (ready)
+            content = provider.make_request("txpool_content", [])["result"]
+            held = {
+                (a.lower(), int(n), part)
+                for part in ("queued", "pending")
+                for a, by_nonce in content[part].items()
+                for n in by_nonce
+            }
+        except Exception:  # the node cannot list its pool now: next time
+            return waiting
         for sender, mine in by_sender.items():
             mine.sort(key=lambda s: s.nonce)
+            where = [p for a, n, p in held if a == sender.lower() and n == mine[0].nonce]
+            if not where:
+                continue  # not held (lost): sent again by the caller
             try:
                 next_nonce = int(self.w3.eth.get_transaction_count(sender, "latest"))  # type: ignore[arg-type]
-                held = self.w3.eth.get_transaction(mine[0].tx_hash)  # type: ignore[arg-type]
-            except Exception:  # not held (lost: sent again by the caller) or the node is busy: next time
+            except Exception:  # the node is busy: next time
                 continue
-            if mine[0].nonce != next_nonce or held.get("blockNumber") is not None:
-                continue
-            provider: Any = self.w3.provider
+            if mine[0].nonce != next_nonce:
+                continue  # behind a real gap (another process's nonce): the diagnosis says so at the end
             with contextlib.suppress(Exception):
                 provider.make_request("anvil_removePoolTransactions", [sender])
                 for s in mine:
@@ -395,7 +409,7 @@ class Sender:
                 handled.update(s.tx_hash for s in mine)
                 self.report(
                     f"anvil held nonce {mine[0].nonce} of {sender}, the account's next, without mining it "
-                    f"(queued behind a transaction it had already mined); took the account's "
+                    f"even after a block by hand (in its pool as {where[0]}); took the account's "
                     f"{len(mine)} waiting transaction(s) out of its pool and sent them again"
                 )
         return [s for s in waiting if s.tx_hash not in handled]
@@ -434,16 +448,29 @@ class Sender:
         return pending - mined
 
     def _nudge_anvil(self) -> None:
-        """Mine one block on anvil when transactions wait there.
+        """Mine blocks on anvil by hand while its pool holds transactions ready to be mined.
 
-        Twice, under CI load, a batch-sent transaction stayed unmined on an automining anvil while its
-        nonce was the account's next one (our guess: it was queued when the batch arrived out of
-        nonce order, and automine mines only on arrival). Another block lets it through. Other
-        nodes are left alone: on them the transaction simply waits for its block."""
-        if self._anvil():
-            with contextlib.suppress(Exception):
-                self.w3.provider.make_request("evm_mine", [])  # type: ignore[arg-type]
-                self.report("transactions waiting on anvil: mined a block to let them through")
+        anvil's automine builds one block from the transactions ready when it looks; those that do
+        not fit in the block's gas stay ready but unannounced, and nothing mines them until another
+        transaction arrives. Under CPU load its miner looks late, when a whole batch is already in
+        the pool, so the leftovers of one block wait (the pool says "k pending, 0 queued"). Blocks
+        are mined until no ready transaction is left or a block takes none (at most NUDGE_MAX_BLOCKS).
+        Other nodes are left alone: on them the transaction simply waits for its block."""
+        if not self._anvil():
+            return
+        provider: Any = self.w3.provider
+        blocks = 0
+        with contextlib.suppress(Exception):
+            while blocks < NUDGE_MAX_BLOCKS:
+                provider.make_request("evm_mine", [])
+                blocks += 1
+                took = len(self.w3.eth.get_block("latest")["transactions"])
+                if not took or int(provider.make_request("txpool_status", [])["result"]["pending"], 16) == 0:
+                    break  # nothing ready is left, or what is left a block does not take
+        if blocks:
+            self.report(
+                f"transactions waiting on anvil: mined a block by hand ({blocks}) to let them through"
+            )
 
     def _anvil(self) -> bool:
         """Whether the node is anvil (its own methods may be used)."""

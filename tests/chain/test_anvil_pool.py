@@ -1,5 +1,9 @@
 """What anvil's transaction pool does to the Sender, on a real anvil.
 
+- anvil's automine builds one block from the transactions ready when its miner looks; those that do
+  not fit in the block's gas stay ready, unannounced, and are never mined until another transaction
+  arrives. Under CPU load the miner looks late, with a whole batch already in the pool. Turning
+  automine off, sending, and turning it on again makes the miner look late every time.
 - anvil (1.7.1) can leave a transaction queued for ever although its nonce is the account's next one:
   ``eth_sendRawTransaction`` reads the sender's nonce, then adds the transaction to the pool, and a
   predecessor mined between the two never releases it (under CPU load a thread descheduled there).
@@ -76,6 +80,33 @@ def test_a_transaction_anvil_queues_behind_a_mined_one_is_taken_out_and_sent_aga
     assert [m.tx_hash for m in mined] == [s.tx_hash for s in sent]  # the same signed bytes
     assert w3.eth.get_transaction_count(account.address) == 4
     assert any(f"anvil held nonce 1 of {account.address}" in r for r in reports), reports
+
+
+def test_what_anvils_automine_leaves_over_is_mined_by_hand_in_one_nudge(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(rpc, "ANVIL_NUDGE_AFTER_S", 1.0)
+    with start_anvil(gas_limit=10_000_000) as small_blocks:
+        w3 = small_blocks.web3()
+        provider: Any = w3.provider
+        account = funded(w3)
+        data = b"\x01" * 20_000  # 821,000 gas each (the calldata floor): ten fit in a block of 10 M
+        tx: dict[str, Any] = {"to": w3.eth.accounts[0], "value": 0, "data": data, "chainId": w3.eth.chain_id}
+        tx |= {"gas": 900_000, "gasPrice": int(w3.eth.gas_price) * 2}
+        raws = [
+            (bytes(account.sign_transaction({**tx, "nonce": n}).raw_transaction), f"big {n}", n)
+            for n in range(30)
+        ]
+        reports: list[str] = []
+        sender = rpc.Sender(w3, account, report=reports.append, receipt_timeout=60)
+        provider.make_request("evm_setAutomine", [False])
+        sent = sender.send_raw_many(raws)
+        provider.make_request("evm_setAutomine", [True])  # the miner looks now: one block, then nothing
+        mined = sender.wait_all(sent)
+
+    assert [m.status for m in mined] == [1] * 30
+    nudges = [r for r in reports if "mined a block" in r]
+    assert len(nudges) == 1, reports  # before: one block per nudge, every 5 s (three here)
 
 
 def test_anvil_drops_a_transaction_under_the_calldata_floor_so_the_sender_never_signs_one(
