@@ -2,6 +2,8 @@
 
 ``start_anvil()`` runs the native anvil binary that ``npm ci`` put in node_modules/@foundry-rs on a
 free loopback port and returns a handle whose ``stop()`` (or ``with`` block) always ends the process.
+anvil's output goes to a file (``Anvil.log_path``), never to a pipe nobody reads: a full pipe (64 KiB)
+would stop anvil at its next write, and with it every answer and every block.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ import platform
 import shutil
 import socket
 import subprocess
+import tempfile
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -58,6 +61,7 @@ class Anvil:
     chain_id: int
     accounts: int
     block_time: float | None
+    log_path: Path | None = None  # anvil's stdout and stderr (a temporary file, removed by stop())
     _stopped: bool = field(default=False, repr=False)
 
     @property
@@ -77,6 +81,14 @@ class Anvil:
         except subprocess.TimeoutExpired:
             self.process.kill()
             self.process.wait(timeout=5)
+        if self.log_path is not None:
+            self.log_path.unlink(missing_ok=True)
+
+    def log_tail(self, limit: int = 2000) -> str:
+        """The end of anvil's output (for an error message)."""
+        if self.log_path is None or not self.log_path.exists():
+            return ""
+        return self.log_path.read_bytes()[-limit:].decode(errors="replace").strip()
 
     def __enter__(self) -> Anvil:
         return self
@@ -93,9 +105,14 @@ def start_anvil(
     block_time: float | None = None,
     gas_limit: int | None = None,
     startup_timeout: float = 20.0,
+    state: Path | None = None,
+    port: int | None = None,
 ) -> Anvil:
-    """Start anvil on a free loopback port and wait until it answers JSON-RPC."""
-    port = free_port()
+    """Start anvil on a free loopback port (or ``port``) and wait until it answers JSON-RPC.
+
+    ``state``: anvil loads its chain from this file if it exists and writes it there when stopped
+    (``--state``; a restarted devnet keeps its blocks but not its ``evm_increaseTime`` offset)."""
+    port = port or free_port()
     command = [
         anvil_binary(),
         "--host", "127.0.0.1",
@@ -110,10 +127,14 @@ def start_anvil(
         command += ["--block-time", str(block_time)]
     if gas_limit is not None:
         command += ["--gas-limit", str(gas_limit)]
-    process = subprocess.Popen(
-        command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env={**os.environ, "NO_COLOR": "1"}
-    )
-    node = Anvil(process, port, chain_id, accounts, block_time)
+    if state is not None:
+        command += ["--state", str(state)]
+    handle, log_name = tempfile.mkstemp(prefix=f"anvil-{port}-", suffix=".log")
+    with os.fdopen(handle, "wb") as log:
+        process = subprocess.Popen(
+            command, stdout=log, stderr=subprocess.STDOUT, env={**os.environ, "NO_COLOR": "1"}
+        )
+    node = Anvil(process, port, chain_id, accounts, block_time, Path(log_name))
     try:
         _wait_until_ready(node, startup_timeout)
     except BaseException:
@@ -127,8 +148,7 @@ def _wait_until_ready(node: Anvil, timeout: float) -> None:
     w3 = node.web3(timeout=2)
     while time.monotonic() < deadline:
         if node.process.poll() is not None:
-            stderr = node.process.stderr.read().decode() if node.process.stderr else ""
-            raise ChainError(f"anvil exited with code {node.process.returncode}: {stderr.strip()}")
+            raise ChainError(f"anvil exited with code {node.process.returncode}: {node.log_tail()}")
         with contextlib.suppress(Exception):
             if w3.eth.chain_id == node.chain_id:
                 return

@@ -19,6 +19,7 @@ from typing import Any, TypeVar
 
 import requests
 from eth_abi import decode as abi_decode
+from eth_account import Account
 from eth_account.signers.local import LocalAccount
 from eth_hash.auto import keccak
 from eth_typing import HexStr
@@ -43,6 +44,7 @@ class NodeDown(ChainError):
 
 ATTEMPTS = 6
 ANVIL_NUDGE_AFTER_S = 5.0  # seconds a batch may wait on anvil before a block is mined by hand
+NUDGE_MAX_BLOCKS = 50  # blocks mined by hand at most per nudge (while anvil's pool has ready transactions)
 BASE_DELAY = 0.5  # seconds; waits are 0.5, 1, 2, 4, 8 s (about 15 s in all before giving up)
 
 
@@ -228,6 +230,7 @@ class Sender:
                 "value": value,
             }
         )
+        tx["gas"] = at_least_floor(tx, label, self.report)
         signed = self.account.sign_transaction(tx)
         return bytes(signed.raw_transaction), nonce
 
@@ -324,8 +327,8 @@ class Sender:
                         f"{self._nonce_diagnosis(list(pending.values()))}"
                     )
                 if time.monotonic() > next_nudge:
-                    self._send_again(list(pending.values()))
                     self._nudge_anvil()
+                    self._send_again(list(pending.values()))
                     next_nudge = time.monotonic() + ANVIL_NUDGE_AFTER_S
                 time.sleep(poll)
                 poll = min(poll * 1.5, 1.0)
@@ -343,16 +346,73 @@ class Sender:
         mined only those before nonce 58: the transaction with that nonce was gone from its pool, so
         all later ones waited behind the gap for ever and mining blocks did not help. Sending the same
         signed bytes again restores it; a node that still holds a transaction refuses the copy
-        ("already known", "nonce too low"), which is ignored."""
-        again = 0
+        ("already known", "nonce too low"), which is ignored. On anvil, a transaction it holds but
+        never mines although its nonce is the account's next one is taken out and sent again
+        (``_requeue_on_anvil``)."""
+        if self._anvil():
+            waiting = self._requeue_on_anvil(waiting)
+        again = []
         for s in sorted(waiting, key=lambda s: s.nonce):
             if not s.raw:
                 continue
             with contextlib.suppress(Exception):
                 self.w3.eth.send_raw_transaction(s.raw)
-                again += 1
+                again.append(s.nonce)
         if again:
-            self.report(f"sent {again} waiting transaction(s) again, in case the node lost them")
+            self.report(
+                f"the node had lost {len(again)} waiting transaction(s) (nonces {_ranges(again)}); sent again"
+            )
+
+    def _requeue_on_anvil(self, waiting: list[Sent]) -> list[Sent]:
+        """Take out of anvil's pool, and send again, an account's transactions it holds but never mines
+        although the first one's nonce is the account's next one (called after a block by hand).
+
+        anvil (1.7.1, and its main branch in 2026) reads the sender's nonce, then adds the transaction
+        to its pool; a transaction whose predecessor is mined between the two (a thread descheduled
+        there, as under CPU load) is queued until a predecessor that will never come again, so it and
+        every later one of the account wait for ever. Mining blocks does not free it and anvil refuses
+        the same bytes ("already imported"); removing the account's transactions from the pool
+        (``anvil_removePoolTransactions``) and sending the same bytes again, in nonce order, does
+        (same hashes). Returns the transactions not handled."""
+        by_sender: dict[str, list[Sent]] = {}
+        for s in waiting:
+            if s.raw:
+                by_sender.setdefault(_sender_of(s.raw), []).append(s)
+        handled: set[str] = set()
+        provider: Any = self.w3.provider
+        try:  # what anvil holds: "queued" (waiting for a predecessor) and "pending" (ready)
+            content = provider.make_request("txpool_content", [])["result"]
+            held = {
+                (a.lower(), int(n), part)
+                for part in ("queued", "pending")
+                for a, by_nonce in content[part].items()
+                for n in by_nonce
+            }
+        except Exception:  # the node cannot list its pool now: next time
+            return waiting
+        for sender, mine in by_sender.items():
+            mine.sort(key=lambda s: s.nonce)
+            where = [p for a, n, p in held if a == sender.lower() and n == mine[0].nonce]
+            if not where:
+                continue  # not held (lost): sent again by the caller
+            try:
+                next_nonce = int(self.w3.eth.get_transaction_count(sender, "latest"))  # type: ignore[arg-type]
+            except Exception:  # the node is busy: next time
+                continue
+            if mine[0].nonce != next_nonce:
+                continue  # behind a real gap (another process's nonce): the diagnosis says so at the end
+            with contextlib.suppress(Exception):
+                provider.make_request("anvil_removePoolTransactions", [sender])
+                for s in mine:
+                    with contextlib.suppress(Exception):
+                        self.w3.eth.send_raw_transaction(s.raw)
+                handled.update(s.tx_hash for s in mine)
+                self.report(
+                    f"anvil held nonce {mine[0].nonce} of {sender}, the account's next, without mining it "
+                    f"even after a block by hand (in its pool as {where[0]}); took the account's "
+                    f"{len(mine)} waiting transaction(s) out of its pool and sent them again"
+                )
+        return [s for s in waiting if s.tx_hash not in handled]
 
     def await_pending(self) -> int:
         """Wait until every transaction of this account that the node holds is mined.
@@ -388,21 +448,38 @@ class Sender:
         return pending - mined
 
     def _nudge_anvil(self) -> None:
-        """Mine one block on anvil when transactions wait there.
+        """Mine blocks on anvil by hand while its pool holds transactions ready to be mined.
 
-        Twice, under CI load, a batch-sent transaction stayed unmined on an automining anvil while its
-        nonce was the account's next one (our guess: it was queued when the batch arrived out of
-        nonce order, and automine mines only on arrival). Another block lets it through. Other
-        nodes are left alone: on them the transaction simply waits for its block."""
+        anvil's automine builds one block from the transactions ready when it looks; those that do
+        not fit in the block's gas stay ready but unannounced, and nothing mines them until another
+        transaction arrives. Under CPU load its miner looks late, when a whole batch is already in
+        the pool, so the leftovers of one block wait (the pool says "k pending, 0 queued"). Blocks
+        are mined until no ready transaction is left or a block takes none (at most NUDGE_MAX_BLOCKS).
+        Other nodes are left alone: on them the transaction simply waits for its block."""
+        if not self._anvil():
+            return
+        provider: Any = self.w3.provider
+        blocks = 0
+        with contextlib.suppress(Exception):
+            while blocks < NUDGE_MAX_BLOCKS:
+                provider.make_request("evm_mine", [])
+                blocks += 1
+                took = len(self.w3.eth.get_block("latest")["transactions"])
+                if not took or int(provider.make_request("txpool_status", [])["result"]["pending"], 16) == 0:
+                    break  # nothing ready is left, or what is left a block does not take
+        if blocks:
+            self.report(
+                f"transactions waiting on anvil: mined a block by hand ({blocks}) to let them through"
+            )
+
+    def _anvil(self) -> bool:
+        """Whether the node is anvil (its own methods may be used)."""
         if self._is_anvil is None:
             try:
                 self._is_anvil = str(self.w3.client_version).lower().startswith("anvil")
-            except Exception:  # a node that cannot say what it is gets no nudge
+            except Exception:  # a node that cannot say what it is gets no anvil methods
                 self._is_anvil = False
-        if self._is_anvil:
-            with contextlib.suppress(Exception):
-                self.w3.provider.make_request("evm_mine", [])  # type: ignore[arg-type]
-                self.report("transactions waiting on anvil: mined a block to let them through")
+        return self._is_anvil
 
     def _nonce_diagnosis(self, stuck: list[Sent]) -> str:
         """Why transactions may be stuck: a nonce gap means another process used this key."""
@@ -534,6 +611,41 @@ def _int(value: Any) -> int:
     return int(value, 16) if isinstance(value, str) else int(value)
 
 
+def calldata_floor(data: bytes) -> int:
+    """EIP-7623's least gas of a transaction carrying ``data`` (Prague on): 21,000 + 10 per token, a
+    zero byte one token and any other byte four. anvil takes a transaction with less and then drops it
+    unmined, without a word, when it builds the next block."""
+    zeros = data.count(0)
+    return 21_000 + 10 * (zeros + 4 * (len(data) - zeros))
+
+
+def at_least_floor(tx: dict[str, Any], label: str, report: Reporter) -> int:
+    """``tx``'s gas limit, raised to its calldata floor if under it (said in ``report``)."""
+    data = tx.get("data") or b""
+    raw = bytes.fromhex(data.removeprefix("0x")) if isinstance(data, str) else bytes(data)
+    gas, floor = int(tx["gas"]), calldata_floor(raw)
+    if gas < floor:
+        report(f"{label}: gas limit {gas} is under the calldata floor {floor} (EIP-7623); sending {floor}")
+        return floor
+    return gas
+
+
+def _sender_of(raw: bytes) -> str:
+    """The address that signed a raw transaction."""
+    return str(Account.recover_transaction(raw))
+
+
+def _ranges(numbers: list[int]) -> str:
+    """``[3, 4, 5, 9]`` as ``3-5, 9``."""
+    out: list[str] = []
+    for n in sorted(numbers):
+        if out and int(out[-1].split("-")[-1]) == n - 1:
+            out[-1] = f"{out[-1].split('-')[0]}-{n}"
+        else:
+            out.append(str(n))
+    return ", ".join(out)
+
+
 def send_from_many(
     w3: Web3,
     calls: Sequence[tuple[LocalAccount, Any, str]],
@@ -564,6 +676,7 @@ def send_from_many(
                 "value": 0,
             }
         )
+        tx["gas"] = at_least_floor(tx, label, report)
         raws.append((bytes(account.sign_transaction(tx).raw_transaction), label, nonce))
     sender = Sender(w3, calls[0][0], decoder, report=report)
     return sender.wait_all(sender.send_raw_many(raws))

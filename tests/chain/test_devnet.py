@@ -64,3 +64,18 @@ def test_missing_anvil_binary_is_a_clear_error(monkeypatch: pytest.MonkeyPatch) 
     monkeypatch.setenv("PATH", "/nonexistent")
     with pytest.raises(ChainError, match="make setup"):
         devnet.anvil_binary()
+
+
+@pytest.mark.devnet
+def test_anvil_writes_to_a_file_not_a_pipe_and_an_early_exit_quotes_it() -> None:
+    """A pipe nobody reads stops anvil once 64 KiB wait in it; its output goes to a file instead."""
+    node = start_anvil()
+    log = node.log_path
+    try:
+        assert node.process.stdout is None and node.process.stderr is None
+        assert log is not None and log.exists()
+    finally:
+        node.stop()
+    assert not log.exists()
+    with pytest.raises(ChainError, match="anvil exited with code 2: error: unexpected argument '-1'"):
+        start_anvil(accounts=-1)
