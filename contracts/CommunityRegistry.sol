@@ -216,6 +216,12 @@ contract CommunityRegistry is ICommunityRegistry, AccessControlDefaultAdminRules
     }
 
     /// @inheritdoc ICommunityRegistry
+    function mayReceiveRevenue(address account, uint64 roundId) external view returns (bool) {
+        return _belongs(_members[account], roundId) && account != _feeRecipient && account != _supplier
+            && !hasRole(Roles.COMMUNITY_MANAGER, account);
+    }
+
+    /// @inheritdoc ICommunityRegistry
     function orderStatus(address peer, uint64 roundId)
         external
         view
