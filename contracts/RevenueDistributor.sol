@@ -62,14 +62,15 @@ contract RevenueDistributor is IRevenueDistributor, ReentrancyGuard {
         // Not paused here, so the clock's offset from unix time is the paused time so far.
         uint64 clockDeadline = claimDeadline - _registry.pausedTime();
         _distributions[distributionId] = Distribution({
-            revenue: revenue,
+            roundId: roundId,
             claimDeadline: clockDeadline,
             swept: false,
+            carried: carried > 0,
             total: total,
             claimed: 0,
             root: root,
-            activationsHash: activationsHash,
-            roundId: roundId
+            revenue: revenue,
+            activationsHash: activationsHash
         });
         emit DistributionCreated(
             distributionId, roundId, activationsHash, root, revenue, carried, clockDeadline, documentHash
@@ -82,23 +83,28 @@ contract RevenueDistributor is IRevenueDistributor, ReentrancyGuard {
 
     /// @inheritdoc IRevenueDistributor
     function claim(RevenueLeaf calldata share, bytes32[] calldata proof) external nonReentrant {
-        if (_registry.paused()) revert CommunityPaused();
         uint64 id = share.distributionId;
         Distribution storage target = _distributions[id];
-        if (target.total == 0) revert UnknownDistribution(id);
-        if (_registry.clock() > target.claimDeadline) revert ClaimPeriodOver(id, target.claimDeadline);
+        uint256 total = target.total;
+        // One registry call for the pause, the clock and whether the account may receive revenue.
+        (bool paused, uint64 clock, bool eligible) = _registry.revenueClaimStatus(share.account, target.roundId);
+        if (paused) revert CommunityPaused();
+        if (total == 0) revert UnknownDistribution(id);
+        if (clock > target.claimDeadline) revert ClaimPeriodOver(id, target.claimDeadline);
         mapping(uint256 => uint256) storage claimedBits = _claimed[id];
         if (claimedBits.isSet(share.index)) revert AlreadyClaimed(id, share.index);
         if (!MerkleProof.verifyCalldata(proof, target.root, Hashing.leaf(share))) revert ShareProofInvalid(id, share.index);
-        if (!_registry.mayReceiveRevenue(share.account, target.roundId)) {
-            revert RecipientNotEligible(id, share.account);
+        if (!eligible) revert RecipientNotEligible(id, share.account);
+        uint256 paid = share.amount;
+        if (target.carried) {
+            // Without a carry the payout is the share (total == revenue): the revenue word is not read.
+            uint256 revenue = target.revenue;
+            if (paid > revenue) revert ShareExceedsDeposit(id, paid, revenue);
+            paid = _payout(paid, revenue, total);
         }
-        uint256 revenue = target.revenue;
-        if (share.amount > revenue) revert ShareExceedsDeposit(id, share.amount, revenue);
-        uint256 paid = _payout(share.amount, revenue, target.total);
         uint256 claimed = uint256(target.claimed) + paid;
         // Solvency: a wrong tree can never pay out more than was deposited and carried in for it.
-        if (claimed > target.total) revert ShareExceedsDeposit(id, claimed, target.total);
+        if (claimed > total) revert ShareExceedsDeposit(id, claimed, total);
 
         claimedBits.set(share.index);
         target.claimed = uint128(claimed);

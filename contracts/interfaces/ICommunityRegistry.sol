@@ -141,6 +141,12 @@ interface ICommunityRegistry {
     ///         that is neither a community manager, the fee recipient nor the supplier.
     function mayReceiveRevenue(address account, uint64 roundId) external view returns (bool);
 
+    /// @notice What a revenue claim needs in one call: {paused}, {clock} and {mayReceiveRevenue}.
+    function revenueClaimStatus(address account, uint64 roundId)
+        external
+        view
+        returns (bool isPaused, uint64 communityClock, bool mayReceive);
+
     /// @notice The member record of `peer` (all zero if never enrolled).
     function member(address peer) external view returns (Member memory);
 

@@ -21,21 +21,24 @@ import {IFlexErrors} from "./IFlexErrors.sol";
 ///      one for the same round is refused ({DistributionExists}), so a revenue step retried after a
 ///      crash can never pay twice. Claim deadlines run on the community clock.
 interface IRevenueDistributor is IFlexErrors {
-    /// @notice One distribution (fields ordered so that a claim reads three storage words).
-    /// @param revenue The new revenue deposited by the CM; the leaves' shares sum to it.
+    /// @notice One distribution (fields ordered so that a claim without a carry reads three storage words).
+    /// @param roundId The round whose revenue it distributes.
     /// @param claimDeadline Community-clock time (registry.clock()) after which claims end.
     /// @param swept Whether the unclaimed rest went into the carry pool.
+    /// @param carried Whether a carry was taken in (total > revenue): claims then pay pro rata.
     /// @param total What the distribution holds: revenue + the carry taken in.
     /// @param claimed What claims paid out so far (at most `total`).
+    /// @param revenue The new revenue deposited by the CM; the leaves' shares sum to it.
     struct Distribution {
-        uint128 revenue;
+        uint64 roundId;
         uint64 claimDeadline;
         bool swept;
+        bool carried;
         uint128 total;
         uint128 claimed;
         bytes32 root;
+        uint128 revenue;
         bytes32 activationsHash;
-        uint64 roundId;
     }
 
     /// @notice The claim deadline is not in the future.

@@ -130,6 +130,7 @@ contract RevenueInvariantsTest is Community {
         for (uint64 id = 1; id <= handler.count(); ++id) {
             IRevenueDistributor.Distribution memory info = revenue_.distribution(id);
             assertTrue(info.claimed <= info.total, "claims within the total");
+            assertTrue(info.carried == (info.total > info.revenue), "carried flag");
             totals += info.total - info.revenue;
         }
         assertEq(totals, handler.carriedIn(), "sum of (total - revenue) is what was carried in");

@@ -16,14 +16,15 @@ from flexunity.chain.settlement import RevenueLeaf
 class DistributionInfo:
     """A distribution as the contract stores it (``IRevenueDistributor.Distribution``), by field name."""
 
-    revenue: int  # new revenue deposited by the CM: the leaves' shares sum to it
+    round_id: int
     claim_deadline: int  # community-clock time
     swept: bool
+    carried: bool  # a carry was taken in: claims pay pro rata
     total: int  # revenue + the carry taken in
     claimed: int  # paid out so far
     root: bytes
+    revenue: int  # new revenue deposited by the CM: the leaves' shares sum to it
     activations_hash: bytes
-    round_id: int
 
     @property
     def carried_in(self) -> int:
@@ -55,10 +56,10 @@ class RevenueClient(ContractClient):
     def distribution(self, distribution_id: int) -> DistributionInfo:
         """The stored distribution (all zero when it does not exist)."""
         fields = self.contract.functions.distribution(distribution_id).call()
-        revenue, deadline, swept, total, claimed, root, activations, round_id = fields
+        round_id, deadline, swept, carried, total, claimed, root, revenue, activations = fields
         return DistributionInfo(
-            int(revenue), int(deadline), bool(swept), int(total), int(claimed), bytes(root),
-            bytes(activations), int(round_id),
+            int(round_id), int(deadline), bool(swept), bool(carried), int(total), int(claimed), bytes(root),
+            int(revenue), bytes(activations),
         )  # fmt: skip
 
     def distribution_of_round(self, round_id: int) -> int:
