@@ -216,6 +216,22 @@ contract CommunityRegistry is ICommunityRegistry, AccessControlDefaultAdminRules
     }
 
     /// @inheritdoc ICommunityRegistry
+    function mayReceiveRevenue(address account, uint64 roundId) external view returns (bool) {
+        return _mayReceiveRevenue(account, roundId);
+    }
+
+    /// @inheritdoc ICommunityRegistry
+    function revenueClaimStatus(address account, uint64 roundId)
+        external
+        view
+        returns (bool isPaused, uint64 communityClock, bool mayReceive)
+    {
+        isPaused = paused();
+        communityClock = uint64(block.timestamp) - _pausedTime();
+        mayReceive = _mayReceiveRevenue(account, roundId);
+    }
+
+    /// @inheritdoc ICommunityRegistry
     function orderStatus(address peer, uint64 roundId)
         external
         view
@@ -294,6 +310,11 @@ contract CommunityRegistry is ICommunityRegistry, AccessControlDefaultAdminRules
     }
 
     // ────────────────────────────────────────── internal ─────────────────────────────────────────
+
+    function _mayReceiveRevenue(address account, uint64 roundId) private view returns (bool) {
+        return _belongs(_members[account], roundId) && account != _feeRecipient && account != _supplier
+            && !hasRole(Roles.COMMUNITY_MANAGER, account);
+    }
 
     function _belongs(Member storage record, uint64 roundId) private view returns (bool) {
         return record.fromRound != 0 && roundId >= record.fromRound

@@ -4,6 +4,7 @@ pragma solidity ^0.8.28;
 import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
 import {SafeERC20} from "@openzeppelin/contracts/token/ERC20/utils/SafeERC20.sol";
 import {MerkleProof} from "@openzeppelin/contracts/utils/cryptography/MerkleProof.sol";
+import {SafeCast} from "@openzeppelin/contracts/utils/math/SafeCast.sol";
 import {ReentrancyGuard} from "@openzeppelin/contracts/utils/ReentrancyGuard.sol";
 import {ICommunityRegistry} from "./interfaces/ICommunityRegistry.sol";
 import {IRevenueDistributor} from "./interfaces/IRevenueDistributor.sol";
@@ -14,8 +15,11 @@ import {Hashing} from "./libraries/Hashing.sol";
 /// @title RevenueDistributor
 /// @notice Merkle distributions of external revenue (balancing-market payments) to peers.
 /// @dev Invariant: token balance == Σ over unswept distributions of (total − claimed) + carry. A sweep
-///      moves a distribution's unclaimed rest into the carry pool, and the next distributions spend the
-///      carry before pulling new tokens from the CM: no token leaves except to a claiming peer.
+///      moves a distribution's unclaimed rest into the carry pool; the next distribution takes the whole
+///      pool in and pays it out pro rata to its shares of the new revenue (a share s of new revenue R
+///      with carry C pays ⌊s·(R+C)/R⌋), only to members of its round that hold none of the CM's or the
+///      supplier's roles: the CM cannot route the carry to itself. No token leaves except to such a
+///      claiming peer; the rounding dust stays in the distribution and is swept into the next carry.
 contract RevenueDistributor is IRevenueDistributor, ReentrancyGuard {
     using SafeERC20 for IERC20;
     using IndexBitmap for mapping(uint256 => uint256);
@@ -38,63 +42,74 @@ contract RevenueDistributor is IRevenueDistributor, ReentrancyGuard {
         uint64 roundId,
         bytes32 activationsHash,
         bytes32 root,
-        uint128 total,
+        uint128 revenue,
         uint64 claimDeadline,
         bytes32 documentHash
     ) external nonReentrant returns (uint64 distributionId) {
         if (!_registry.isCommunityManager(msg.sender)) revert NotCommunityManager(msg.sender);
         if (_registry.paused()) revert CommunityPaused();
-        if (total == 0) revert ZeroAmount();
+        if (revenue == 0) revert ZeroAmount();
         if (roundId == 0) revert MissingRound();
         uint64 existing = _ofRound[roundId];
         if (existing != 0) revert DistributionExists(roundId, existing);
         if (claimDeadline <= block.timestamp) revert InvalidDeadline(claimDeadline);
-        uint256 pool = _carry;
-        uint128 carried = pool < total ? uint128(pool) : total;
-        _carry = pool - carried;
+        // The whole carry goes in; SafeCast refuses a total beyond uint128 (never in practice).
+        uint128 carried = SafeCast.toUint128(_carry);
+        uint128 total = SafeCast.toUint128(uint256(revenue) + carried);
+        _carry = 0;
         distributionId = ++_count;
         _ofRound[roundId] = distributionId;
         // Not paused here, so the clock's offset from unix time is the paused time so far.
         uint64 clockDeadline = claimDeadline - _registry.pausedTime();
         _distributions[distributionId] = Distribution({
             roundId: roundId,
-            activationsHash: activationsHash,
-            root: root,
+            claimDeadline: clockDeadline,
+            swept: false,
+            carried: carried > 0,
             total: total,
             claimed: 0,
-            claimDeadline: clockDeadline,
-            swept: false
+            root: root,
+            revenue: revenue,
+            activationsHash: activationsHash
         });
         emit DistributionCreated(
-            distributionId, roundId, activationsHash, root, total, clockDeadline, documentHash, carried
+            distributionId, roundId, activationsHash, root, revenue, carried, clockDeadline, documentHash
         );
-        uint256 pulled = total - carried;
-        if (pulled > 0) {
-            uint256 before = _token.balanceOf(address(this));
-            _token.safeTransferFrom(msg.sender, address(this), pulled);
-            uint256 received = _token.balanceOf(address(this)) - before;
-            if (received != pulled) revert UnsupportedToken(address(_token), pulled, received);
-        }
+        uint256 before = _token.balanceOf(address(this));
+        _token.safeTransferFrom(msg.sender, address(this), revenue);
+        uint256 received = _token.balanceOf(address(this)) - before;
+        if (received != revenue) revert UnsupportedToken(address(_token), revenue, received);
     }
 
     /// @inheritdoc IRevenueDistributor
     function claim(RevenueLeaf calldata share, bytes32[] calldata proof) external nonReentrant {
-        if (_registry.paused()) revert CommunityPaused();
         uint64 id = share.distributionId;
         Distribution storage target = _distributions[id];
-        if (target.total == 0) revert UnknownDistribution(id);
-        if (_registry.clock() > target.claimDeadline) revert ClaimPeriodOver(id, target.claimDeadline);
+        uint256 total = target.total;
+        // One registry call for the pause, the clock and whether the account may receive revenue.
+        (bool paused, uint64 clock, bool eligible) = _registry.revenueClaimStatus(share.account, target.roundId);
+        if (paused) revert CommunityPaused();
+        if (total == 0) revert UnknownDistribution(id);
+        if (clock > target.claimDeadline) revert ClaimPeriodOver(id, target.claimDeadline);
         mapping(uint256 => uint256) storage claimedBits = _claimed[id];
         if (claimedBits.isSet(share.index)) revert AlreadyClaimed(id, share.index);
         if (!MerkleProof.verifyCalldata(proof, target.root, Hashing.leaf(share))) revert ShareProofInvalid(id, share.index);
-        uint256 claimed = uint256(target.claimed) + share.amount;
-        // Solvency: a wrong tree can never pay out more than was deposited for it.
-        if (claimed > target.total) revert ShareExceedsDeposit(id, claimed, target.total);
+        if (!eligible) revert RecipientNotEligible(id, share.account);
+        uint256 paid = share.amount;
+        if (target.carried) {
+            // Without a carry the payout is the share (total == revenue): the revenue word is not read.
+            uint256 revenue = target.revenue;
+            if (paid > revenue) revert ShareExceedsDeposit(id, paid, revenue);
+            paid = _payout(paid, revenue, total);
+        }
+        uint256 claimed = uint256(target.claimed) + paid;
+        // Solvency: a wrong tree can never pay out more than was deposited and carried in for it.
+        if (claimed > total) revert ShareExceedsDeposit(id, claimed, total);
 
         claimedBits.set(share.index);
         target.claimed = uint128(claimed);
-        emit Claimed(id, share.account, share.index, share.amount);
-        _token.safeTransfer(share.account, share.amount);
+        emit Claimed(id, share.account, share.index, paid);
+        _token.safeTransfer(share.account, paid);
     }
 
     /// @inheritdoc IRevenueDistributor
@@ -121,6 +136,13 @@ contract RevenueDistributor is IRevenueDistributor, ReentrancyGuard {
     }
 
     /// @inheritdoc IRevenueDistributor
+    function payout(uint64 distributionId, uint256 share) external view returns (uint256) {
+        Distribution storage target = _distributions[distributionId];
+        if (target.total == 0) revert UnknownDistribution(distributionId);
+        return _payout(share, target.revenue, target.total);
+    }
+
+    /// @inheritdoc IRevenueDistributor
     function distributionOfRound(uint64 roundId) external view returns (uint64) {
         return _ofRound[roundId];
     }
@@ -138,5 +160,11 @@ contract RevenueDistributor is IRevenueDistributor, ReentrancyGuard {
     /// @inheritdoc IRevenueDistributor
     function token() external view returns (address) {
         return address(_token);
+    }
+
+    /// @dev ⌊share·total/revenue⌋ (total = revenue + carried in), rounded down so claims never pay out more
+    ///      than the total; share <= revenue < 2^128 and total < 2^128, so the product fits 256 bits.
+    function _payout(uint256 share, uint256 revenue, uint256 total) private pure returns (uint256) {
+        return total == revenue ? share : share * total / revenue;
     }
 }

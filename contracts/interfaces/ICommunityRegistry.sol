@@ -137,6 +137,16 @@ interface ICommunityRegistry {
     /// @notice Whether `peer` may order in round `roundId`.
     function isMember(address peer, uint64 roundId) external view returns (bool);
 
+    /// @notice Whether `account` may receive a share of round `roundId`'s revenue: a member of the round
+    ///         that is neither a community manager, the fee recipient nor the supplier.
+    function mayReceiveRevenue(address account, uint64 roundId) external view returns (bool);
+
+    /// @notice What a revenue claim needs in one call: {paused}, {clock} and {mayReceiveRevenue}.
+    function revenueClaimStatus(address account, uint64 roundId)
+        external
+        view
+        returns (bool isPaused, uint64 communityClock, bool mayReceive);
+
     /// @notice The member record of `peer` (all zero if never enrolled).
     function member(address peer) external view returns (Member memory);
 

@@ -3,26 +3,28 @@
 For each distribution on chain the audit fetches the document named by the event's
 ``documentHash`` from the store (refused unless its bytes hash to it) and checks:
 
-- ``revenue.document``: it is a ``flexunity-revenue-distribution/1`` for this chain, distributor and
+- ``revenue.document``: it is a ``flexunity-revenue-distribution/2`` for this chain, distributor and
   distribution id, and names a round whose posted result document is the one it states;
 - ``revenue.rule``: each activation's shares are exactly what the declared rule gives on the
   published inputs (``verify_allocation``), of the activation's revenue; each peer's payout is its
-  shares minus its penalties, and its on-chain share is that payout when positive plus its part of
-  the document's ``carried_in`` (pro rata to the positive payouts, largest remainder), each
-  re-derived by the audit's own code (``flexunity.audit.derive``), never the oracle's;
-- ``revenue.root``: the shares sum exactly to the distribution's total (the event's ``total``, the
-  document's: new money plus the carried amount), and the OpenZeppelin tree of the ``RevenueLeaf``s
-  rebuilt from them has the posted root;
-- ``revenue.claims``: every ``Claimed`` event is a leaf (index, account, amount), no index twice,
-  their sum is the distributor's ``claimed`` and at most the total; a ``Swept`` moved exactly the
-  unclaimed rest into the carry;
-- ``revenue.carry``: the document's ``carried_in`` is the event's ``carriedIn`` (what the contract
-  took from its carry pool). Once per audit (in the verdict of the last round audited, when the
-  distributor has any event): Σ ``Swept`` amounts − Σ ``carriedIn`` is the contract's ``carry()``,
-  so every unclaimed rest is either still in the pool or was shared again in a later distribution.
-
+  shares minus its penalties, and its on-chain share is that payout when positive, each re-derived
+  by the audit's own code (``flexunity.audit.derive``), never the oracle's;
+- ``revenue.root``: the shares sum exactly to the distribution's new revenue (the event's
+  ``revenue``, the document's ``total``), every share goes to an account the registry lets receive
+  revenue for the round (``mayReceiveRevenue``: a member, none of the CM's or supplier's accounts),
+  and the OpenZeppelin tree of the ``RevenueLeaf``s rebuilt from them has the posted root;
+- ``revenue.claims``: every ``Claimed`` event paid a leaf (index, account) what the carry rule gives it
+  (⌊share·(revenue + carriedIn)/revenue⌋, computed here), no index twice; their sum
+  is the distributor's ``claimed`` and at most the total; a ``Swept`` moved exactly the unclaimed
+  rest into the carry;
+- ``revenue.carry``: the carry follows the rule (docs/contracts.md): the event's ``carriedIn`` is
+  the whole carry pool at creation (Σ earlier ``Swept`` − Σ earlier ``carriedIn``), paid out by the
+  claims pro rata (``revenue.claims``). Once per audit (in the verdict of the
+  last round audited, when the distributor has any event): Σ ``Swept`` − Σ ``carriedIn`` is the
+  contract's ``carry()``, so every unclaimed rest is still in the pool or was paid out again.
 - ``revenue.once``: at most one distribution per round (a second one for the same round pays its
-  activations twice, whatever each distribution's own checks say).
+  activations twice, whatever each distribution's own checks say), and the distributor's
+  ``distributionOfRound`` names the one found.
 
 The checks go into the verdict of the round the document names; a distribution whose document is
 missing or altered (so its round is unknown) fails the last round audited, whichever rounds are asked.
@@ -64,10 +66,15 @@ def attach(verdicts: Sequence[RoundVerdict], reader: ChainReader, store: Documen
         target.checks.extend(checks.checks)
     for round_id, ids in ids_of_round.items():
         if round_id in by_round:
-            twice = [f"{len(ids)} distributions for this round ({', '.join(map(str, ids))}): at most one"]
-            by_round[round_id].add(
-                "revenue.once", twice if len(ids) > 1 else [], f"distribution {ids[0]} only"
-            )
+            problems = []
+            if len(ids) > 1:
+                problems.append(
+                    f"{len(ids)} distributions for this round ({', '.join(map(str, ids))}): at most one"
+                )
+            recorded = reader.clients.revenue.distribution_of_round(round_id)
+            if recorded != ids[0]:
+                problems.append(f"the distributor names distribution {recorded} for this round, not {ids[0]}")
+            by_round[round_id].add("revenue.once", problems, f"distribution {ids[0]} only")
     swept = reader.logs(distributor, ("Swept",))
     if verdicts and (created or swept):
         problems, ok = carry_balance(reader, created, swept)
@@ -106,7 +113,7 @@ def audit_distribution(
         ("revenue.rule", _rule),
         ("revenue.root", _root),
         ("revenue.claims", _claims),
-        ("revenue.carry", _carried_in),
+        ("revenue.carry", _carry_rule),
     ):
         try:
             problems, ok = run(reader, document, log)
@@ -171,44 +178,48 @@ def _rule(_: ChainReader, document: dict[str, Any], __: Log) -> tuple[list[str],
     payouts = derive.payouts(activations, list(document["payouts"]))
     if payouts != {p: int(v) for p, v in document["payouts"].items()}:
         problems.append("the payouts are not the shares minus the penalties")
-    carried_in = int(document["carried_in"])
-    if carried_in < 0:
-        return [*problems, f"the document carries in {carried_in} base units"], ""
-    if carried_in and not any(v > 0 for v in payouts.values()):
-        return [*problems, f"{carried_in} carried in with no positive payout to share it"], ""
-    expected = derive.on_chain_shares(payouts, carried_in)
+    expected = {peer.lower(): value for peer, value in derive.on_chain_shares(payouts, 0).items()}
     stated = {p.lower(): int(v) for p, v in document["shares"].items()}
     for peer in sorted(set(expected) | set(stated)):
         if expected.get(peer, 0) != stated.get(peer, 0):
             problems.append(f"{peer} gets {stated.get(peer, 0)}, the rule gives {expected.get(peer, 0)}")
-    carried = f", {carried_in} carried in pro rata" if carried_in else ""
-    return problems, f"{len(activations)} activation(s) shared by {declared!r}{carried}, re-derived exactly"
+    return problems, f"{len(activations)} activation(s) shared by {declared!r}, re-derived exactly"
 
 
-def _root(_: ChainReader, document: dict[str, Any], log: Log) -> tuple[list[str], str]:
+def _root(reader: ChainReader, document: dict[str, Any], log: Log) -> tuple[list[str], str]:
     problems = []
     leaves = leaves_of(document)
     total = sum(leaf.amount for leaf in leaves)
-    deposit = int(log.args["total"])
+    deposit = int(log.args["revenue"])
     if any(leaf.amount <= 0 for leaf in leaves):
         problems.append("a share is not positive")
     if total != deposit or int(document["total"]) != deposit:
         problems.append(
-            f"the shares sum to {total} (document total {document['total']}), the total is {deposit}"
+            f"the shares sum to {total} (document total {document['total']}), the new revenue is {deposit}"
         )
+    registry = reader.clients.registry.contract.functions
+    round_id = int(log.args["roundId"])
+    for leaf in leaves:
+        if not registry.mayReceiveRevenue(leaf.account, round_id).call():
+            problems.append(
+                f"share {leaf.index} goes to {leaf.account}, which may not receive round {round_id}'s "
+                "revenue (not a member, or a CM, fee or supplier account): the chain refuses its claim"
+            )
     root = "0x" + revenue_tree(leaves).root.hex() if leaves else "0x"
     posted = "0x" + bytes(log.args["root"]).hex()
     if root != posted:
         problems.append(f"the document's shares build root {root}, the chain has {posted}")
     if str(document.get("merkle_root", "")).lower() != posted:
         problems.append(f"the document states root {document.get('merkle_root')}, the chain has {posted}")
-    return problems, f"{len(leaves)} shares sum to the total {deposit}; root {posted[:12]}…"
+    return problems, f"{len(leaves)} shares of members sum to the new revenue {deposit}; root {posted[:12]}…"
 
 
 def _claims(reader: ChainReader, document: dict[str, Any], log: Log) -> tuple[list[str], str]:
     distribution_id = int(log.args["distributionId"])
     contract = reader.clients.revenue.contract
     leaves = {leaf.index: leaf for leaf in leaves_of(document)}
+    revenue, taken = int(log.args["revenue"]), int(log.args["carriedIn"])
+    total = revenue + taken
     problems = []
     seen: set[int] = set()
     claimed = 0
@@ -223,26 +234,44 @@ def _claims(reader: ChainReader, document: dict[str, Any], log: Log) -> tuple[li
             problems.append(f"share {index} was claimed twice")
         seen.add(index)
         claimed += amount
-        if leaf is None or (leaf.account.lower(), leaf.amount) != (account.lower(), amount):
+        if leaf is None:
             problems.append(f"claim of share {index} paid {amount} to {account}, not the document's leaf")
-    state = contract.functions.distribution(distribution_id).call()
-    on_chain_claimed, swept = int(state[4]), bool(state[6])
-    if on_chain_claimed != claimed or claimed > int(log.args["total"]):
-        problems.append(f"the claims add up to {claimed}, the distributor records {on_chain_claimed}")
+            continue
+        due = payout(leaf.amount, revenue, taken)
+        if leaf.account.lower() != account.lower() or amount != due:
+            problems.append(
+                f"claim of share {index} paid {amount} to {account}, not the document's leaf: the carry "
+                f"rule gives {leaf.account} {leaf.amount}·({revenue} + {taken})/{revenue} = {due}"
+            )
+    state = reader.clients.revenue.distribution(distribution_id)
+    if state.claimed != claimed or claimed > total:
+        problems.append(
+            f"the claims add up to {claimed}, the distributor records {state.claimed} of a total {total}"
+        )
     for sweep in reader.logs(contract, ("Swept",), distributionId=distribution_id):
-        rest_amount = int(log.args["total"]) - claimed
+        rest_amount = total - claimed
         if int(sweep.args["amount"]) != rest_amount:
             problems.append(f"the sweep carried {sweep.args['amount']}, the unclaimed rest is {rest_amount}")
-    rest = f"; unclaimed rest {'swept into the carry' if swept else 'claimable'}"
+    rest = f"; unclaimed rest {'swept into the carry' if state.swept else 'claimable'}"
     rest = rest if len(seen) < len(leaves) else ""
     return problems, f"{len(seen)} of {len(leaves)} shares claimed, each its leaf, none twice{rest}"
 
 
-def _carried_in(_: ChainReader, document: dict[str, Any], log: Log) -> tuple[list[str], str]:
-    stated, taken, total = int(document["carried_in"]), int(log.args["carriedIn"]), int(log.args["total"])
-    problems = []
-    if stated != taken:
-        problems.append(
-            f"the document shares {stated} carried in, the distributor took {taken} from its carry"
-        )
-    return problems, f"{taken} of the total {total} carried in from earlier sweeps, as the document says"
+def payout(share: int, revenue: int, carried_in: int) -> int:
+    """The carry rule (docs/contracts.md): a share of new revenue ``revenue`` pays its pro rata part of
+    revenue + carry, rounded down."""
+    return share * (revenue + carried_in) // revenue if revenue > 0 else 0
+
+
+def _carry_rule(reader: ChainReader, _: dict[str, Any], log: Log) -> tuple[list[str], str]:
+    """The carry taken in is the whole pool at creation (what each claim pays is ``revenue.claims``)."""
+    distributor = reader.clients.revenue.contract
+    revenue, taken = int(log.args["revenue"]), int(log.args["carriedIn"])
+    events = reader.logs(distributor, ("Swept", "DistributionCreated"))
+    earlier = [e for e in events if e.position < log.position]
+    pool = sum(int(e.args["amount"]) for e in earlier if e.name == "Swept") - sum(
+        int(e.args["carriedIn"]) for e in earlier if e.name == "DistributionCreated"
+    )
+    if taken != pool:
+        return [f"the distribution took {taken} from the carry, the pool held {pool}"], ""
+    return [], f"{taken} carried in (the whole pool), paid pro rata to the shares of {revenue}"

@@ -193,6 +193,16 @@ class _Bench:
         assert distribution == 1
         receipt = c.revenue.claim(self.peers[2].address, leaves[2], tree.proof(2))
         self._row(f"revenue claim ({len(leaves)} shares)", receipt)
+        # the rest is swept into the carry; the next distribution takes it in, its claims pay it pro rata
+        self._travel(86400 + 1)
+        c.revenue.sweep(cm, 1)
+        leaves = revenue_leaves(2, shares)
+        tree = revenue_tree(leaves)
+        c.revenue.create_distribution(
+            cm, tree.root, sum(shares.values()), self._now() + 86400, b"\2" * 32, round_id=2
+        )
+        receipt = c.revenue.claim(self.peers[2].address, leaves[2], tree.proof(2))
+        self._row(f"revenue claim ({len(leaves)} shares, a carry taken in)", receipt)
 
     # ─── helpers ───
 

@@ -96,7 +96,9 @@ EXPLANATIONS: dict[str, str] = {
     "AlreadyClaimed": "the share was already claimed",
     "ClaimPeriodOver": "the claim period is over",
     "NotSweepable": "the distribution cannot be swept (yet)",
-    "ShareExceedsDeposit": "claims would exceed the deposit",
+    "ShareExceedsDeposit": "the share exceeds the distribution's revenue, or claims would exceed its total",
+    "RecipientNotEligible": "the share's account may not receive the round's revenue (not a member of the "
+    "round, or a community manager, fee or supplier account)",
     "ShareProofInvalid": "the Merkle proof does not lead to the distribution's root",
     "DistributionExists": "the round already has a revenue distribution",
     "MissingRound": "a distribution must name its round",

@@ -247,7 +247,7 @@ def revenue(manifest_path: Path, keystore: Path | None, private_key_env: str | N
             claim_window: int) -> None:  # fmt: skip
     """Offer a settled round's flexibility, share the revenue and create its distribution, once."""
     from flexunity.oracle.lock import OracleLock
-    from flexunity.oracle.revenue import distribute_revenue
+    from flexunity.oracle.revenue import RevenuePlan, distribute_revenue
     from flexunity.oracle.state import StateDB
 
     chain = _cm_chain(manifest_path, keystore, private_key_env, rpc_url, store_dir)
@@ -258,10 +258,16 @@ def revenue(manifest_path: Path, keystore: Path | None, private_key_env: str | N
         result_hash = chain.posted_document_hash(round_id)
         if not result_hash or not chain.view(round_id).finalized:
             raise InputError(f"round {round_id} has no final result on chain yet: nothing to share")
+        plan = RevenuePlan(
+            product=product,
+            products_file=products_file,
+            rule=rule,
+            seed=seed,
+            activation_file=activation_file,
+        )
         outcome = distribute_revenue(
-            chain, chain.store, round_id=round_id, result_hash=result_hash, db=db,
-            claim_window_s=claim_window, report=lambda m: click.echo(m, err=True), product=product,
-            products_file=products_file, rule=rule, seed=seed, activation_file=activation_file,
+            chain, chain.store, round_id=round_id, result_hash=result_hash, plan=plan, db=db,
+            claim_window_s=claim_window, report=lambda m: click.echo(m, err=True),
         )  # fmt: skip
     finally:
         lock.release()
@@ -276,6 +282,11 @@ def revenue(manifest_path: Path, keystore: Path | None, private_key_env: str | N
         f"{outcome.total / scale:.{outcome.decimals}f} {outcome.currency} to {len(outcome.shares)} peers; "
         f"document {outcome.document_hash}"
     )
+    if outcome.carried_in:
+        click.echo(
+            f"  with {outcome.carried_in / scale:.{outcome.decimals}f} {outcome.currency} of unclaimed "
+            "earlier shares carried in, paid by the contract pro rata to these shares"
+        )
     for address, amount in sorted(outcome.shares.items()):
         click.echo(f"  {address}  {amount / scale:>12.{outcome.decimals}f}")
     click.echo("peers claim with `flexunity peer claim`")

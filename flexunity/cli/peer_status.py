@@ -66,7 +66,7 @@ def status(
     for c in s.claims:
         state = "claimed" if c.claimed else ("claim period over" if s.now > c.deadline else "open")
         console.print(
-            f"revenue distribution {c.distribution_id} (round {c.round_id}): {money(c.leaf.amount)}, {state}"
+            f"revenue distribution {c.distribution_id} (round {c.round_id}): {money(c.payout)}, {state}"
             f"{'' if c.claimed else ', claim by ' + when(c.deadline)}"
         )
     if any(s.now <= c.deadline for c in open_claims):
@@ -97,7 +97,7 @@ def claim(
     todo = [c for c in claims if not c.claimed and now <= c.deadline]
     for c in claims:
         if c.claimed:
-            click.echo(f"distribution {c.distribution_id}: {money(c.leaf.amount)} already claimed")
+            click.echo(f"distribution {c.distribution_id}: {money(c.payout)} already claimed")
         elif now > c.deadline:
             click.echo(f"distribution {c.distribution_id}: the claim period ended {when(c.deadline)}")
     if not todo:
@@ -108,7 +108,7 @@ def claim(
             fn(c.leaf.as_tuple(), c.proof), f"claim share {c.leaf.index} of distribution {c.distribution_id}"
         )
         click.echo(
-            f"claimed {money(c.leaf.amount)} from distribution {c.distribution_id} "
+            f"claimed {money(c.payout)} from distribution {c.distribution_id} "
             f"(round {c.round_id}); gas {mined.gas_used:,}"
         )
 

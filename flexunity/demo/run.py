@@ -385,7 +385,7 @@ def _revenue(
     db: StateDB,
 ) -> Any:
     """Step 7: offer, simulated activation (seeded), delivery, sharing, deposit with a root, claims."""
-    from flexunity.oracle.revenue import STEP_CLAIMS, STEP_DEPOSIT, distribute_revenue
+    from flexunity.oracle.revenue import STEP_CLAIMS, STEP_DEPOSIT, RevenuePlan, distribute_revenue
 
     with timer.step(STEP_DEPOSIT):
         done = distribute_revenue(
@@ -393,9 +393,11 @@ def _revenue(
             community.store,
             round_id=outcome.round_id,
             result_hash=outcome.result_hash,
-            product=options.revenue_product,
-            rule=options.revenue_rule,
-            seed=options.seed + outcome.round_id,
+            plan=RevenuePlan(
+                product=options.revenue_product,
+                rule=options.revenue_rule,
+                seed=options.seed + outcome.round_id,
+            ),
             claimers=[w.account for w in community.wallets],
             db=db,  # persisted and resumable like the round's steps: at most one distribution per round
             report=report,

@@ -1,21 +1,23 @@
 """Revenue distribution (step 7) as a persisted, resumable step: at most one distribution per round.
 
 The step's progress is saved in the round's row of the oracle state (``data["revenue"]``, written
-compare-and-set like every step) and each transaction is preceded by a look at the chain:
+compare-and-set like every step) and each transaction is preceded by a look at the chain, which
+records each round's distribution (``distributionOfRound``; a second one for the round reverts
+with ``DistributionExists``):
 
-- nothing saved: a ``DistributionCreated`` whose document (in the store) names this round is
-  adopted; nothing is created;
-- ``PLANNED``: the distribution document is stored (its hash, the id and carry it was built for).
-  Before sending, the planned document's hash or any document of this round already on chain is
-  adopted; a next id or a carry changed meanwhile stops the step (run again: it plans anew);
-- ``CREATED``: ``createDistribution`` mined (its id);
+- the chain names a distribution for this round: it is adopted (its document found through the
+  ``documentHash`` of its ``DistributionCreated`` event); nothing is created;
+- ``PLANNED``: the distribution document is stored (its hash and the id its tree was built for).
+  Before sending, the chain is asked again; a next id changed meanwhile stops the step (run again:
+  it plans anew);
+- ``CREATED``: ``createDistribution`` mined (its id and the carry it took in);
 - ``DONE``: the claims of the keys given were sent (``isClaimed`` first: a claimed share is never
   sent again).
 
 So a process killed anywhere (``FLEXUNITY_ORACLE_CRASH_AT=REVENUE:PLANNED``, ``REVENUE:sent`` after
 the creation is mined but before it is saved, ``REVENUE:CREATED``) and restarted creates the
-distribution once; an oracle that lost its state finds the round's distribution on chain through the
-documents in its store. The audit fails a round with two distributions (``revenue.once``).
+distribution once; an oracle that lost its state finds the round's distribution by asking the chain,
+without scanning events. The audit fails a round with two distributions (``revenue.once``).
 """
 
 from __future__ import annotations
@@ -37,28 +39,21 @@ STEP_DEPOSIT = "revenue: offer, deliver, share, deposit"
 STEP_CLAIMS = "revenue: claims"
 
 
-def find_distribution(
-    chain: OracleChain, store: FolderStore, round_id: int, planned: str | None = None,
-    report: Reporter = lambda _: None,
-) -> tuple[int, str] | None:  # fmt: skip
-    """(id, document hash) of a distribution on chain for ``round_id`` (or of the ``planned`` document)."""
-    created = chain.clients.revenue.contract.events.DistributionCreated()
-    logs = chain._read(lambda: created.get_logs(from_block=chain.manifest.first_block), "DistributionCreated")
-    for log in logs:
-        digest = "0x" + bytes(log["args"]["documentHash"]).hex()
-        distribution_id = int(log["args"]["distributionId"])
-        if planned and digest == planned.lower():
-            return distribution_id, digest
-        try:
-            document = store.get_json(digest)
-        except InputError as exc:
-            report(
-                f"distribution {distribution_id}: its document cannot be read ({exc}); its round is unknown"
-            )
-            continue
-        if isinstance(document, dict) and document.get("round") == round_id:
-            return distribution_id, digest
-    return None
+def find_distribution(chain: OracleChain, round_id: int) -> tuple[int, str] | None:
+    """(id, document hash) of round ``round_id``'s distribution on chain (``distributionOfRound``)."""
+    revenue = chain.clients.revenue
+    distribution_id = chain._read(lambda: revenue.distribution_of_round(round_id), "distributionOfRound")
+    if distribution_id == 0:
+        return None
+    digest = chain._read(
+        lambda: revenue.document_hash_of(distribution_id, chain.manifest.first_block), "DistributionCreated"
+    )
+    if digest is None:
+        raise ChainError(
+            f"round {round_id}: the distributor names distribution {distribution_id}, "
+            "and no DistributionCreated event of it was found from the manifest's first block on"
+        )
+    return distribution_id, "0x" + digest.hex()
 
 
 def run_distribution(
@@ -85,7 +80,7 @@ def run_distribution(
         if db is not None and state is not None:
             state = db.save_data(state, {"revenue": dict(saved)})
 
-    found = find_distribution(chain, store, round_id, saved.get("document_hash"), report)
+    found = find_distribution(chain, round_id)
     if found is None and saved.get("step") in ("CREATED", "DONE"):
         raise ChainError(
             f"round {round_id}: the state says distribution {saved.get('distribution_id')} was created, "
@@ -96,7 +91,8 @@ def run_distribution(
         document = store.get_json(digest)
         outcome = DistributionOutcome(round_id, rule=str(document.get("rule", "")))
         outcome.product = document["product"]["name"]
-        outcome.total, outcome.carried_in = int(document["total"]), int(document["carried_in"])
+        outcome.total = int(document["total"])
+        outcome.carried_in = chain.clients.revenue.distribution(distribution_id).carried_in
         outcome.shares = {k: int(v) for k, v in document["shares"].items()}
         outcome.currency, outcome.decimals = document["currency"], int(document["token_decimals"])
         outcome.document_hash, outcome.merkle_root = digest, document["merkle_root"]
@@ -133,20 +129,19 @@ def run_distribution(
 
 
 def _deposit(chain: OracleChain, store: FolderStore, outcome: Any, claim_window_s: int) -> int:
-    """Fund the CM (test token on devnets), approve the distributor for what it will pull (the total
-    less the carried amount), create the distribution; check its id and carried amount."""
+    """Fund the CM (test token on devnets), approve the distributor for the new revenue, create the
+    distribution (the contract takes the whole carry in); check its id, record the carry taken in."""
     token = chain.clients.token.contract.functions
     distributor = chain.clients.revenue
     expected = int(outcome.distribution_id)
     now_next = int(distributor.contract.functions.distributionCount().call()) + 1
-    if now_next != expected or distributor.carry() != outcome.carried_in:
+    if now_next != expected:
         raise ChainError(
-            f"round {outcome.round_id}: the distribution was planned as id {expected} with "
-            f"{outcome.carried_in} carried in; the chain now gives id {now_next} and carry "
-            f"{distributor.carry()}: run again to plan it anew"
+            f"round {outcome.round_id}: the distribution was planned as id {expected}; the chain now "
+            f"gives id {now_next}: run again to plan it anew"
         )
     cm = chain.account.address
-    needed = outcome.total - outcome.carried_in
+    needed = outcome.total
     balance = int(token.balanceOf(cm).call())
     calls = []
     if balance < needed:
@@ -176,10 +171,7 @@ def _deposit(chain: OracleChain, store: FolderStore, outcome: Any, claim_window_
     got, carried = chain.distribution_created(mined.tx_hash)
     if got != expected:
         raise ChainError(f"the distribution got id {got}, its document and tree were built for {expected}")
-    if carried != outcome.carried_in:
-        raise ChainError(
-            f"distribution {got} carried in {carried} base units, its document shares {outcome.carried_in}"
-        )
+    outcome.carried_in = carried  # paid by the contract pro rata to the shares
     return got
 
 
@@ -197,7 +189,7 @@ def _claim(chain: OracleChain, outcome: Any, leaves: Sequence[Any], claimers: Se
         account = keys.get(leaf.account.lower())
         if account is None:
             continue
-        outcome.claimed += leaf.amount
+        outcome.claimed += revenue.payout(outcome.distribution_id, leaf.amount)
         if revenue.is_claimed(outcome.distribution_id, leaf.index):
             continue
         fn = revenue.contract.functions.claim(leaf.as_tuple(), list(tree.proof(leaf.index)))

@@ -45,6 +45,7 @@ class Claim:
     proof: list[bytes]
     deadline: int
     claimed: bool
+    payout: int = 0  # what the claim pays: the share plus its part of the carry taken in (on chain)
 
 
 @dataclass
@@ -188,6 +189,7 @@ def revenue_claims(
                         list(tree.proof(leaf.index)),
                         int(args["claimDeadline"]),
                         distributor.is_claimed(distribution_id, leaf.index),
+                        distributor.payout(distribution_id, leaf.amount),
                     )
                 )
     return claims

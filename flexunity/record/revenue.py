@@ -1,4 +1,4 @@
-"""The revenue distribution document (``flexunity-revenue-distribution/1``), shared by oracle and audit.
+"""The revenue distribution document (``flexunity-revenue-distribution/2``), shared by oracle and audit.
 
 How the sharing inputs and options are published as JSON, and how the document's on-chain shares
 become ``RevenueLeaf`` leaves. Formats only: the shares themselves are computed by the oracle
@@ -17,7 +17,7 @@ from flexunity.chain.hashing import checksum_address
 from flexunity.chain.settlement import RevenueLeaf, revenue_leaves
 from flexunity.errors import InputError
 
-FORMAT = "flexunity-revenue-distribution/1"
+FORMAT = "flexunity-revenue-distribution/2"
 
 
 def inputs_to_dict(inputs: SharingInputs) -> dict[str, Any]:

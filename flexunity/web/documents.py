@@ -22,7 +22,7 @@ HASH_PATTERN = re.compile(r"^0x[0-9a-fA-F]{64}$")
 KINDS = {
     "flexunity-round-config/1": "round-config",
     "flexunity-round-result/1": "result",
-    "flexunity-revenue-distribution/1": "revenue",
+    "flexunity-revenue-distribution/2": "revenue",
 }
 KIND_ORDER = {"round-config": 0, "result": 1, "revenue": 2}
 MAX_DOCUMENT_BYTES = 256 * 1024 * 1024  # a sanity bound: a 10,000-peer result is about 60 MB

@@ -1,6 +1,6 @@
 """The audit of revenue distributions (step 7): honest, a tampered share, shares off the declared rule,
-an unclaimed rest carried into the next distribution (honestly, and with a ``carried_in`` short of
-what the contract took from its carry), and a document altered after the deposit. Each case is a
+an unclaimed rest carried into the next distribution (honestly, and as a contract that did not follow
+the carry rule would report it), and a document altered after the deposit. Each case is a
 round of the small eth-tester community, its flexibility delivered to a product sized for it and the
 revenue distributed by the oracle's own ``distribute_revenue``, with one of its functions swapped for
 a dishonest one."""
@@ -13,11 +13,12 @@ import pytest
 from audit_world import TINY_DOWN, World
 
 import flexunity.oracle.revenue as oracle_revenue
+import flexunity.oracle.revenue_steps as revenue_steps
 from flexunity.audit import audit_rounds
 from flexunity.audit.verdict import RoundVerdict
+from flexunity.chain.reader import ChainReader, Log
 from flexunity.chain.settlement import RevenueLeaf
 from flexunity.demo.run import advance_time
-from flexunity.errors import ChainError
 
 pytestmark = pytest.mark.chain
 
@@ -29,10 +30,8 @@ def distribute(world: World, **kwargs: Any) -> tuple[int, oracle_revenue.Distrib
         world.community.store,
         round_id=round_id,
         result_hash=data["result_hash"],
-        product=TINY_DOWN,
-        seed=1,
+        plan=oracle_revenue.RevenuePlan(product=TINY_DOWN, seed=1, **kwargs),
         claimers=[w.account for w in world.community.wallets],
-        **kwargs,
     )
     assert outcome.distribution_id is not None, outcome.reasons
     assert len(outcome.shares) >= 2, outcome.shares  # the tampering below moves money between two peers
@@ -86,18 +85,18 @@ def test_a_tampered_share_deposited_and_claimed_is_caught(
 def test_shares_that_do_not_follow_the_declared_rule_are_caught(
     world: World, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    honest = oracle_revenue.shares_from
+    honest = revenue_steps.shares_from
 
-    def favouring(payouts: Any, carried_in: int = 0) -> dict[str, int]:
+    def favouring(payouts: Any) -> dict[str, int]:
         """A consistent document, tree and deposit, but 1,000 base units moved to the last peer."""
-        shares = honest(payouts, carried_in)
+        shares = honest(payouts)
         peers = sorted(shares)
         moved = min(1000, shares[peers[0]])
         shares[peers[0]] -= moved
         shares[peers[-1]] += moved
         return shares
 
-    monkeypatch.setattr(oracle_revenue, "shares_from", favouring)
+    monkeypatch.setattr(revenue_steps, "shares_from", favouring)
     round_id, _ = distribute(world, rule="equal")
     reasons = failing(audit(world, round_id))
     assert set(reasons) == {"revenue.rule"}, reasons
@@ -110,7 +109,7 @@ def sweep_a_rest(world: World) -> int:
     chain = world.community.chain
     left = oracle_revenue.distribute_revenue(
         chain, world.community.store, round_id=round_id, result_hash=data["result_hash"],
-        product=TINY_DOWN, seed=1, claim_window_s=3600,
+        plan=oracle_revenue.RevenuePlan(product=TINY_DOWN, seed=1), claim_window_s=3600,
     )  # fmt: skip
     assert left.distribution_id is not None, left.reasons
     advance_time(world.w3, 3601)
@@ -121,38 +120,68 @@ def sweep_a_rest(world: World) -> int:
     return carry
 
 
-def test_a_carried_rest_is_re_derived_pro_rata_and_the_carry_balances(world: World) -> None:
+def test_a_carried_rest_is_paid_pro_rata_and_the_carry_balances(world: World) -> None:
     carry = sweep_a_rest(world)
     round_id, outcome = distribute(world)
     assert outcome.carried_in == carry
     verdict = audit(world, round_id)
     assert verdict.status == "PASS", failing(verdict)
-    rule = verdict.check("revenue.rule")
-    assert rule is not None and f"{carry} carried in pro rata" in rule.detail
     details = [c.detail for c in verdict.checks if c.name == "revenue.carry"]
-    assert any(f"{carry} of the total {outcome.total} carried in" in d for d in details), details
+    assert any(f"{carry} carried in (the whole pool), paid pro rata" in d for d in details), details
     assert any(d.startswith("carry 0 = ") for d in details), details  # Σ swept − Σ carried in = carry()
 
 
-def test_a_carried_in_short_of_what_the_contract_took_is_caught(
+def test_a_carry_that_does_not_follow_the_rule_is_caught(
     world: World, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    """As a distributor that kept 1,000 units of the carry back would report it: its event takes in
+    less than the pool held, and the claims are paid more than the shares' part of what it took."""
     carry = sweep_a_rest(world)
-    client = world.community.chain.clients.revenue
+    round_id, outcome = distribute(world)
     kept = min(1000, carry)
-    # the document shares 1,000 units less of the carry (and the CM pays 1,000 less): the contract
-    # still takes the whole carry, so those units would end with the CM
-    monkeypatch.setattr(client, "carry", lambda: carry - kept)
+    honest = ChainReader.logs
+
+    def short(self: ChainReader, contract: Any, names: tuple[str, ...], **filters: Any) -> list[Log]:
+        logs = honest(self, contract, names, **filters)
+        return [
+            Log(
+                log.name,
+                {**log.args, "carriedIn": carry - kept},
+                log.block,
+                log.log_index,
+                log.tx_hash,
+                log.address,
+            )
+            if log.name == "DistributionCreated" and log.args["distributionId"] == outcome.distribution_id
+            else log
+            for log in logs
+        ]
+
+    monkeypatch.setattr(ChainReader, "logs", short)
+    verdict = audit(world, round_id)
+    carry_problems = " ".join(c.detail for c in verdict.failures if c.name == "revenue.carry")
+    assert f"took {carry - kept} from the carry, the pool held {carry}" in carry_problems
+    assert "the distributor's carry is 0, its events give" in carry_problems  # the pool does not balance
+    assert "the carry rule gives" in failing(verdict)["revenue.claims"]
+
+
+def test_a_second_distribution_for_the_round_is_refused_and_the_step_adopts_the_first(world: World) -> None:
+    """A restarted oracle that lost its state asks the chain (distributionOfRound) and creates nothing."""
     round_id, data = world.run_round()
-    with pytest.raises(ChainError, match="carried in"):
-        oracle_revenue.distribute_revenue(
-            world.community.chain, world.community.store, round_id=round_id,
-            result_hash=data["result_hash"], product=TINY_DOWN, seed=1,
-        )  # fmt: skip
-    monkeypatch.undo()
-    reasons = failing(audit(world, round_id))
-    assert set(reasons) == {"revenue.carry"}, reasons
-    assert f"shares {carry - kept} carried in, the distributor took {carry}" in reasons["revenue.carry"]
+    chain = world.community.chain
+    first = oracle_revenue.distribute_revenue(
+        chain, world.community.store, round_id=round_id, result_hash=data["result_hash"],
+        plan=oracle_revenue.RevenuePlan(product=TINY_DOWN, seed=1),
+    )  # fmt: skip
+    count = chain.clients.revenue.contract.functions.distributionCount().call()
+    again = oracle_revenue.distribute_revenue(
+        chain, world.community.store, round_id=round_id, result_hash=data["result_hash"],
+        plan=oracle_revenue.RevenuePlan(product=TINY_DOWN, seed=2),
+    )  # fmt: skip
+    assert again.distribution_id == first.distribution_id
+    assert chain.clients.revenue.contract.functions.distributionCount().call() == count
+    verdict = audit(world, round_id)
+    assert verdict.status == "PASS", failing(verdict)
 
 
 def test_a_document_altered_after_the_deposit_is_caught(world: World) -> None:

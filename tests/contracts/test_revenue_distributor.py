@@ -1,5 +1,5 @@
 """RevenueDistributor: deposits with a root of shares, claims, the unclaimed rule (sweep into the carry,
-spent by later distributions before the CM pays)."""
+taken in whole by the next distribution and paid pro rata to its shares, only to members of its round)."""
 
 from __future__ import annotations
 
@@ -76,39 +76,51 @@ def created_event(s: Setup, distribution_id: int) -> dict[str, object]:
     return dict(log["args"])
 
 
-def test_the_next_distribution_spends_the_carry_and_pulls_only_the_difference(setup: Setup) -> None:
+def test_the_next_distribution_takes_the_whole_carry_and_pays_it_pro_rata(setup: Setup) -> None:
     s, c = setup, setup.community
     carry = sweep_rest(s, 300_000)
-    total = 1_000_000
-    leaves = revenue_leaves(2, {p.address: total // len(s.peers) for p in s.peers})
+    revenue = 1_000_000
+    leaves = revenue_leaves(2, {p.address: revenue // len(s.peers) for p in s.peers})
     tree = revenue_tree(leaves)
     cm_before = c.token.balance_of(s.cm)
-    assert c.revenue.to_pull(total) == total - carry
-    c.revenue.create_distribution(s.cm, tree.root, total, s.now() + 3600, b"\2" * 32, round_id=2)
-    assert c.token.balance_of(s.cm) == cm_before - (total - carry)
+    c.revenue.create_distribution(s.cm, tree.root, revenue, s.now() + 3600, b"\2" * 32, round_id=2)
+    assert c.token.balance_of(s.cm) == cm_before - revenue  # the CM deposits the new revenue, all of it
     assert c.revenue.carry() == 0
     event = created_event(s, 2)
-    assert event["carriedIn"] == carry and event["total"] == total and event["documentHash"] == b"\2" * 32
+    assert event["carriedIn"] == carry and event["revenue"] == revenue and event["documentHash"] == b"\2" * 32
+    info = c.revenue.distribution(2)
+    assert (info.revenue, info.total, info.carried_in, info.round_id) == (revenue, revenue + carry, carry, 2)
     for leaf in leaves:
+        before = c.token.balance_of(leaf.account)
         c.revenue.claim(s.cm, leaf, tree.proof(leaf.index))
+        assert c.token.balance_of(leaf.account) == before + 325_000  # 250,000 · 1.3
     assert c.token.balance_of(c.revenue.address) == 0
 
 
-def test_a_carry_larger_than_the_total_pays_it_all_and_keeps_the_rest(setup: Setup) -> None:
+def test_a_tiny_revenue_takes_the_whole_carry_and_its_dust_carries_on(setup: Setup) -> None:
     s, c = setup, setup.community
-    carry = sweep_rest(s, 500_000)
-    c.token.approve(s.cm, c.revenue.address, 0)  # nothing is pulled: no allowance needed
-    leaves = revenue_leaves(2, {s.peers[0].address: 100_000, s.peers[1].address: 100_000})
+    sweep_rest(s, 500_000)
+    leaves = revenue_leaves(2, {s.peers[0].address: 1, s.peers[1].address: 2})
     tree = revenue_tree(leaves)
-    cm_before = c.token.balance_of(s.cm)
-    assert c.revenue.to_pull(200_000) == 0
-    c.revenue.create_distribution(s.cm, tree.root, 200_000, s.now() + 3600, b"\2" * 32, round_id=2)
-    assert c.token.balance_of(s.cm) == cm_before
-    assert c.revenue.carry() == carry - 200_000
-    assert created_event(s, 2)["carriedIn"] == 200_000
-    c.revenue.claim(s.cm, leaves[0], tree.proof(0))
-    # the balance is the unswept rest plus the carry
-    assert c.token.balance_of(c.revenue.address) == 100_000 + carry - 200_000
+    c.revenue.create_distribution(s.cm, tree.root, 3, s.now() + 3600, b"\2" * 32, round_id=2)
+    paid = {leaf.account: c.revenue.payout(2, leaf.amount) for leaf in leaves}
+    assert sorted(paid.values()) == [166_667, 333_335]  # ⌊500,003/3⌋ and ⌊2·500,003/3⌋
+    for leaf in leaves:
+        c.revenue.claim(s.cm, leaf, tree.proof(leaf.index))
+    s.travel(3601)
+    c.revenue.sweep(s.cm, 2)
+    assert c.revenue.carry() == 1 == c.token.balance_of(c.revenue.address)  # the rounding dust waits
+
+
+def test_the_carry_cannot_be_routed_to_the_community_manager(setup: Setup) -> None:
+    s, c = setup, setup.community
+    carry = sweep_rest(s, 400_000)
+    leaves = revenue_leaves(2, {s.cm: carry, s.peers[0].address: 1})
+    tree = revenue_tree(leaves)
+    c.revenue.create_distribution(s.cm, tree.root, carry + 1, s.now() + 3600, b"\2" * 32, round_id=2)
+    mine = next(leaf for leaf in leaves if leaf.account == s.cm)
+    with pytest.raises(ChainError, match="RecipientNotEligible"):
+        c.revenue.claim(s.cm, mine, tree.proof(mine.index))
 
 
 def test_claims_of_a_carried_distribution_never_exceed_its_total(setup: Setup) -> None:
@@ -117,11 +129,11 @@ def test_claims_of_a_carried_distribution_never_exceed_its_total(setup: Setup) -
     leaves = revenue_leaves(2, {p.address: 600 for p in s.peers[:2]})  # shares sum to 1200 > 1000
     tree = revenue_tree(leaves)
     c.revenue.create_distribution(s.cm, tree.root, 1000, s.now() + 3600, b"\2" * 32, round_id=2)
-    assert c.revenue.carry() == 4_000  # the carry cannot be claimed through a distribution's tree
-    c.revenue.claim(s.cm, leaves[0], tree.proof(0))
+    assert c.revenue.carry() == 0  # all of it went in: the total is 6,000
+    c.revenue.claim(s.cm, leaves[0], tree.proof(0))  # pays 600 · 6 = 3,600
     with pytest.raises(ChainError, match="ShareExceedsDeposit"):
         c.revenue.claim(s.cm, leaves[1], tree.proof(1))
-    assert c.token.balance_of(c.revenue.address) == 400 + 4_000
+    assert c.token.balance_of(c.revenue.address) == 6_000 - 3_600
 
 
 def test_claims_never_exceed_the_deposit(setup: Setup) -> None:

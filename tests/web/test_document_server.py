@@ -25,7 +25,7 @@ def world(tmp_path: Path) -> dict:
     hashes = {
         "config": store.put_json({"format": "flexunity-round-config/1", "round": 1, "intervals": 4}),
         "result": store.put_json({"format": "flexunity-round-result/1", "round": 1, "orders": []}),
-        "revenue": store.put_json({"format": "flexunity-revenue-distribution/1", "round": 2, "total": 7}),
+        "revenue": store.put_json({"format": "flexunity-revenue-distribution/2", "round": 2, "total": 7}),
         "config2": store.put_json({"format": "flexunity-round-config/1", "round": 2, "intervals": 4}),
         "private": store.put(canonical_json({"scenario": {}, "clearing": {}})),  # oracle's own file
     }

@@ -31,7 +31,7 @@ from flexunity.demo.run import (
     private_chain_id,
 )
 from flexunity.markets.products import get_product
-from flexunity.oracle.revenue import distribute_revenue
+from flexunity.oracle.revenue import RevenuePlan, distribute_revenue
 from flexunity.oracle.runner import RoundRunner
 from flexunity.oracle.state import StateDB, Step
 from flexunity.record.orders import encode_payload, order_document
@@ -182,8 +182,8 @@ def test_a_peer_lives_a_round_in_the_browser(world: dict[str, Any]) -> None:
     result_hash = community.chain.posted_document_hash(round_id)
     product = replace(get_product("SIM-LOCAL"), min_offer_kw=0.1)  # a pilot-sized product for 4 homes
     outcome = distribute_revenue(
-        community.chain, community.store, round_id=round_id, result_hash=result_hash, product=product,
-        rule="pro-rata", seed=1,
+        community.chain, community.store, round_id=round_id, result_hash=result_hash,
+        plan=RevenuePlan(product=product, rule="pro-rata", seed=1),
     )  # fmt: skip
     assert any(a.lower() == me.lower() for a in outcome.shares), (outcome.shares, outcome.reasons, me)
     page.reload()
