@@ -15,7 +15,7 @@ from pathlib import Path
 
 PACKAGE = Path(__file__).resolve().parents[1] / "flexunity"
 TIER = {
-    "errors": 0, "model": 0,
+    "errors": 0, "model": 0, "units": 0,
     "data": 1, "optimize": 1, "markets": 1, "allocation": 1, "chain": 1, "report": 1,
     "record": 2, "lab": 2,
     "oracle": 3, "audit": 3,

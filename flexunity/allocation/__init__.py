@@ -6,7 +6,6 @@ Entry point: :func:`allocate` (rule name, integer total, :class:`SharingInputs`)
 
 from flexunity.allocation.core import CoreReport, check_core, least_core_epsilon
 from flexunity.allocation.game import AdditiveThresholdGame, Game, TableGame
-from flexunity.allocation.rounding import largest_remainder
 from flexunity.allocation.rules import RULES, Allocation, RuleOptions, SharingInputs, allocate
 from flexunity.allocation.savings import InflexibleSavingsGame
 from flexunity.allocation.shapley import ShapleyEstimate, exact_shapley, sampled_shapley
@@ -26,7 +25,6 @@ __all__ = [
     "allocate",
     "check_core",
     "exact_shapley",
-    "largest_remainder",
     "least_core_epsilon",
     "sampled_shapley",
     "verify_allocation",

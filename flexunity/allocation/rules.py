@@ -22,9 +22,10 @@ from typing import Any
 
 from flexunity.allocation.core import MAX_LP_PLAYERS, CoreReport, check_core, least_core_allocation
 from flexunity.allocation.game import MAX_EXACT_PLAYERS, Game
-from flexunity.allocation.rounding import largest_remainder, scale_to_total
+from flexunity.allocation.rounding import scale_to_total
 from flexunity.allocation.shapley import exact_shapley, sampled_shapley
 from flexunity.errors import InputError
+from flexunity.units import largest_remainder
 
 RULES = ("equal", "pro-rata", "marginal", "shapley", "least-core", "stakeholder", "renewable", "mix")
 

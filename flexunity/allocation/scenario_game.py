@@ -18,6 +18,7 @@ from flexunity.allocation.rules import SharingInputs
 from flexunity.allocation.savings import InflexibleSavingsGame
 from flexunity.errors import InputError
 from flexunity.model import Peer, Scenario
+from flexunity.units import money_to_base_units
 
 
 def closed_form_reason(scenario: Scenario) -> str | None:
@@ -132,7 +133,7 @@ def savings_inputs(
     scenario = load_scenario(path)
     game, used = savings_game(scenario, method, on_solve)
     grand = game.value(game.grand)
-    total = round(grand * 10**decimals)
+    total = money_to_base_units(grand, decimals)
     dh = scenario.hours_per_interval
     renewable = {p.id: float(np.sum(p.pv_kw) * dh) if p.pv_kw is not None else 0.0 for p in scenario.peers}
     contributions = _traded_kwh(scenario, game)

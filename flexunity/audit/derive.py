@@ -1,7 +1,9 @@
 """The audit's own arithmetic: money and energy re-derived from the formulas in docs/, not the oracle's code.
 
 An audit that called the oracle's functions would repeat their bugs. So every computation the audit
-checks is written here again, from the documented rules, and shares no code with flexunity/oracle:
+checks is written here again, from the documented rules, and shares no code with flexunity/oracle
+nor with flexunity/units.py (the oracle's conversions and largest remainder; both follow
+docs/conventions.md, "Rounding"):
 
 - bills and fees (docs/oracle.md, "Settlement"): a peer's amount is its bill ``total``; the CM's fee
   account is credited Σ ``fees``; the supplier is credited Σ bills − Σ fees (the grid charges);
@@ -66,7 +68,7 @@ def settlement_amounts(
 def _to_integers(exact: Mapping[str, float], total: int) -> dict[str, int]:
     """Largest remainder to ``total``; ties by address (see the module's docstring)."""
     down = {who: math.floor(value) for who, value in exact.items()}
-    rest = {who: exact[who] - down[who] for who in exact}
+    rest = {who: Fraction(exact[who]) - down[who] for who in exact}  # a float's exact binary value
     missing = total - sum(down.values())
     if missing >= 0:
         ranking = sorted(exact, key=lambda who: (-rest[who], who))

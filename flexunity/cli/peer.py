@@ -17,6 +17,7 @@ import click
 
 from flexunity.cli.options import KEYSTORE, MANIFEST_OR_URL, RPC, STORE_OR_URL
 from flexunity.errors import InputError
+from flexunity.units import parse_amount as _base_units  # an amount the user typed -> base units
 
 MANIFEST = MANIFEST_OR_URL  # peers may read the manifest from the CM's `flexunity serve`
 STORE = STORE_OR_URL
@@ -284,16 +285,6 @@ def _nonce_deadline(
     if deadline is None:
         deadline = chain.clients.rounds.round(round_id).gate_closure
     return int(nonce), int(deadline)
-
-
-def _base_units(amount: str, decimals: int) -> int:
-    try:
-        value = Decimal(amount) * 10**decimals
-    except ArithmeticError:
-        raise InputError(f"not an amount: {amount!r}") from None
-    if value <= 0 or value != value.to_integral_value():
-        raise InputError(f"{amount} is not a positive amount with at most {decimals} decimals")
-    return int(value)
 
 
 def _connect(

@@ -16,6 +16,7 @@ from flexunity.allocation.game import AdditiveThresholdGame
 from flexunity.allocation.rules import Allocation, RuleOptions, SharingInputs, allocate
 from flexunity.markets.products import BalancingProduct
 from flexunity.markets.settlement import DeliveryResult, to_base_units
+from flexunity.units import decimals_of, money_to_base_units
 
 
 def share_revenue(
@@ -52,8 +53,8 @@ def share_revenue(
 
 
 def revenue_base_units(result: DeliveryResult, scale: int) -> int:
-    """The activation's revenue (utilisation + availability) in integer base units."""
-    return round((result.utilisation_revenue + result.availability_revenue) * scale)
+    """The activation's revenue (utilisation + availability) in integer base units, rounded half away."""
+    return money_to_base_units(result.utilisation_revenue + result.availability_revenue, decimals_of(scale))
 
 
 def sharing_inputs(

@@ -16,17 +16,16 @@ peer's delivery in interval t is d = sign · (p_actual − p_baseline). Rules (d
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 import numpy.typing as npt
 
-from flexunity.allocation.rounding import largest_remainder
 from flexunity.markets.activation import Activation
 from flexunity.markets.offers import OfferBlock
 from flexunity.markets.products import BalancingProduct
+from flexunity.units import amounts_to_base_units, decimals_of
 
 FloatArray = npt.NDArray[np.float64]
 
@@ -141,9 +140,9 @@ def settle(
 
 
 def to_base_units(amounts: dict[str, float], scale: int) -> dict[str, int]:
-    """Currency amounts to integer base units (× ``scale``), summing exactly to the rounded total."""
-    total = round(math.fsum(amounts.values()) * scale)
-    return largest_remainder({p: v * scale for p, v in amounts.items()}, total)
+    """Currency amounts to integer base units (× ``scale``), summing exactly to their rounded total
+    (flexunity.units: decimal spelling, total rounded half away from zero, largest remainder)."""
+    return amounts_to_base_units(amounts, decimals_of(scale))
 
 
 def _pro_rata(amount: float, weights: FloatArray) -> FloatArray:

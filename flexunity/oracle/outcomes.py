@@ -24,13 +24,14 @@ and one more handler.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from enum import StrEnum
-from typing import Any
 
 from flexunity.errors import ChainError, InputError
 from flexunity.oracle.port import ChainPort, RoundView
+from flexunity.oracle.saved import Rebuilt, Retry, Saved, Voided, WindowPassed
 from flexunity.oracle.state import RoundState, StateDB, Step
+from flexunity.record.orders import Order
 from flexunity.record.store import FolderStore
 
 
@@ -39,10 +40,10 @@ class Jump:
     """A step's result that moves the round to ``step`` (not the next one), merging ``updates``."""
 
     step: Step
-    updates: dict[str, Any] = field(default_factory=dict)
+    updates: Saved | None = None
 
 
-StepResult = dict[str, Any] | Jump | None
+StepResult = Saved | Jump | None
 
 
 class Outcome(StrEnum):
@@ -88,7 +89,7 @@ class OutcomeHandlers:
     store: FolderStore
     db: StateDB
     report: Callable[[str], None]
-    _orders: dict[int, Any]
+    _orders: dict[int, list[Order]]
 
     def say_once(self, round_id: int, key: str, message: str) -> None:  # pragma: no cover (RoundRunner's)
         raise NotImplementedError
@@ -98,7 +99,7 @@ class OutcomeHandlers:
         view = self.chain.view(state.round_id)
         if view.status == "VOID":
             self.report(f"round {state.round_id}: voided on chain; nothing to do")
-            return self.db.advance(state, Step.VOIDED, {"voided": True}, message="voided (rebuilt)")
+            return self.db.advance(state, Step.VOIDED, Voided().updates(), message="voided (rebuilt)")
         if not view.result_posted:
             return state
         try:
@@ -109,29 +110,18 @@ class OutcomeHandlers:
                 "store; clearing the round again (the same inputs give the same document)"
             )
             return state
-        settlement = document["settlement"]
-        data = {
-            "config_hash": document["config_hash"],
-            "order_digest": document["order_digest"],
-            "orders": document["orders"],
-            "rejected_orders": document["rejected_orders"],
-            "leaves": settlement["leaves"],
-            "merkle_root": settlement["merkle_root"],
-            "total_debit": settlement["total_debit"],
-            "total_credit": settlement["total_credit"],
-            "result_hash": view.result_hash,
-            "attempt": int(document.get("attempt", 1)),
-            "rebuilt": True,
-        }
+        rebuilt = Rebuilt.from_document(document, view.result_hash)
         self.report(
             f"round {state.round_id}: no saved state; rebuilt from the chain (result "
             f"{view.result_hash[:12]}.. posted) and the store; continuing after POSTED"
         )
-        return self.db.advance(state, Step.POSTED, data, message="rebuilt from the chain and the store")
+        return self.db.advance(
+            state, Step.POSTED, rebuilt.updates(), message="rebuilt from the chain and the store"
+        )
 
     def _on_outcome(self, state: RoundState, view: RoundView, outcome: Outcome) -> StepResult:
         """One handler per outcome (flexunity.oracle.outcomes): say what happened and what comes next."""
-        r, ours = state.round_id, state.data["result_hash"]
+        r, ours = state.round_id, state.saved.result_hash
         if outcome is Outcome.WINDOW_RUNNING:
             return None
         if outcome is Outcome.DISPUTED:
@@ -140,21 +130,21 @@ class OutcomeHandlers:
             return None
         if outcome in (Outcome.FINAL, Outcome.UPHELD):
             self.say_once(r, outcome.name, f"round {r}: result {outcome.value}; settling")
-            return {"window_ends": view.window_ends, "outcome": outcome.name}
+            return WindowPassed(window_ends=view.window_ends, outcome=outcome.name)
         if outcome is Outcome.VOIDED:
             return self._voided(state, view)
         if outcome is Outcome.REJECTED:
-            attempt = int(state.data.get("attempt", 1)) + 1
-            rejected = [*state.data.get("rejected_results", []), ours]
+            attempt = state.saved.attempt + 1
+            rejected = [*state.saved.rejected_results, ours]
             self.report(
                 f"round {r}: result {ours[:12]}.. {outcome.value}; clearing again from the chain's orders "
                 f"and config and posting a corrected result (attempt {attempt})"
             )
             self._orders.pop(r, None)
-            return Jump(Step.ORDERS_VERIFIED, {"attempt": attempt, "rejected_results": rejected})
+            return Jump(Step.ORDERS_VERIFIED, Retry(attempt=attempt, rejected_results=rejected))
         if outcome is Outcome.MISSING:
             self.report(f"round {r}: {outcome.value} (a node reset or reorg?); posting it again")
-            return Jump(Step.DOCUMENT_STORED, {})
+            return Jump(Step.DOCUMENT_STORED)
         raise ChainError(
             f"round {r}: {outcome.value} ({view.result_hash}), not ours ({ours}): is another CM posting?"
         )
@@ -164,7 +154,7 @@ class OutcomeHandlers:
             f"round {state.round_id}: voided on chain (no final result before its timeout); "
             "nothing to settle, the round is closed"
         )
-        return Jump(Step.VOIDED, {"voided": True})
+        return Jump(Step.VOIDED, Voided())
 
     def _clock_went_back(self, state: RoundState, view: RoundView, what: str, when: int) -> StepResult:
         self.say_once(

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
 
+from flexunity.chain.contracts.records import RoundInfo
 from flexunity.chain.settlement import RevenueLeaf, revenue_tree
 from flexunity.errors import ChainError, InputError, UserError
 from flexunity.oracle.chainio import OracleChain
@@ -18,6 +18,7 @@ from flexunity.oracle.revenue import FORMAT as REVENUE_FORMAT
 from flexunity.oracle.revenue import leaves_of
 from flexunity.record.orders import decode_payload
 from flexunity.record.store import DocumentSource
+from flexunity.units import leaf_amount_to_bill
 
 
 @dataclass
@@ -74,14 +75,15 @@ class PeerStatus:
 def peer_status(chain: OracleChain, address: str, store: DocumentSource | None) -> PeerStatus:
     """Everything ``peer status`` shows for ``address``."""
     c = chain.clients
-    member = c.registry.contract.functions.member(address).call()
+    # ICommunityRegistry.Member: kind, fromRound, untilRound, index, nonce, openRounds, debitCap, metadataHash
+    _kind, member_from, member_until, *_ = c.registry.contract.functions.member(address).call()
     count = c.rounds.round_count()
     escrow = c.escrow.account(address)
     status = PeerStatus(
         address=address,
         member=c.registry.is_member(address, count + 1),  # a member of the next round to open
-        member_from=int(member[1]),
-        member_until=int(member[2]),
+        member_from=int(member_from),
+        member_until=int(member_until),
         balance=escrow.balance,
         debt=escrow.debt,
         withdrawable=c.escrow.withdrawable(address),
@@ -127,13 +129,13 @@ def _round_line(
             line.rejected = str(rejected.get("reason", "rejected"))
     for leaf in document.get("settlement", {}).get("leaves", []):
         if str(leaf["account"]).lower() == address.lower():
-            line.amount = -int(leaf["amount"]) if leaf["isCredit"] else int(leaf["amount"])
+            line.amount = leaf_amount_to_bill(int(leaf["amount"]), bool(leaf["isCredit"]))
             line.applied = chain.clients.escrow.is_applied(round_id, int(leaf["index"]))
     return line
 
 
 def _payload_problem(
-    chain: OracleChain, payload: bytes, info: Any, store: DocumentSource | None, notes: list[str]
+    chain: OracleChain, payload: bytes, info: RoundInfo, store: DocumentSource | None, notes: list[str]
 ) -> str:
     """Why the oracle will drop this order (it does not fit the round's config), or ''."""
     from flexunity.record.orders import order_problems

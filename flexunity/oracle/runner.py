@@ -24,6 +24,15 @@ from typing import Any
 from flexunity.errors import ChainError, InputError
 from flexunity.oracle.outcomes import Jump, Outcome, OutcomeHandlers, StepResult, classify
 from flexunity.oracle.port import ChainPort, RoundView
+from flexunity.oracle.saved import (
+    Cleared,
+    DocumentStored,
+    Finished,
+    GateClosed,
+    OrdersVerified,
+    Posted,
+    Settled,
+)
 from flexunity.oracle.settlement import leaves_from_amounts, peer_energy, settlement_amounts, totals
 from flexunity.oracle.state import RoundState, StateDB, Step
 from flexunity.record.orders import (
@@ -34,10 +43,10 @@ from flexunity.record.orders import (
     scenario_from_orders,
     schedule_problems,
 )
-from flexunity.record.settlement import Leaf
 from flexunity.record.store import FolderStore, canonical_json
 
 RESULT_FORMAT = "flexunity-round-result/1"
+FOUND_ON_CHAIN = "(found on chain)"  # post_tx of a result this oracle found posted, not sent
 CRASH_ENV = "FLEXUNITY_ORACLE_CRASH_AT"  # tests: "POSTED" exits right after that step is saved;
 # "POSTED:sent" exits after the posting transaction is mined but before the step is saved.
 
@@ -69,7 +78,6 @@ class RoundRunner(OutcomeHandlers):
     report: Reporter = field(default=lambda _: None)
     clearer: Clearer = default_clearer
     _orders: dict[int, list[Order]] = field(default_factory=dict)
-    _result: dict[int, dict[str, Any]] = field(default_factory=dict)
     _said: set[tuple[int, str]] = field(default_factory=set)
 
     def say_once(self, round_id: int, key: str, message: str) -> None:
@@ -95,11 +103,12 @@ class RoundRunner(OutcomeHandlers):
                     return state
                 time.sleep(poll)
                 continue
-            reached, updates = (
+            reached, saved = (
                 (outcome.step, outcome.updates) if isinstance(outcome, Jump) else (state.step.next, outcome)
             )
             elapsed = time.perf_counter() - started
-            timings = {**state.data.get("timings", {}), reached.value: round(elapsed, 4)}
+            timings = {**state.saved.timings, reached.value: round(elapsed, 4)}
+            updates = saved.updates() if saved is not None else {}
             state = self.db.advance(
                 state, reached, {**updates, "timings": timings}, message=f"{elapsed:.3f} s"
             )
@@ -142,12 +151,12 @@ class RoundRunner(OutcomeHandlers):
             raise InputError(
                 f"round {state.round_id}, the config its openRound bound it to: {'; '.join(problems)}"
             )
-        return {"config_hash": view.config_hash, "gate_closed_at": time.time()}
+        return GateClosed(config_hash=view.config_hash, gate_closed_at=time.time())
 
-    def step_verify_orders(self, state: RoundState) -> dict[str, Any]:
+    def step_verify_orders(self, state: RoundState) -> OrdersVerified:
         view = self.chain.view(state.round_id)
         orders = self._load_orders(state.round_id, view)
-        return {"order_digest": view.order_digest, "order_count": len(orders)}
+        return OrdersVerified(order_digest=view.order_digest, order_count=len(orders))
 
     def _load_orders(self, round_id: int, view: RoundView) -> list[Order]:
         if round_id in self._orders:
@@ -162,10 +171,10 @@ class RoundRunner(OutcomeHandlers):
         self._orders[round_id] = orders
         return orders
 
-    def step_clear(self, state: RoundState) -> dict[str, Any]:
+    def step_clear(self, state: RoundState) -> Cleared:
         view = self.chain.view(state.round_id)
         orders = self._load_orders(state.round_id, view)
-        config = self.store.get_json(state.data["config_hash"])
+        config = self.store.get_json(state.saved.config_hash)
         accepted, rejected = latest_valid_orders(orders, int(config["intervals"]), config)
         scenario = scenario_from_orders(
             config, [(o.peer_address, decode_payload(o.payload)) for o in accepted]
@@ -183,46 +192,48 @@ class RoundRunner(OutcomeHandlers):
         )
         leaves = leaves_from_amounts(amounts, peer_energy(clearing) if "peers" in clearing else None)
         clearing_hash = self.store.put(canonical_json({"scenario": scenario, "clearing": clearing}))
-        self._result[state.round_id] = {"scenario": scenario, "clearing": clearing}
-        return {
-            "clearing_hash": clearing_hash,
-            "leaves": [leaf.to_dict() for leaf in leaves],
-            "rejected_orders": rejected,
-            "orders": [order_ref(o) for o in accepted],
-            "clearing_timings": unhashed.get("timings", {}),
-        }
+        return Cleared(
+            clearing_hash=clearing_hash,
+            leaves=[leaf.to_dict() for leaf in leaves],
+            rejected_orders=rejected,
+            orders=[order_ref(o) for o in accepted],
+            clearing_timings=unhashed.get("timings", {}),
+        )
 
-    def step_store_document(self, state: RoundState) -> dict[str, Any]:
-        leaves = _leaves(state)
+    def step_store_document(self, state: RoundState) -> DocumentStored:
+        saved = state.saved
+        leaves = list(saved.leaves)
         root = self.chain.merkle_root(state.round_id, leaves)
         debit, credit = totals(leaves)
-        cleared = self.store.get_json(state.data["clearing_hash"])
+        cleared = self.store.get_json(saved.clearing_hash)
         document = {
             "format": RESULT_FORMAT,
             "round": state.round_id,
-            "attempt": int(state.data.get("attempt", 1)),
+            "attempt": saved.attempt,
             "chain_id": self.chain.chain_id,
             "contracts": self.chain.addresses(),
-            "config_hash": state.data["config_hash"],
-            "order_digest": state.data["order_digest"],
-            "orders": state.data["orders"],
-            "rejected_orders": state.data["rejected_orders"],
+            "config_hash": saved.config_hash,
+            "order_digest": saved.order_digest,
+            "orders": saved.orders,
+            "rejected_orders": saved.rejected_orders,
             "scenario": cleared["scenario"],
             "clearing": cleared["clearing"],
             "settlement": {
                 "cm": self.chain.cm_address(),
                 "supplier": self.chain.supplier_address(),
-                "leaves": state.data["leaves"],
+                "leaves": state.data["leaves"],  # as saved: a document stored again hashes the same
                 "merkle_root": root,
                 "total_debit": debit,
                 "total_credit": credit,
             },
         }
         result_hash = self.store.put(canonical_json(document))
-        return {"result_hash": result_hash, "merkle_root": root, "total_debit": debit, "total_credit": credit}
+        return DocumentStored(
+            result_hash=result_hash, merkle_root=root, total_debit=debit, total_credit=credit
+        )
 
     def step_post(self, state: RoundState) -> StepResult:
-        round_id, ours = state.round_id, state.data["result_hash"]
+        round_id, ours = state.round_id, state.saved.result_hash
         view = self.chain.view(round_id)
         if view.status == "VOID":
             return self._voided(state, view)
@@ -243,50 +254,46 @@ class RoundRunner(OutcomeHandlers):
                     f"({ours}): is another CM or oracle posting for this deployment?"
                 )
             self.report(f"round {round_id}: result already on chain, not sending again")
-            return {
-                "post_tx": state.data.get("post_tx", "(found on chain)"),
-                "gas_post": state.data.get("gas_post", 0),
-            }
+            return Posted(post_tx=state.saved.post_tx or FOUND_ON_CHAIN, gas_post=state.saved.gas_post)
         try:
             posted = self.chain.post_result(round_id, state.data)
         except ChainError:
             again = self.chain.view(round_id)  # the revert may be the effect we wanted, landed meanwhile
             if again.result_posted and again.result_hash.lower() == ours.lower():
                 self.report(f"round {round_id}: our result reached the chain meanwhile; not sending again")
-                return {"post_tx": "(found on chain)", "gas_post": 0}
+                return Posted(post_tx=FOUND_ON_CHAIN, gas_post=0)
             raise
         crash_point("POSTED:sent")
-        return {"post_tx": posted.tx_hash, "gas_post": posted.gas_used, "post_block": posted.block}
+        return Posted(post_tx=posted.tx_hash, gas_post=posted.gas_used, post_block=posted.block)
 
     def step_wait_window(self, state: RoundState) -> StepResult:
         view = self.chain.view(state.round_id)
-        outcome = classify(
-            view, state.data["result_hash"], self.chain.now(), state.data.get("rejected_results")
-        )
+        saved = state.saved
+        outcome = classify(view, saved.result_hash, self.chain.now(), saved.rejected_results)
         return self._on_outcome(state, view, outcome)
 
     def step_settle(self, state: RoundState) -> StepResult:
         view = self.chain.view(state.round_id)
         now = self.chain.now()
-        outcome = classify(view, state.data["result_hash"], now, state.data.get("rejected_results"))
-        if outcome is Outcome.WINDOW_RUNNING and state.data.get("window_ends"):
+        saved = state.saved
+        outcome = classify(view, saved.result_hash, now, saved.rejected_results)
+        if outcome is Outcome.WINDOW_RUNNING and saved.window_ends:
             return self._clock_went_back(state, view, "end of the challenge window", view.window_ends)
         if outcome not in (Outcome.FINAL, Outcome.UPHELD):
             return self._on_outcome(state, view, outcome)  # settlement only ever follows a final result
-        leaves = _leaves(state)
+        leaves = list(saved.leaves)
         done = self.chain.leaf_settled(state.round_id, leaves)
         todo = [leaf for leaf, settled in zip(leaves, done, strict=False) if not settled]
-        gas = int(state.data.get("gas_settle", 0))
-        txs = int(state.data.get("settle_txs", 0))
+        gas, txs = saved.gas_settle, saved.settle_txs
         if len(todo) < len(leaves):
             self.report(f"round {state.round_id}: {len(leaves) - len(todo)} leaves already settled on chain")
         for posted in self.chain.settle(state.round_id, todo, leaves):
             gas += posted.gas_used
             txs += 1
-        return {"gas_settle": gas, "settle_txs": txs, "leaves_settled": len(leaves)}
+        return Settled(gas_settle=gas, settle_txs=txs, leaves_settled=len(leaves))
 
-    def step_finish(self, state: RoundState) -> dict[str, Any]:
-        leaves = _leaves(state)
+    def step_finish(self, state: RoundState) -> Finished:
+        leaves = list(state.saved.leaves)
         missing = [
             leaf.index
             for leaf, ok in zip(leaves, self.chain.leaf_settled(state.round_id, leaves), strict=False)
@@ -295,7 +302,7 @@ class RoundRunner(OutcomeHandlers):
         if missing:
             raise ChainError(f"round {state.round_id}: leaves {missing[:10]} are still unsettled on chain")
         self.chain.finish(state.round_id)
-        return {"finished_at": time.time()}
+        return Finished(finished_at=time.time())
 
 
 def latest_valid_orders(
@@ -334,7 +341,3 @@ def bills_and_fees(clearing: dict[str, Any]) -> tuple[dict[str, float], float]:
     bills = {pid: float(bill["total"]) for pid, bill in clearing["bills"].items()}
     fees = sum(float(bill.get("fees", 0.0)) for bill in clearing["bills"].values())
     return bills, fees
-
-
-def _leaves(state: RoundState) -> list[Leaf]:
-    return [Leaf.from_dict(x) for x in state.data["leaves"]]

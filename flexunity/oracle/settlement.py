@@ -4,7 +4,8 @@ Every party of a round gets one signed amount in token base units (positive = pa
 money sign): each peer its bill, the community manager minus the fees it collects, the supplier minus
 the community's net grid charges. The exact amounts (bill × 10^decimals) sum to zero up to float
 error; ``largest_remainder`` with total 0 turns them into integers that sum to exactly zero, residues
-going to the largest fractional parts, ties broken by address (flexunity.allocation.rounding).
+going to the largest fractional parts, ties broken by address (flexunity.units; docs/conventions.md,
+"Rounding").
 """
 
 from __future__ import annotations
@@ -12,10 +13,9 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from flexunity.allocation.rounding import largest_remainder
-from flexunity.chain.units import kwh_to_wh
 from flexunity.errors import InputError
 from flexunity.record.settlement import EnergyWh, Leaf
+from flexunity.units import kwh_to_wh, largest_remainder
 
 TOLERANCE_BASE_UNITS = 1.0  # float error allowed in the exact sum before rounding, per party
 

@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from flexunity.errors import InputError, UserError
+from flexunity.oracle.saved import RoundData
 
 
 class Step(StrEnum):
@@ -80,8 +81,13 @@ CREATE TABLE IF NOT EXISTS log (
 class RoundState:
     round_id: int
     step: Step
-    data: dict[str, Any] = field(default_factory=dict)
+    data: dict[str, Any] = field(default_factory=dict)  # the saved JSON object (flexunity.oracle.saved)
     rev: int = 0  # the row's revision when read: a write succeeds only if it is still this one
+
+    @property
+    def saved(self) -> RoundData:
+        """``data`` with types."""
+        return RoundData.of(self.data)
 
 
 class StateDB:

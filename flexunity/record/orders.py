@@ -27,13 +27,13 @@ from __future__ import annotations
 
 import json
 import zlib
-from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
 from flexunity.chain.hashing import keccak_hex
 from flexunity.errors import InputError
 from flexunity.record.store import canonical_json
+from flexunity.units import kw_to_wh, wh_to_kw
 
 MAGIC = b"FXO1"
 CONFIG_FORMAT = "flexunity-round-config/1"
@@ -95,14 +95,6 @@ def _profile(value: Any, intervals: int, where: str) -> list[float]:
     raise InputError(
         f"expected a number or {intervals} values inline (got {type(value).__name__})", where=where
     )
-
-
-def kw_to_wh(values: Iterable[float], interval_minutes: int) -> list[int]:
-    return [round(v * 1000 * interval_minutes / 60) for v in values]
-
-
-def wh_to_kw(values: Iterable[int], interval_minutes: int) -> list[float]:
-    return [v / 1000 * 60 / interval_minutes for v in values]
 
 
 # --- order payloads ----------------------------------------------------------------------------

@@ -5,7 +5,8 @@ from __future__ import annotations
 from hypothesis import given
 from hypothesis import strategies as st
 
-from flexunity.allocation.rounding import largest_remainder, scale_to_total
+from flexunity.allocation.rounding import scale_to_total
+from flexunity.units import largest_remainder
 
 
 def test_largest_remainder_gives_residue_to_largest_fractions() -> None:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -19,8 +19,10 @@ from flexunity.data.scenario_io import scenario_from_dict, scenario_to_dict
 from flexunity.demo.community import Gas, RoleKeys
 from flexunity.demo.run import Community, DemoOptions, Timer, advance_time, open_round_with_orders, prepare
 from flexunity.markets.products import BalancingProduct
+from flexunity.oracle.outcomes import StepResult
 from flexunity.oracle.port import RoundView
 from flexunity.oracle.runner import RoundRunner, default_clearer
+from flexunity.oracle.saved import Cleared, GateClosed
 from flexunity.oracle.state import StateDB, Step
 from flexunity.record.orders import Order
 from flexunity.record.settlement import Leaf
@@ -140,9 +142,9 @@ class DroppingRunner(RoundRunner):
 class SkimmingRunner(RoundRunner):
     """Takes 1,000 base units more from the first debited peer and credits them to the CM's leaf."""
 
-    def step_clear(self, state: Any) -> dict[str, Any]:
+    def step_clear(self, state: Any) -> Cleared:
         updates = super().step_clear(state)
-        leaves = [Leaf.from_dict(x) for x in updates["leaves"]]
+        leaves = [Leaf.from_dict(x) for x in updates.leaves]
         cm = self.chain.cm_address().lower()
         victim = next(x for x in leaves if not x.is_credit and x.account.lower() != cm)
         fee = next(x for x in leaves if x.account.lower() == cm)
@@ -171,21 +173,21 @@ class SkimmingRunner(RoundRunner):
                     x.export_wh,
                 )
             changed.append(x.to_dict())
-        return {**updates, "leaves": changed}
+        return replace(updates, leaves=changed)
 
 
 class ConfigSwappingRunner(RoundRunner):
     """Clears under a config of its own (the community fee doubled), stored and cited in the document,
     instead of the one the round was opened with on chain."""
 
-    def step_close_gate(self, state: Any) -> dict[str, Any] | None:
+    def step_close_gate(self, state: Any) -> StepResult:
         updates = super().step_close_gate(state)
-        if updates is None:
-            return None
-        config = dict(self.store.get_json(updates["config_hash"]))
+        if not isinstance(updates, GateClosed):
+            return updates
+        config = dict(self.store.get_json(updates.config_hash))
         community = dict(config["community"])
         community["fee_per_kwh"] = 2 * float(community.get("fee_per_kwh", 0.01))
-        return {**updates, "config_hash": self.store.put_json({**config, "community": community})}
+        return replace(updates, config_hash=self.store.put_json({**config, "community": community}))
 
 
 class WrongRootChain:

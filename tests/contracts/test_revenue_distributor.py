@@ -9,8 +9,8 @@ import pytest
 from contract_helpers import Setup
 
 from flexunity.chain.settlement import revenue_leaves, revenue_tree
-from flexunity.chain.units import amounts_to_base_units
 from flexunity.errors import ChainError
+from flexunity.units import amounts_to_base_units
 
 pytestmark = pytest.mark.chain
 

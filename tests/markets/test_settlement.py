@@ -56,3 +56,10 @@ def test_within_tolerance_no_penalty_and_over_delivery_not_paid() -> None:
 def test_to_base_units_sums_exactly() -> None:
     units = to_base_units({"a": 0.333, "b": 0.333, "c": 0.334}, 100)
     assert sum(units.values()) == 100
+
+
+def test_a_half_unit_total_rounds_away_from_zero() -> None:
+    # 0.125 + 0.5 = 0.625 currency is 62.5 base units: 63 (Python's round, banker's, gave 62 before
+    # issue 12: docs/conventions.md "Rounding"); the extra unit goes to the larger fraction (a's .5)
+    assert to_base_units({"a": 0.125, "b": 0.5}, 100) == {"a": 13, "b": 50}
+    assert round((0.125 + 0.5) * 100) == 62  # the rule it replaced
