@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
+import numpy.typing as npt
 
 from flexunity.errors import UserError
 from flexunity.model import Scenario
@@ -159,15 +160,20 @@ Progress = Callable[[str, int, int], None]  # (stage, done, total)
 def standalone_bills(scenario: Scenario, progress: Progress | None = None) -> dict[str, Bill | None]:
     """Every peer's bill when it trades alone against its retail tariff (None if it cannot).
 
-    Peers are solved ``STANDALONE_CHUNK`` at a time in one block-diagonal LP each (q fixed to 0); if
-    a chunk is infeasible (an islanded peer that cannot serve itself), its peers are solved one by
-    one. ``progress("standalone bills", done, total)`` is called after each chunk.
+    A peer with nothing to decide (``fixed_standalone``) is billed in closed form; the others are
+    solved ``STANDALONE_CHUNK`` at a time in one block-diagonal LP each (q fixed to 0); if a chunk is
+    infeasible (an islanded peer that cannot serve itself), its peers are solved one by one.
+    ``progress("standalone bills", done, total)`` is called after each chunk.
     """
     ids = scenario.peer_ids
-    out: dict[str, Bill | None] = {}
-    for start in range(0, len(ids), STANDALONE_CHUNK):
-        part = ids[start : start + STANDALONE_CHUNK]
-        chunk = scenario if len(part) == len(ids) else scenario.subset(list(part))
+    fixed = fixed_standalone(scenario)
+    out: dict[str, Bill | None] = dict(fixed_standalone_bills(scenario, fixed)) if fixed.any() else {}
+    solve = [pid for pid, f in zip(ids, fixed, strict=True) if not f]
+    if progress is not None and out:
+        progress("standalone bills", len(out), len(ids))
+    for start in range(0, len(solve), STANDALONE_CHUNK):
+        part = solve[start : start + STANDALONE_CHUNK]
+        chunk = scenario if len(part) == len(ids) else scenario.subset(part)
         try:
             lp = build_lp(chunk, community_terms=False, trading=False)
             out.update(standalone_bills_from(solve_lp(chunk, lp, explain=False)))
@@ -175,7 +181,38 @@ def standalone_bills(scenario: Scenario, progress: Progress | None = None) -> di
             out.update({pid: standalone_bill(chunk, pid) for pid in part})
         if progress is not None:
             progress("standalone bills", len(out), len(ids))
-    return out
+    return {pid: out[pid] for pid in ids}
+
+
+def fixed_standalone(scenario: Scenario) -> npt.NDArray[np.bool_]:
+    """Peers whose standalone LP has one optimum known in closed form: in a connected community, a
+    peer with no asset, no cost function and no PV whose spill can beat exporting (aggregate.py's
+    rule, without community terms) has a fixed net position x = (load + baselines − PV)·Δt − p_min,
+    imported (α = x) where positive and exported (β = x) where negative: any other split adds
+    α − β at a cost of (import − export coefficient) ≥ 0 per kWh (an export coefficient above the
+    import one makes the LP unbounded, which ``clear``'s own solve reports first)."""
+    from flexunity.optimize.aggregate import flexible_peers, grid_classes, spill_useful
+
+    if not scenario.grid.connected or not scenario.peers:
+        return np.zeros(len(scenario.peers), dtype=bool)
+    classes = grid_classes(scenario, community_terms=False)
+    spill = spill_useful(scenario, classes, community_terms=False)[classes.of_peer]
+    return ~flexible_peers(scenario, spill)
+
+
+def fixed_standalone_bills(scenario: Scenario, fixed: npt.NDArray[np.bool_]) -> dict[str, Bill]:
+    """Standalone bills of the ``fixed`` peers in closed form (``fixed_standalone``): retail price
+    times import α = max(x, 0) and export β = min(x, 0), no flexibility cost."""
+    from flexunity.optimize.builder import balance_rhs, peer_matrix
+
+    sub = scenario.subset([pid for pid, f in zip(scenario.peer_ids, fixed, strict=True) if f])
+    x = balance_rhs(sub)
+    imp = peer_matrix(sub, lambda p: sub.tariffs[p.tariff].import_price) * np.maximum(x, 0.0)
+    exp = peer_matrix(sub, lambda p: sub.tariffs[p.tariff].export_price) * np.minimum(x, 0.0)
+    return {
+        pid: Bill(0.0, float(imp[i].sum()), float(exp[i].sum()), 0.0, 0.0, 0.0, 0.0)
+        for i, pid in enumerate(sub.peer_ids)
+    }
 
 
 def standalone_bill(scenario: Scenario, peer_id: str) -> Bill | None:
