@@ -57,6 +57,17 @@ def bench() -> None:
 )
 @click.option("--workers", default=2, show_default=True, type=click.IntRange(1), help="ADMM shards.")
 @click.option("--compare/--no-compare", default=True, help="ADMM: also solve the monolithic LP.")
+@click.option(
+    "--general",
+    is_flag=True,
+    help="No two assets scaled copies: every battery its own C-rates, efficiencies and initial "
+    "state, every EV and shiftable load its own window (benchmark.general_case).",
+)
+@click.option(
+    "--end-to-end",
+    is_flag=True,
+    help="Time all of `clear` (dispatch, bills, standalone bills, result document), wall and CPU.",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
 def clearing(
     peers_list: str,
@@ -68,6 +79,8 @@ def clearing(
     engine: str,
     workers: int,
     compare: bool,
+    general: bool,
+    end_to_end: bool,
     as_json: bool,
 ) -> None:
     """Build and solve one clearing per peer count; print size, times and memory (or ADMM figures)."""
@@ -79,11 +92,24 @@ def clearing(
         counts = [int(n) for n in peers_list.split(",")]
     except ValueError as exc:
         raise click.BadParameter(str(exc), param_hint="--mix or --peers") from None
-    if engine == "highs":
+    if end_to_end and engine != "ray":
+        from flexunity.optimize.benchmark import run_clear_benchmark
+
+        rows = [
+            run_clear_benchmark(n, intervals, seed, mix=shares, general=general, engine=engine)
+            for n in counts
+        ]
+    elif engine == "highs":
         modes = ["pwl", "exact"] if quadratic == "both" else [quadratic]
         rows = [
             run_clearing_benchmark(
-                n, intervals, seed=seed, mix=shares, quadratic_share=quadratic_share, quadratic=mode
+                n,
+                intervals,
+                seed=seed,
+                mix=shares,
+                quadratic_share=quadratic_share,
+                quadratic=mode,
+                general=general,
             )
             for n in counts
             for mode in modes
