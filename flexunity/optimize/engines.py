@@ -108,6 +108,12 @@ def solve_community(
     return d, used, report.to_dict()
 
 
+def dw_shards(flexible: int, workers: int, engine: str) -> int:
+    """Shards for Dantzig-Wolfe: one per ``DW_PEERS_PER_SHARD`` peers with assets, at least one per
+    thread, in process; one per worker on Ray (an actor holds its CPU while it lives)."""
+    return workers if engine == "ray" else max(workers, flexible // DW_PEERS_PER_SHARD)
+
+
 def _dantzig_wolfe(
     scenario: Scenario, used: str, workers: int | None, progress: Progress | None
 ) -> tuple[Dispatch, str, dict[str, Any]]:
@@ -123,8 +129,8 @@ def _dantzig_wolfe(
 
         workers = workers or ensure_ray()
     threads = workers or os.cpu_count() or 1
-    shards = max(threads, flexible_count(scenario) // DW_PEERS_PER_SHARD)
     engine = "ray" if used == "dw-ray" else "local"
+    shards = dw_shards(flexible_count(scenario), threads, engine)
     try:
         d, report = solve_dantzig_wolfe(
             scenario, shards=shards, engine=engine, threads=threads, progress=progress
