@@ -125,6 +125,17 @@ def split(agg: AggregatedLP, shards: int) -> Split:
     return Split(agg, datas, cols_per_shard, master_cols, link, master_rows, matrix, row_lo, row_hi, balance)
 
 
+def first_prices(s: Split) -> FloatArray:
+    """Prices of the first proposals: each class's own import and export coefficients (a peer
+    pays its retail import price and earns its export price: the first proposals are the peers'
+    standalone optima), nothing on Σq = 0. Import plus export price is then ≤ 0, so netting x⁺
+    against x⁻ never pays and every shard's LP is bounded (as it is at every master's duals: the
+    wash column W keeps π_import + π_export ≤ 0)."""
+    classes = s.agg.classes
+    t = classes.cost_imp.shape[1]
+    return np.concatenate([-classes.cost_imp.ravel(), classes.cost_exp.ravel(), np.zeros(t)])
+
+
 @dataclass
 class DWReport:
     """What the decomposition did: iterations, bounds, certified gap, times."""
@@ -234,7 +245,7 @@ def solve_dantzig_wolfe(
     workers = RayShards(s.shards) if engine == "ray" else LocalShards(s.shards, threads)
     master = Master(s, int(sum(sizes)))
     try:
-        price = np.zeros(s.link_rows.size)
+        price = first_prices(s)
         best_price = price
         sigma = np.zeros(int(sum(sizes)))
         value = np.inf
