@@ -6,6 +6,7 @@ auditor's or a sharing rule's), and ``standalone_bill`` gives one peer's bill wh
 
 from __future__ import annotations
 
+import os
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -157,31 +158,43 @@ STANDALONE_CHUNK = 200
 Progress = Callable[[str, int, int], None]  # (stage, done, total)
 
 
-def standalone_bills(scenario: Scenario, progress: Progress | None = None) -> dict[str, Bill | None]:
+def standalone_bills(
+    scenario: Scenario, progress: Progress | None = None, threads: int | None = None
+) -> dict[str, Bill | None]:
     """Every peer's bill when it trades alone against its retail tariff (None if it cannot).
 
     A peer with nothing to decide (``fixed_standalone``) is billed in closed form; the others are
-    solved ``STANDALONE_CHUNK`` at a time in one block-diagonal LP each (q fixed to 0); if a chunk is
-    infeasible (an islanded peer that cannot serve itself), its peers are solved one by one.
-    ``progress("standalone bills", done, total)`` is called after each chunk.
+    solved ``STANDALONE_CHUNK`` at a time in one block-diagonal LP each (q fixed to 0), the chunks
+    on ``threads`` threads (default: the machine's cores; HiGHS releases Python's lock while it
+    solves); if a chunk is infeasible (an islanded peer that cannot serve itself), its peers are
+    solved one by one. ``progress("standalone bills", done, total)`` is called after each chunk.
     """
+    from concurrent.futures import ThreadPoolExecutor, as_completed
+
     ids = scenario.peer_ids
     fixed = fixed_standalone(scenario)
     out: dict[str, Bill | None] = dict(fixed_standalone_bills(scenario, fixed)) if fixed.any() else {}
     solve = [pid for pid, f in zip(ids, fixed, strict=True) if not f]
     if progress is not None and out:
         progress("standalone bills", len(out), len(ids))
-    for start in range(0, len(solve), STANDALONE_CHUNK):
-        part = solve[start : start + STANDALONE_CHUNK]
-        chunk = scenario if len(part) == len(ids) else scenario.subset(part)
-        try:
-            lp = build_lp(chunk, community_terms=False, trading=False)
-            out.update(standalone_bills_from(solve_lp(chunk, lp, explain=False)))
-        except UserError:
-            out.update({pid: standalone_bill(chunk, pid) for pid in part})
-        if progress is not None:
-            progress("standalone bills", len(out), len(ids))
+    parts = [solve[start : start + STANDALONE_CHUNK] for start in range(0, len(solve), STANDALONE_CHUNK)]
+    workers = max(1, min(len(parts), threads or os.cpu_count() or 1))
+    with ThreadPoolExecutor(workers) as pool:
+        for done in as_completed([pool.submit(_standalone_chunk, scenario, part) for part in parts]):
+            out.update(done.result())
+            if progress is not None:
+                progress("standalone bills", len(out), len(ids))
     return {pid: out[pid] for pid in ids}
+
+
+def _standalone_chunk(scenario: Scenario, part: list[str]) -> dict[str, Bill | None]:
+    """Standalone bills of the peers ``part`` in one block-diagonal LP (one by one if infeasible)."""
+    chunk = scenario if len(part) == len(scenario.peers) else scenario.subset(part)
+    try:
+        lp = build_lp(chunk, community_terms=False, trading=False)
+        return dict(standalone_bills_from(solve_lp(chunk, lp, explain=False)))
+    except UserError:
+        return {pid: standalone_bill(chunk, pid) for pid in part}
 
 
 def fixed_standalone(scenario: Scenario) -> npt.NDArray[np.bool_]:
@@ -253,7 +266,7 @@ def clear(
     report("community dispatch", 1, 1)
     prices, bills = price_and_bill(scenario, d, pricing, dict(pricing_options or {}))
     t_price = time.perf_counter()
-    if used == "ray":
+    if used in ("ray", "dw-ray"):
         from flexunity.optimize.distributed import standalone_bills_on_ray
 
         standalone = standalone_bills_on_ray(scenario, progress)

@@ -131,7 +131,8 @@ def test_standalone_bills_in_chunks_are_each_peers_own_optimum(monkeypatch: pyte
     sc = random_community(7, 12, seed=4)
     seen: list[tuple[str, int, int]] = []
     monkeypatch.setattr(clearing, "STANDALONE_CHUNK", 3)
-    chunked = clearing.standalone_bills(sc, lambda *event: seen.append(event))
+    chunked = clearing.standalone_bills(sc, lambda *event: seen.append(event), threads=1)
+    threaded = clearing.standalone_bills(sc, threads=3)
     fixed = int(clearing.fixed_standalone(sc).sum())
     assert 0 < fixed < 7  # both paths taken: closed form for peers without variables, LP chunks of 3
     solved = [min(7, fixed + 3 * k) for k in range(1, (7 - fixed + 2) // 3 + 1)]
@@ -140,6 +141,7 @@ def test_standalone_bills_in_chunks_are_each_peers_own_optimum(monkeypatch: pyte
         alone = clearing.standalone_bill(sc, pid)
         assert alone is not None and chunked[pid] is not None
         assert chunked[pid].cost == pytest.approx(alone.cost, abs=1e-9)
+        assert threaded[pid] == chunked[pid]
 
 
 @st.composite
