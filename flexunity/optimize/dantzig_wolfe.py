@@ -100,7 +100,7 @@ def split(agg: AggregatedLP, shards: int) -> Split:
     flexible = np.unique(peer[peer >= 0])
     groups = [g for g in np.array_split(flexible, max(1, min(shards, flexible.size))) if g.size]
     csc = matrix.tocsc()
-    lb, ub_ = lp.bounds
+    lb, ub_ = lp.bounds[0], capped_upper_bounds(agg)
     datas, cols_per_shard = [], []
     for members in groups:
         cols = np.nonzero(np.isin(peer, members))[0]
@@ -137,6 +137,20 @@ def first_prices(s: Split) -> FloatArray:
     classes = s.agg.classes
     t = classes.cost_imp.shape[1]
     return np.concatenate([-classes.cost_imp.ravel(), classes.cost_exp.ravel(), np.zeros(t)])
+
+
+def capped_upper_bounds(agg: AggregatedLP) -> FloatArray:
+    """Upper bounds with each peer's net import x⁺ and export x⁻ capped where some optimum lies
+    (``admm.local.net_caps``: netting x⁺ against x⁻ inside a peer never costs, the wash W takes
+    it), so no shard's LP is unbounded along x⁺ = x⁻ → ∞ at prices whose sum is numerically > 0."""
+    from flexunity.optimize.admm.local import net_caps
+
+    ub = agg.lp.bounds[1].copy()
+    if "net_import" not in agg.lp.blocks:
+        return ub
+    ids = np.concatenate([agg.lp.blocks["net_import"].ids.ravel(), agg.lp.blocks["net_export"].ids.ravel()])
+    ub[ids] = np.minimum(ub[ids], net_caps(agg.lp))
+    return ub
 
 
 @dataclass

@@ -25,9 +25,13 @@ from flexunity.optimize.lp import FloatArray, IntArray
 #: HiGHS options. A shard's re-solve after a cost change starts from its last basis (primal
 #: feasible): HiGHS's default (dual simplex) was faster there than primal (1.1 against 2.6 CPU-s
 #: at 200 peers). The master only gains columns, so its basis stays primal feasible: primal
-#: simplex (strategy 4) took a third of the default's time (docs/distributed.md).
-SHARD_OPTIONS: dict[str, Any] = {}
-MASTER_OPTIONS: dict[str, Any] = {"simplex_strategy": 4}
+#: simplex (strategy 4) took a third of the default's time (docs/distributed.md). Feasibility
+#: tolerances 1e-9 instead of HiGHS's 1e-7: the Lagrangian bound sums one dual error per peer, and
+#: at 1e-7 it overshot the optimum by 1e-8 relative at 40 peers (the loop then stopped 1.4e-8 above
+#: the optimum); at 1e-9 the certified gap was 1e-12 and the true gap 2e-16.
+TOLERANCES: dict[str, Any] = {"primal_feasibility_tolerance": 1e-9, "dual_feasibility_tolerance": 1e-9}
+SHARD_OPTIONS: dict[str, Any] = dict(TOLERANCES)
+MASTER_OPTIONS: dict[str, Any] = {"simplex_strategy": 4, **TOLERANCES}
 
 
 def highs_model(

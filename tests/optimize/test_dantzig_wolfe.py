@@ -88,8 +88,10 @@ def _assert_exact(sc: Scenario, shards: int) -> None:
         return
     d, report = solve_dantzig_wolfe(sc, shards=shards)
     assert report.converged and report.certified_gap <= GAP
-    assert d.objective == pytest.approx(ref.objective, rel=1e-9, abs=1e-9)
-    assert report.lower_bound <= ref.objective + 1e-9 * max(1.0, abs(ref.objective))
+    # both are HiGHS optima to its tolerances (1e-9 here, 1e-7 for the monolithic LP): equal to
+    # well inside the audit's 1e-6
+    assert d.objective == pytest.approx(ref.objective, rel=1e-7, abs=1e-7)
+    assert report.lower_bound <= ref.objective + 1e-7 * max(1.0, abs(ref.objective))
     assert check_feasible(sc, d.to_dict()) == []
     np.testing.assert_allclose(d.q.sum(axis=0), 0, atol=1e-7)
     lo, hi = dual_band(ref)
