@@ -24,7 +24,7 @@ from flexunity.optimize.solve import Dispatch, solve_dispatch
 ENGINES = ("auto", "highs", "dw", "dw-ray", "admm", "ray")
 #: Peers with assets from which "auto" decomposes by Dantzig-Wolfe. Measured (docs/distributed.md,
 #: 2026-12-01, CPU seconds): 137 peers with assets, monolithic 1.0 against DW 1.5; 673, monolithic
-#: 20-23 against DW 13; the two cross near 300.
+#: 20-22 against DW 12-17; the two cross in between (300 is set there, not measured at 300).
 DW_MIN_FLEXIBLE_PEERS = 300
 #: Peers with assets per Dantzig-Wolfe shard (a shard's simplex work grows faster than its size).
 DW_PEERS_PER_SHARD = 100

@@ -170,9 +170,9 @@ def test_standalone_closed_form_equals_each_peers_own_lp(sc: Scenario) -> None:
     fixed = clearing.fixed_standalone(sc)
     bills = clearing.standalone_bills(sc)
     for pid, is_fixed in zip(sc.peer_ids, fixed, strict=True):
-        alone = clearing.standalone_bill(sc, pid)
-        assert alone is not None and bills[pid] is not None
+        alone, got = clearing.standalone_bill(sc, pid), bills[pid]
+        assert alone is not None and got is not None
         # closed form: exact; LPs (different chunks, different formulations): to HiGHS's tolerance
         tol = 1e-9 if is_fixed else 1e-7
-        assert bills[pid].cost == pytest.approx(alone.cost, abs=tol), (pid, is_fixed)
-        assert bills[pid].total == pytest.approx(alone.total, abs=tol), (pid, is_fixed)
+        assert got.cost == pytest.approx(alone.cost, abs=tol), (pid, is_fixed)
+        assert got.total == pytest.approx(alone.total, abs=tol), (pid, is_fixed)
