@@ -49,14 +49,32 @@ def bench() -> None:
 )
 @click.option(
     "--engine",
-    type=click.Choice(["highs", "admm", "ray"]),
+    type=click.Choice(["highs", "dw", "dw-ray", "admm", "ray"]),
     default="highs",
     show_default=True,
-    help="highs: the monolithic LP; admm: ADMM with shards in process; ray: shards as Ray actors "
-    "(local Ray, or RAY_ADDRESS). ADMM rows also solve the monolithic LP for the gap (--no-compare skips).",
+    help="highs: the monolithic LP; dw: Dantzig-Wolfe, shards on threads; dw-ray: its shards as Ray "
+    "actors; admm: ADMM with shards in process; ray: ADMM shards as Ray actors (local Ray, or "
+    "RAY_ADDRESS). Decomposition rows also solve the monolithic LP for the gap (--no-compare skips).",
 )
-@click.option("--workers", default=2, show_default=True, type=click.IntRange(1), help="ADMM shards.")
-@click.option("--compare/--no-compare", default=True, help="ADMM: also solve the monolithic LP.")
+@click.option(
+    "--workers",
+    default=2,
+    show_default=True,
+    type=click.IntRange(1),
+    help="ADMM shards; DW threads or actors.",
+)
+@click.option("--compare/--no-compare", default=True, help="ADMM, DW: also solve the monolithic LP.")
+@click.option(
+    "--general",
+    is_flag=True,
+    help="No two assets scaled copies: every battery its own C-rates, efficiencies and initial "
+    "state, every EV and shiftable load its own window (benchmark.general_case).",
+)
+@click.option(
+    "--end-to-end",
+    is_flag=True,
+    help="Time all of `clear` (dispatch, bills, standalone bills, result document), wall and CPU.",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
 def clearing(
     peers_list: str,
@@ -68,6 +86,8 @@ def clearing(
     engine: str,
     workers: int,
     compare: bool,
+    general: bool,
+    end_to_end: bool,
     as_json: bool,
 ) -> None:
     """Build and solve one clearing per peer count; print size, times and memory (or ADMM figures)."""
@@ -79,11 +99,48 @@ def clearing(
         counts = [int(n) for n in peers_list.split(",")]
     except ValueError as exc:
         raise click.BadParameter(str(exc), param_hint="--mix or --peers") from None
-    if engine == "highs":
+    if end_to_end and engine not in ("ray", "dw-ray"):
+        from flexunity.optimize.benchmark import run_clear_benchmark
+
+        rows = [
+            run_clear_benchmark(n, intervals, seed, mix=shares, general=general, engine=engine)
+            for n in counts
+        ]
+    elif engine in ("dw", "dw-ray"):
+        from flexunity.optimize.dw_benchmark import run_dw_benchmark
+        from flexunity.optimize.ray_runtime import ray_session
+
+        def run_dw() -> list[dict[str, Any]]:
+            return [
+                run_dw_benchmark(
+                    n,
+                    intervals,
+                    seed,
+                    mix=shares,
+                    general=general,
+                    engine="ray" if engine == "dw-ray" else "local",
+                    workers=workers,
+                    compare=compare,
+                )
+                for n in counts
+            ]
+
+        if engine == "dw-ray":
+            with ray_session(num_cpus=workers):
+                rows = run_dw()
+        else:
+            rows = run_dw()
+    elif engine == "highs":
         modes = ["pwl", "exact"] if quadratic == "both" else [quadratic]
         rows = [
             run_clearing_benchmark(
-                n, intervals, seed=seed, mix=shares, quadratic_share=quadratic_share, quadratic=mode
+                n,
+                intervals,
+                seed=seed,
+                mix=shares,
+                quadratic_share=quadratic_share,
+                quadratic=mode,
+                general=general,
             )
             for n in counts
             for mode in modes

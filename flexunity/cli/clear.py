@@ -34,15 +34,19 @@ PRICING = ("dual", "sdr", "sdr-compensated", "mmr", "bill-sharing")
 )
 @click.option(
     "--engine",
-    type=click.Choice(["auto", "highs", "admm", "ray"]),
+    type=click.Choice(["auto", "highs", "dw", "dw-ray", "admm", "ray"]),
     default="auto",
     show_default=True,
-    help="Who solves the dispatch: auto (by size, docs/distributed.md), highs (one LP), admm "
-    "(decomposition in process), ray (ADMM shards on a Ray cluster). With --many: ray or auto run "
-    "one Ray task per scenario.",
+    help="Who solves the dispatch: auto (by size, docs/distributed.md), highs (one LP), dw "
+    "(Dantzig-Wolfe, exact, shards on threads), dw-ray (its shards as Ray actors), admm (the "
+    "seed's ADMM in process, about 1e-3 from the optimum), ray (ADMM shards on a Ray cluster). "
+    "With --many: ray, dw-ray or auto run one Ray task per scenario.",
 )
 @click.option(
-    "--workers", type=click.IntRange(1), default=None, help="ADMM shards [default: Ray's CPUs, or 2]."
+    "--workers",
+    type=click.IntRange(1),
+    default=None,
+    help="ADMM shards, or DW threads or Ray actors [default: Ray's CPUs, or the machine's cores].",
 )
 @click.option("--address", default=None, help="Ray cluster to join (default: RAY_ADDRESS, else a local one).")
 @click.option(
@@ -76,7 +80,7 @@ def clear(
     from flexunity.optimize import clear as run_clear
 
     if many:
-        _clear_many(scenario, out, pricing, engine, address, fmt)
+        _clear_many(scenario, out, pricing, "ray" if engine == "dw-ray" else engine, address, fmt)
         return
     sc = load_scenario(scenario)
     options = {} if compensation is None else {"compensation": compensation}
@@ -105,7 +109,7 @@ def _ray_if(engine: str, address: str | None) -> Iterator[None]:
     """Join the cluster at ``address`` (engine ray); shut down any Ray this clearing started."""
     import sys
 
-    if engine == "ray" and address is not None:
+    if engine in ("ray", "dw-ray") and address is not None:
         from flexunity.optimize.ray_runtime import ensure_ray
 
         ensure_ray(address)
@@ -206,8 +210,13 @@ def _engine_note(doc: dict[str, Any]) -> str:
     """ ", solved by ADMM (… passes, certified gap …)" when the dispatch did not come from HiGHS."""
     solver = doc.get("solver", {})
     if solver.get("engine", "highs") == "highs":
-        return ""
-    where = "on Ray" if solver["engine"] == "ray" else "in process"
+        return ", solved by HiGHS as one LP"
+    where = "on Ray" if solver["engine"] in ("ray", "dw-ray") else "in process"
+    if solver["engine"] in ("dw", "dw-ray"):
+        return (
+            f", solved by Dantzig-Wolfe {where} ({solver['iterations']} iterations, "
+            f"{solver['shards']} shards, certified gap {solver['certified_gap']:.1e})"
+        )
     return (
         f", solved by ADMM {where} ({solver['iterations']} passes, "
         f"certified gap {solver['certified_gap']:.1e})"

@@ -119,6 +119,52 @@ def generated_community(peers: int, intervals: int, mix: Mapping[str, float], se
     return scenario_from_dict(doc, source="generated community")
 
 
+def general_case(sc: Scenario, seed: int = 0) -> Scenario:
+    """``sc`` with no two assets scaled copies of each other (issue 18's general case): every battery
+    its own C-rates (0.25-1 per hour, charge and discharge apart), efficiencies (0.88-0.98) and
+    initial state (10-90 %), every shiftable load and EV its own window (drawn inside the round)."""
+    rng = np.random.default_rng(seed + 7_000_003)
+    t = sc.intervals
+
+    def battery(b: Battery) -> Battery:
+        cap = b.capacity_kwh
+        c_rate, d_rate = rng.uniform(0.25, 1.0, 2)
+        eta_c, eta_d = rng.uniform(0.88, 0.98, 2)
+        return replace(
+            b,
+            charge_kw=cap * c_rate,
+            discharge_kw=cap * d_rate,
+            charge_efficiency=eta_c,
+            discharge_efficiency=eta_d,
+            soc_initial_kwh=cap * rng.uniform(0.1, 0.9),
+        )
+
+    def window(length_min: int) -> tuple[int, int]:
+        first = int(rng.integers(0, t - length_min))
+        return first, int(rng.integers(first + length_min, t + 1))
+
+    def shiftable(s: ShiftableLoad) -> ShiftableLoad:
+        need = int(np.ceil(s.energy_kwh / (s.max_kw * sc.hours_per_interval))) + 1
+        first, end = window(min(t - 1, max(need, t // 8)))
+        return replace(s, window=(first, end - 1))
+
+    def ev(e: EVCharger) -> EVCharger:
+        need = int(np.ceil(e.energy_kwh / (e.max_kw * sc.hours_per_interval))) + 1
+        arrival, departure = window(min(t - 1, max(need, t // 6)))
+        return replace(e, arrival=arrival, departure=departure)
+
+    peers = tuple(
+        replace(
+            p,
+            batteries=tuple(battery(b) for b in p.batteries),
+            shiftable_loads=tuple(shiftable(s) for s in p.shiftable_loads),
+            ev_chargers=tuple(ev(e) for e in p.ev_chargers),
+        )
+        for p in sc.peers
+    )
+    return replace(sc, name=f"{sc.name}-general", peers=peers)
+
+
 def run_clearing_benchmark(
     peers: int,
     intervals: int,
@@ -131,6 +177,7 @@ def run_clearing_benchmark(
     quadratic_share: float = 0.0,
     quadratic: str = "exact",
     qp_solver: str = "clarabel",
+    general: bool = False,
 ) -> dict[str, Any]:
     """Build and solve one random community; times in seconds, peak Python memory of the build in MB.
 
@@ -140,7 +187,7 @@ def run_clearing_benchmark(
     realistic generator with those asset shares (``generated_community``). ``quadratic_share``,
     ``quadratic`` ("exact": a QP; "pwl": the chord LP) as in ``with_cost_functions``; ``qp_solver``
     "clarabel" (what ``clear`` uses) or "highs" (HiGHS's QP solver, the alternative measured; needs
-    ``highspy``, aggregated only).
+    ``highspy``, aggregated only). ``general`` makes every asset its own (``general_case``).
     """
     sc = (
         random_community(peers, intervals, seed)
@@ -148,6 +195,8 @@ def run_clearing_benchmark(
         else generated_community(peers, intervals, mix, seed)
     )
     sc = replace(sc, community=replace(sc.community, quadratic=quadratic))
+    if general:
+        sc = general_case(sc, seed)
     if quadratic_share > 0:
         sc = with_cost_functions(sc, quadratic_share, seed)
     tracemalloc.start()
@@ -182,6 +231,59 @@ def run_clearing_benchmark(
         "nonzeros": int(lp.matrix("eq").nnz + lp.matrix("ub").nnz),
         "peak_mem_mb": peak_build / 2**20,
         "objective": d.objective,
+    }
+
+
+def run_clear_benchmark(
+    peers: int,
+    intervals: int,
+    seed: int = 0,
+    *,
+    mix: Mapping[str, float] | None = None,
+    general: bool = False,
+    engine: str = "highs",
+) -> dict[str, Any]:
+    """``clear`` end to end on one community, as ``flexunity clear`` runs it: dispatch, prices and
+    bills, standalone bills, the result document as JSON; wall and CPU seconds of each stage (CPU
+    time of this process, HiGHS's threads included) and the machine's load average."""
+    import json
+    import os
+
+    from flexunity.optimize.clearing import clear
+
+    sc = (
+        random_community(peers, intervals, seed)
+        if mix is None
+        else generated_community(peers, intervals, mix, seed)
+    )
+    if general:
+        sc = general_case(sc, seed)
+    wall, cpu = time.perf_counter(), time.process_time()
+    result = clear(sc, engine=engine)
+    cleared_wall, cleared_cpu = time.perf_counter() - wall, time.process_time() - cpu
+    text = json.dumps(result.to_dict())
+    timings = result.timings
+    return {
+        "peers": peers,
+        "intervals": intervals,
+        "general": general,
+        "engine": result.engine,
+        "flexible_peers": int(
+            sum(
+                bool(p.batteries or p.ev_chargers or p.shiftable_loads or p.curtailable_loads)
+                for p in sc.peers
+            )
+        ),
+        "solve_s": timings.get("solve_s", 0.0),
+        "standalone_s": timings.get("standalone_s", 0.0),
+        "clear_s": cleared_wall,
+        "clear_cpu_s": cleared_cpu,
+        "document_s": time.perf_counter() - wall - cleared_wall,
+        "document_mb": len(text) / 2**20,
+        "total_s": time.perf_counter() - wall,
+        "total_cpu_s": time.process_time() - cpu,
+        "load_average": os.getloadavg()[0],
+        "objective": result.objective,
     }
 
 

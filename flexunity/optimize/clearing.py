@@ -6,12 +6,14 @@ auditor's or a sharing rule's), and ``standalone_bill`` gives one peer's bill wh
 
 from __future__ import annotations
 
+import os
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
+import numpy.typing as npt
 
 from flexunity.errors import UserError
 from flexunity.model import Scenario
@@ -156,26 +158,74 @@ STANDALONE_CHUNK = 200
 Progress = Callable[[str, int, int], None]  # (stage, done, total)
 
 
-def standalone_bills(scenario: Scenario, progress: Progress | None = None) -> dict[str, Bill | None]:
+def standalone_bills(
+    scenario: Scenario, progress: Progress | None = None, threads: int | None = None
+) -> dict[str, Bill | None]:
     """Every peer's bill when it trades alone against its retail tariff (None if it cannot).
 
-    Peers are solved ``STANDALONE_CHUNK`` at a time in one block-diagonal LP each (q fixed to 0); if
-    a chunk is infeasible (an islanded peer that cannot serve itself), its peers are solved one by
-    one. ``progress("standalone bills", done, total)`` is called after each chunk.
+    A peer with nothing to decide (``fixed_standalone``) is billed in closed form; the others are
+    solved ``STANDALONE_CHUNK`` at a time in one block-diagonal LP each (q fixed to 0), the chunks
+    on ``threads`` threads (default: the machine's cores; HiGHS releases Python's lock while it
+    solves); if a chunk is infeasible (an islanded peer that cannot serve itself), its peers are
+    solved one by one. ``progress("standalone bills", done, total)`` is called after each chunk.
     """
+    from concurrent.futures import ThreadPoolExecutor, as_completed
+
     ids = scenario.peer_ids
-    out: dict[str, Bill | None] = {}
-    for start in range(0, len(ids), STANDALONE_CHUNK):
-        part = ids[start : start + STANDALONE_CHUNK]
-        chunk = scenario if len(part) == len(ids) else scenario.subset(list(part))
-        try:
-            lp = build_lp(chunk, community_terms=False, trading=False)
-            out.update(standalone_bills_from(solve_lp(chunk, lp, explain=False)))
-        except UserError:
-            out.update({pid: standalone_bill(chunk, pid) for pid in part})
-        if progress is not None:
-            progress("standalone bills", len(out), len(ids))
-    return out
+    fixed = fixed_standalone(scenario)
+    out: dict[str, Bill | None] = dict(fixed_standalone_bills(scenario, fixed)) if fixed.any() else {}
+    solve = [pid for pid, f in zip(ids, fixed, strict=True) if not f]
+    if progress is not None and out:
+        progress("standalone bills", len(out), len(ids))
+    parts = [solve[start : start + STANDALONE_CHUNK] for start in range(0, len(solve), STANDALONE_CHUNK)]
+    workers = max(1, min(len(parts), threads or os.cpu_count() or 1))
+    with ThreadPoolExecutor(workers) as pool:
+        for done in as_completed([pool.submit(_standalone_chunk, scenario, part) for part in parts]):
+            out.update(done.result())
+            if progress is not None:
+                progress("standalone bills", len(out), len(ids))
+    return {pid: out[pid] for pid in ids}
+
+
+def _standalone_chunk(scenario: Scenario, part: list[str]) -> dict[str, Bill | None]:
+    """Standalone bills of the peers ``part`` in one block-diagonal LP (one by one if infeasible)."""
+    chunk = scenario if len(part) == len(scenario.peers) else scenario.subset(part)
+    try:
+        lp = build_lp(chunk, community_terms=False, trading=False)
+        return dict(standalone_bills_from(solve_lp(chunk, lp, explain=False)))
+    except UserError:
+        return {pid: standalone_bill(chunk, pid) for pid in part}
+
+
+def fixed_standalone(scenario: Scenario) -> npt.NDArray[np.bool_]:
+    """Peers whose standalone LP has one optimum known in closed form: in a connected community, a
+    peer with no asset, no cost function and no PV whose spill can beat exporting (aggregate.py's
+    rule, without community terms) has a fixed net position x = (load + baselines − PV)·Δt − p_min,
+    imported (α = x) where positive and exported (β = x) where negative: any other split adds
+    α − β at a cost of (import − export coefficient) ≥ 0 per kWh (an export coefficient above the
+    import one makes the LP unbounded, which ``clear``'s own solve reports first)."""
+    from flexunity.optimize.aggregate import flexible_peers, grid_classes, spill_useful
+
+    if not scenario.grid.connected or not scenario.peers:
+        return np.zeros(len(scenario.peers), dtype=bool)
+    classes = grid_classes(scenario, community_terms=False)
+    spill = spill_useful(scenario, classes, community_terms=False)[classes.of_peer]
+    return ~flexible_peers(scenario, spill)
+
+
+def fixed_standalone_bills(scenario: Scenario, fixed: npt.NDArray[np.bool_]) -> dict[str, Bill]:
+    """Standalone bills of the ``fixed`` peers in closed form (``fixed_standalone``): retail price
+    times import α = max(x, 0) and export β = min(x, 0), no flexibility cost."""
+    from flexunity.optimize.builder import balance_rhs, peer_matrix
+
+    sub = scenario.subset([pid for pid, f in zip(scenario.peer_ids, fixed, strict=True) if f])
+    x = balance_rhs(sub)
+    imp = peer_matrix(sub, lambda p: sub.tariffs[p.tariff].import_price) * np.maximum(x, 0.0)
+    exp = peer_matrix(sub, lambda p: sub.tariffs[p.tariff].export_price) * np.minimum(x, 0.0)
+    return {
+        pid: Bill(0.0, float(imp[i].sum()), float(exp[i].sum()), 0.0, 0.0, 0.0, 0.0)
+        for i, pid in enumerate(sub.peer_ids)
+    }
 
 
 def standalone_bill(scenario: Scenario, peer_id: str) -> Bill | None:
@@ -216,7 +266,7 @@ def clear(
     report("community dispatch", 1, 1)
     prices, bills = price_and_bill(scenario, d, pricing, dict(pricing_options or {}))
     t_price = time.perf_counter()
-    if used == "ray":
+    if used in ("ray", "dw-ray"):
         from flexunity.optimize.distributed import standalone_bills_on_ray
 
         standalone = standalone_bills_on_ray(scenario, progress)

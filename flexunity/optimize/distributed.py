@@ -23,7 +23,7 @@ def standalone_bills_on_ray(scenario: Scenario, progress: Progress | None = None
     ids = scenario.peer_ids
     task = ray.remote(num_cpus=1)(standalone_bills)
     pending = [
-        task.remote(scenario.subset(ids[start : start + STANDALONE_CHUNK]))  # type: ignore[attr-defined]
+        task.remote(scenario.subset(ids[start : start + STANDALONE_CHUNK]), None, 1)  # type: ignore[attr-defined,call-arg]
         for start in range(0, len(ids), STANDALONE_CHUNK)
     ]
     found: dict[str, Bill | None] = {}

@@ -1,12 +1,14 @@
-"""Which path solves a community's dispatch: the monolithic HiGHS LP or the ADMM decomposition.
+"""Which path solves a community's dispatch: the monolithic HiGHS LP or a decomposition.
 
-``engine`` is "highs" (the aggregated LP in one HiGHS solve, solve.py), "admm" (the seed's ADMM,
-admm/, shards in this process), "ray" (ADMM with one Ray actor per shard, on the cluster that
-``ray.init`` joined, else a local one) or "auto": HiGHS below ``ADMM_MIN_FLEXIBLE_PEERS`` peers with
-assets; above, ADMM on Ray when a cluster is configured (Ray already initialised, or
-``RAY_ADDRESS`` set), else still HiGHS: on one machine ADMM in process was never faster. The
-threshold and the figures behind it are in docs/distributed.md. Ray stays optional: it is imported
-only on the "ray" path.
+``engine`` is "highs" (the aggregated LP in one HiGHS solve, solve.py), "dw" (Dantzig-Wolfe,
+dantzig_wolfe.py: exact to a certified gap of 1e-9, shards on threads of this process), "dw-ray"
+(the same with one Ray actor per shard), "admm" (the seed's ADMM, admm/, shards in this process),
+"ray" (ADMM with one Ray actor per shard, on the cluster that ``ray.init`` joined, else a local one)
+or "auto": HiGHS below ``DW_MIN_FLEXIBLE_PEERS`` peers with assets, for quadratic costs (a QP) and
+for an islanded community; above, Dantzig-Wolfe, on Ray ("dw-ray") when a cluster is configured (Ray
+already initialised, or ``RAY_ADDRESS`` set), else in process. ADMM is never chosen by "auto": its
+answer is optimal only to about 1e-3 (docs/distributed.md). The threshold and the figures behind it
+are in docs/distributed.md. Ray stays optional: it is imported only on the Ray paths.
 """
 
 from __future__ import annotations
@@ -15,16 +17,17 @@ import importlib.util
 from collections.abc import Callable
 from typing import Any
 
-from flexunity.errors import InputError
+from flexunity.errors import InfeasibleError, InputError
 from flexunity.model import Scenario
 from flexunity.optimize.solve import Dispatch, solve_dispatch
 
-ENGINES = ("auto", "highs", "admm", "ray")
-#: Peers with assets from which "auto" decomposes, on a configured Ray cluster only. Measured
-#: (docs/distributed.md): on 2 cores the monolithic LP wins at 1,000 peers (20-24 s against about
-#: 70 s of ADMM) and at 10,000 (24 min against an estimated 20-40); ADMM's passes divide by the
-#: number of workers, the monolithic LP's time does not.
-ADMM_MIN_FLEXIBLE_PEERS = 5_000
+ENGINES = ("auto", "highs", "dw", "dw-ray", "admm", "ray")
+#: Peers with assets from which "auto" decomposes by Dantzig-Wolfe. Measured (docs/distributed.md,
+#: 2026-12-01, CPU seconds): 137 peers with assets, monolithic 1.0 against DW 1.5; 673, monolithic
+#: 20-22 against DW 12-17; the two cross in between (300 is set there, not measured at 300).
+DW_MIN_FLEXIBLE_PEERS = 300
+#: Peers with assets per Dantzig-Wolfe shard (a shard's simplex work grows faster than its size).
+DW_PEERS_PER_SHARD = 100
 
 Progress = Callable[[str, int, int], None]
 
@@ -54,13 +57,30 @@ def ray_cluster_configured() -> bool:
 
 def choose_engine(scenario: Scenario, engine: str = "auto") -> str:
     """The concrete engine for ``engine`` ("auto" decides by the number of flexible peers)."""
+
     if engine not in ENGINES:
         raise InputError(f"unknown engine {engine!r}; choose one of {', '.join(ENGINES)}")
+    if engine in ("dw", "dw-ray") and not decomposable(scenario):
+        raise InputError(
+            f"engine {engine}: Dantzig-Wolfe needs a grid-connected community with linear costs "
+            "(use highs for islanded communities and exact quadratic costs)"
+        )
     if engine != "auto":
         return engine
-    if len(scenario.peers) < ADMM_MIN_FLEXIBLE_PEERS or flexible_count(scenario) < ADMM_MIN_FLEXIBLE_PEERS:
+    if len(scenario.peers) < DW_MIN_FLEXIBLE_PEERS or not decomposable(scenario):
         return "highs"
-    return "ray" if ray_available() and ray_cluster_configured() else "highs"
+    if flexible_count(scenario) < DW_MIN_FLEXIBLE_PEERS:
+        return "highs"
+    return "dw-ray" if ray_available() and ray_cluster_configured() else "dw"
+
+
+def decomposable(scenario: Scenario) -> bool:
+    """Dantzig-Wolfe applies: connected (its first master LP is then always feasible: the class
+    import and export absorb any proposals) and an LP (no exact quadratic cost)."""
+    from flexunity.optimize.builder import has_quadratic
+
+    exact_qp = has_quadratic(scenario) and scenario.community.quadratic == "exact"
+    return scenario.grid.connected and not exact_qp
 
 
 def solve_community(
@@ -74,6 +94,8 @@ def solve_community(
     used = choose_engine(scenario, engine)
     if used == "highs":
         return solve_dispatch(scenario), used, {}
+    if used in ("dw", "dw-ray"):
+        return _dantzig_wolfe(scenario, used, workers, progress)
     from flexunity.optimize.admm import solve_admm
 
     if used == "ray":
@@ -83,4 +105,36 @@ def solve_community(
     d, report = solve_admm(
         scenario, workers=workers or 2, engine="ray" if used == "ray" else "local", progress=progress
     )
+    return d, used, report.to_dict()
+
+
+def dw_shards(flexible: int, workers: int, engine: str) -> int:
+    """Shards for Dantzig-Wolfe: one per ``DW_PEERS_PER_SHARD`` peers with assets, at least one per
+    thread, in process; one per worker on Ray (an actor holds its CPU while it lives)."""
+    return workers if engine == "ray" else max(workers, flexible // DW_PEERS_PER_SHARD)
+
+
+def _dantzig_wolfe(
+    scenario: Scenario, used: str, workers: int | None, progress: Progress | None
+) -> tuple[Dispatch, str, dict[str, Any]]:
+    """Dantzig-Wolfe in process (threads: ``workers``, default the machine's cores) or on Ray."""
+    import os
+
+    from flexunity.optimize.dantzig_wolfe import solve_dantzig_wolfe
+    from flexunity.optimize.diagnose import precheck
+
+    precheck(scenario)
+    if used == "dw-ray":
+        from flexunity.optimize.ray_runtime import ensure_ray
+
+        workers = workers or ensure_ray()
+    threads = workers or os.cpu_count() or 1
+    engine = "ray" if used == "dw-ray" else "local"
+    shards = dw_shards(flexible_count(scenario), threads, engine)
+    try:
+        d, report = solve_dantzig_wolfe(
+            scenario, shards=shards, engine=engine, threads=threads, progress=progress
+        )
+    except InfeasibleError:  # the monolithic solve names the rows at fault (diagnose.py)
+        return solve_dispatch(scenario), "highs", {}
     return d, used, report.to_dict()

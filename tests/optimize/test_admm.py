@@ -88,17 +88,15 @@ def test_clear_says_which_engine_solved_it(community, optimum) -> None:  # type:
     assert admm.objective == pytest.approx(optimum, rel=GAP)
 
 
-def test_auto_switches_by_the_number_of_flexible_peers(community, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+def test_auto_never_picks_admm_but_admm_stays_on_request(community, monkeypatch) -> None:  # type: ignore[no-untyped-def]
     import flexunity.optimize.engines as engines
 
     assert choose_engine(community) == "highs"
-    monkeypatch.setattr(engines, "ADMM_MIN_FLEXIBLE_PEERS", 1)
-    monkeypatch.delenv("RAY_ADDRESS", raising=False)
-    assert choose_engine(community) == "highs"  # no cluster configured: never start one
+    monkeypatch.setattr(engines, "DW_MIN_FLEXIBLE_PEERS", 1)
     monkeypatch.setenv("RAY_ADDRESS", "127.0.0.1:6379")
-    assert choose_engine(community) == "ray"
-    monkeypatch.setattr(engines, "ray_available", lambda: False)
-    assert choose_engine(community) == "highs"
+    monkeypatch.setattr(engines, "ray_available", lambda: True)
+    assert choose_engine(community) == "dw-ray"  # exact Dantzig-Wolfe, not ADMM (about 1e-3 off)
     assert choose_engine(community, "admm") == "admm"
+    assert choose_engine(community, "ray") == "ray"
     with pytest.raises(InputError, match="unknown engine"):
         choose_engine(community, "gpu")

@@ -48,6 +48,7 @@ def test_shards_as_actors_on_two_nodes_give_the_in_process_answer(cluster: Any, 
     assert r_remote.iterations == r_local.iterations
     assert remote.objective == pytest.approx(local.objective, rel=1e-9)
     assert check_feasible(community, remote.to_dict()) == []
+    assert remote.x == pytest.approx(local.x, abs=1e-9)
     assert remote.objective >= solve_dispatch(community).objective - 1e-7
 
 
@@ -80,3 +81,15 @@ def test_many_communities_run_as_ray_tasks(cluster: Any, tmp_path: Any) -> None:
     assert all("error" not in r and Path(r["result"]).is_file() for r in rows)
     assert seen == [0, 1, 2]
     assert ray.is_initialized()  # the module's cluster was joined, not shut down
+
+
+def test_dantzig_wolfe_shards_as_actors_give_the_exact_optimum(cluster: Any, community: Any) -> None:
+    from flexunity.optimize.dantzig_wolfe import GAP, solve_dantzig_wolfe
+
+    local, r_local = solve_dantzig_wolfe(community, shards=2, engine="local")
+    remote, r_remote = solve_dantzig_wolfe(community, shards=2, engine="ray")
+    assert r_remote.engine == "ray" and r_remote.shards == 2 and r_remote.converged
+    assert r_remote.iterations == r_local.iterations and r_remote.certified_gap <= GAP
+    assert remote.objective == pytest.approx(solve_dispatch(community).objective, rel=1e-9)
+    assert check_feasible(community, remote.to_dict()) == []
+    assert remote.x == pytest.approx(local.x, abs=1e-9)

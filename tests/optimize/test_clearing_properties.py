@@ -131,9 +131,48 @@ def test_standalone_bills_in_chunks_are_each_peers_own_optimum(monkeypatch: pyte
     sc = random_community(7, 12, seed=4)
     seen: list[tuple[str, int, int]] = []
     monkeypatch.setattr(clearing, "STANDALONE_CHUNK", 3)
-    chunked = clearing.standalone_bills(sc, lambda *event: seen.append(event))
-    assert seen == [("standalone bills", 3, 7), ("standalone bills", 6, 7), ("standalone bills", 7, 7)]
+    chunked = clearing.standalone_bills(sc, lambda *event: seen.append(event), threads=1)
+    threaded = clearing.standalone_bills(sc, threads=3)
+    fixed = int(clearing.fixed_standalone(sc).sum())
+    assert 0 < fixed < 7  # both paths taken: closed form for peers without variables, LP chunks of 3
+    solved = [min(7, fixed + 3 * k) for k in range(1, (7 - fixed + 2) // 3 + 1)]
+    assert seen == [("standalone bills", n, 7) for n in [fixed, *solved]]
     for pid in sc.peer_ids:
         alone = clearing.standalone_bill(sc, pid)
         assert alone is not None and chunked[pid] is not None
         assert chunked[pid].cost == pytest.approx(alone.cost, abs=1e-9)
+        assert threaded[pid] == chunked[pid]
+
+
+@st.composite
+def plain_communities(draw: st.DrawFn) -> Scenario:
+    """Peers without assets beside flexible ones, under tariffs with negative export prices and δ
+    weights: the standalone closed form (no variables) must equal each peer's own LP."""
+    n = draw(st.integers(2, 5))
+    tariffs = {
+        "a": Tariff(np.array([0.10, 0.20, 0.35, 0.25]), np.array([0.05, -0.02, 0.04, 0.0])),
+        "b": Tariff(np.full(T, 0.22), np.full(T, 0.04)),
+    }
+    out = []
+    for i in range(n):
+        peer = draw(peers(i))
+        if draw(st.booleans()):
+            peer = Peer(peer.id, draw(st.sampled_from(["a", "b"])), peer.load_kw, peer.pv_kw)
+        out.append(peer)
+    return Scenario("plain", T, 60, tariffs, tuple(out), Grid(True), CommunitySettings(0.01))
+
+
+@settings(max_examples=25, deadline=None)
+@given(plain_communities())
+def test_standalone_closed_form_equals_each_peers_own_lp(sc: Scenario) -> None:
+    import flexunity.optimize.clearing as clearing
+
+    fixed = clearing.fixed_standalone(sc)
+    bills = clearing.standalone_bills(sc)
+    for pid, is_fixed in zip(sc.peer_ids, fixed, strict=True):
+        alone, got = clearing.standalone_bill(sc, pid), bills[pid]
+        assert alone is not None and got is not None
+        # closed form: exact; LPs (different chunks, different formulations): to HiGHS's tolerance
+        tol = 1e-9 if is_fixed else 1e-7
+        assert got.cost == pytest.approx(alone.cost, abs=tol), (pid, is_fixed)
+        assert got.total == pytest.approx(alone.total, abs=tol), (pid, is_fixed)
