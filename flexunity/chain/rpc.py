@@ -244,6 +244,17 @@ class Sender:
         estimate_each: bool = True,
     ) -> list[Mined]:
         """Sign every call with consecutive nonces, send them together, wait for every receipt."""
+        return self.wait_all(self.broadcast(calls, gas=gas, value=value, estimate_each=estimate_each))
+
+    def broadcast(
+        self,
+        calls: Sequence[tuple[Any, str]],
+        *,
+        gas: int | None = None,
+        value: int = 0,
+        estimate_each: bool = True,
+    ) -> list[Sent]:
+        """Sign every call with consecutive nonces and send them together, without waiting."""
         if not calls:
             return []
         self.reset_nonce()  # another process (or another Sender) may have used this key meanwhile
@@ -253,8 +264,7 @@ class Sender:
         for (fn, label), g in zip(calls, gases, strict=False):
             raw, nonce = self.sign(fn, label, gas=g, gas_price=price, value=value)
             raws.append((raw, label, nonce))
-        sent = self.send_raw_many(raws)
-        return self.wait_all(sent)
+        return self.send_raw_many(raws)
 
     def _estimates(self, calls: Sequence[tuple[Any, str]], value: int, each: bool) -> list[int]:
         if each:

@@ -56,7 +56,8 @@ def demo(
     keep_devnet: bool,
 ) -> None:
     """Run full community rounds on a local devnet, then audit them."""
-    from flexunity.demo.run import DemoOptions, run_demo
+    from flexunity.demo.options import DemoOptions
+    from flexunity.demo.run import run_demo
 
     options = DemoOptions(
         pilot=pilot,

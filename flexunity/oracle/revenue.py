@@ -39,9 +39,8 @@ from fractions import Fraction
 from pathlib import Path
 from typing import Any
 
-from eth_account.signers.local import LocalAccount
-
 from flexunity.allocation.rules import RuleOptions
+from flexunity.chain.accounts import LocalAccount
 from flexunity.chain.settlement import revenue_tree
 from flexunity.chain.units import largest_remainder
 from flexunity.oracle.chainio import OracleChain

@@ -15,8 +15,8 @@ from audit_world import TINY_DOWN, World
 import flexunity.oracle.revenue as oracle_revenue
 from flexunity.audit import audit_rounds
 from flexunity.audit.verdict import RoundVerdict
+from flexunity.chain.node import advance_time
 from flexunity.chain.settlement import RevenueLeaf
-from flexunity.demo.run import advance_time
 from flexunity.errors import ChainError
 
 pytestmark = pytest.mark.chain
