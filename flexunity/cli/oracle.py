@@ -79,8 +79,7 @@ def run(
     selected = list(rounds) or None
     try:
         if once:
-            for round_id, step in service.tick(selected).items():
-                click.echo(f"round {round_id}: {step.value}")
+            _once(service, selected)
             if service.failed:
                 raise SystemExit(4)
             return
@@ -88,6 +87,17 @@ def run(
         _serve_with_countdown(service, selected, poll, live)
     finally:
         lock.release()
+
+
+def _once(service: Any, rounds: list[int] | None) -> None:
+    """Advance every round once; a round that did not move is named with the step it stays at (the
+    runner has already reported each step a round reached, with its time: not repeated here)."""
+    db = service.runner.db
+    wanted = rounds if rounds is not None else service.runner.chain.open_rounds()
+    before = {r: (state.step if (state := db.get(r)) else None) for r in wanted}
+    for round_id, step in service.tick(wanted).items():
+        if before.get(round_id) == step:
+            click.echo(f"round {round_id}: {step.value}")
 
 
 def _serve_with_countdown(service: Any, rounds: list[int] | None, poll: float, holder: list[Any]) -> None:

@@ -25,7 +25,6 @@ from flexunity.chain.contracts.escrow import SETTLE_BATCH_SIZE
 from flexunity.chain.contracts.rounds import RELAY_BATCH_SIZE
 from flexunity.chain.eip712 import (
     WALLET_NO_DEBIT_CAP,
-    ClearingResult,
     Order,
     chain_order_digest,
     order_typed_data,
@@ -36,8 +35,9 @@ from flexunity.chain.manifest import Manifest, deployment_of
 from flexunity.chain.node import Web3, block_hash, latest_time
 from flexunity.chain.rpc import ErrorDecoder, Mined, Sender, retrying
 from flexunity.chain.settlement import SettlementLeaf, SettlementTree, settlement_tree
-from flexunity.errors import ChainError, InputError
+from flexunity.errors import ChainError
 from flexunity.oracle.port import Posted, RoundView
+from flexunity.oracle.result_struct import clearing_result
 from flexunity.oracle.runner import crash_point
 from flexunity.record import orders as codec
 from flexunity.record.settlement import Leaf
@@ -266,7 +266,7 @@ class OracleChain:
         """Open a round bound on chain to its config (``config_hash``: the stored config's keccak256)."""
         with self._counting("open round"):
             return self.clients.rounds.open_round(
-                self.sender, start, gate, interval_seconds, count, _b32(config_hash)
+                self.sender, start, gate, interval_seconds, count, config_hash
             )
 
     def relay(self, signed: Sequence[SignedOrder]) -> list[Mined]:
@@ -278,37 +278,19 @@ class OracleChain:
                 self.report(f"order of {peer} (nonce {nonce}) skipped by the round book: {reason}")
         return mined
 
-    def result_struct(self, round_id: int, data: dict[str, Any]) -> ClearingResult:
+    def post_result(self, round_id: int, data: dict[str, Any]) -> Posted:
         leaves = [Leaf.from_dict(x) for x in data["leaves"]]
-        cm, supplier = self.cm_address(), self.supplier_address()
-        fees = sum(x.amount for x in leaves if x.account.lower() == cm and x.is_credit)
-        # One account may be both (a small pilot): its single leaf then counts as fees only.
-        charges = (
-            0
-            if supplier == cm
-            else sum(x.amount for x in leaves if x.account.lower() == supplier and x.is_credit)
-        )
-        return ClearingResult(
+        result = clearing_result(
             round_id,
-            _b32(data["order_digest"]),
-            _b32(data["merkle_root"]),
-            _b32(data["result_hash"]),
-            len(leaves),
-            int(data["total_debit"]),
-            int(data["total_credit"]),
-            fees,
-            charges,
-            sum(x.import_wh for x in leaves),
-            sum(x.export_wh for x in leaves),
-            sum(x.bought_wh for x in leaves),
+            data,
+            leaves,
+            cm=self.cm_address(),
+            supplier=self.supplier_address(),
             # A corrected result after a rejection carries the next attempt number; a result names the
             # signer set in force (a rejected result can never be posted again).
             attempt=self._read(lambda: self.clients.clearing.rejections(round_id), "rejections"),
             signer_epoch=self._read(self.clients.registry.signer_epoch, "signerEpoch"),
         )
-
-    def post_result(self, round_id: int, data: dict[str, Any]) -> Posted:
-        result = self.result_struct(round_id, data)
         clearing = self.clients.clearing
         signature = sign_typed_data(self.account.key, result_typed_data(clearing.domain(), result))
         with self._counting(STEP_POST):
@@ -368,10 +350,3 @@ class OracleChain:
         """The typed data a browser wallet signs (``WALLET_NO_DEBIT_CAP``: exact in JavaScript)."""
         order = Order.for_payload(round_id, peer, nonce, deadline, payload, WALLET_NO_DEBIT_CAP)
         return order_typed_data(self.clients.rounds.domain(), order)
-
-
-def _b32(value: str) -> bytes:
-    raw = bytes.fromhex(value.removeprefix("0x"))
-    if len(raw) != 32:
-        raise InputError(f"expected 32 bytes, got {len(raw)}: {value}")
-    return raw
