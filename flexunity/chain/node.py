@@ -10,7 +10,7 @@ from web3 import HTTPProvider, Web3
 from web3.types import Wei
 
 from flexunity.chain.manifest import Manifest
-from flexunity.chain.rpc import NodeDown, retrying
+from flexunity.chain.retry import NodeDown, retrying
 from flexunity.errors import ChainError
 
 __all__ = [

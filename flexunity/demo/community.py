@@ -17,8 +17,9 @@ from flexunity.chain.addresses import checksum
 from flexunity.chain.contracts import PeerKind, SignedOrder
 from flexunity.chain.contracts.crowd import deposit_each
 from flexunity.chain.deploy import RoleAccounts
+from flexunity.chain.fanout import send_ether
 from flexunity.chain.hashing import keccak
-from flexunity.chain.rpc import Mined, Sender, send_ether
+from flexunity.chain.rpc import Mined, Sender
 from flexunity.oracle.chainio import OracleChain
 from flexunity.record.orders import encode_order
 from flexunity.record.store import canonical_json

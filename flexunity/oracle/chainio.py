@@ -33,7 +33,9 @@ from flexunity.chain.eip712 import (
 )
 from flexunity.chain.manifest import Manifest, deployment_of
 from flexunity.chain.node import Web3, block_hash, latest_time
-from flexunity.chain.rpc import ErrorDecoder, Mined, Sender, retrying
+from flexunity.chain.retry import retrying
+from flexunity.chain.revert_reasons import ErrorDecoder
+from flexunity.chain.rpc import Mined, Sender
 from flexunity.chain.settlement import SettlementLeaf, SettlementTree, settlement_tree
 from flexunity.errors import ChainError
 from flexunity.oracle.port import Posted, RoundView

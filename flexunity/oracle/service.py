@@ -20,7 +20,7 @@ from pathlib import Path
 from flexunity.chain.accounts import LocalAccount
 from flexunity.chain.manifest import Manifest
 from flexunity.chain.node import MAX_BACKOFF_S, Web3
-from flexunity.chain.rpc import TRANSIENT, NodeDown
+from flexunity.chain.retry import TRANSIENT, NodeDown
 from flexunity.errors import UserError
 from flexunity.oracle.runner import RoundRunner
 from flexunity.oracle.state import StateConflict, StateDB, Step

@@ -27,8 +27,9 @@ from eth_account.signers.local import LocalAccount
 
 from flexunity.audit import audit_rounds
 from flexunity.chain.devnet import Anvil
+from flexunity.chain.fanout import send_from_many
 from flexunity.chain.node import advance_time
-from flexunity.chain.rpc import Sender, send_from_many
+from flexunity.chain.rpc import Sender
 from flexunity.data.scenario_io import scenario_from_dict, scenario_to_dict
 from flexunity.demo.community import Gas
 from flexunity.demo.options import DemoOptions, Timer

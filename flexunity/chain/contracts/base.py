@@ -18,8 +18,9 @@ from web3.exceptions import ContractLogicError
 from web3.logs import DISCARD
 from web3.types import TxReceipt
 
+from flexunity.chain.retry import retrying
 from flexunity.chain.reverts import ErrorDecoder
-from flexunity.chain.rpc import Mined, Sender, retrying
+from flexunity.chain.rpc import Mined, Sender
 from flexunity.errors import ChainError
 
 GAS_MARGIN = 1.25

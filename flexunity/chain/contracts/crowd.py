@@ -12,7 +12,10 @@ from typing import Any
 
 from flexunity.chain.accounts import LocalAccount
 from flexunity.chain.contracts import Community
-from flexunity.chain.rpc import ErrorDecoder, Mined, Reporter, send_from_many
+from flexunity.chain.fanout import send_from_many
+from flexunity.chain.retry import Reporter
+from flexunity.chain.revert_reasons import ErrorDecoder
+from flexunity.chain.rpc import Mined
 
 # One estimate stands for every peer's call: the others may touch colder storage (a first allowance
 # or balance slot of their own), so the limit is the estimate with a margin plus one cold-slot write

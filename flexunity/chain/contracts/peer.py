@@ -17,7 +17,9 @@ from flexunity.chain.contracts import Community, EscrowAccount, OrderRecord, Rou
 from flexunity.chain.eip712 import WALLET_NO_DEBIT_CAP, Order, order_typed_data
 from flexunity.chain.manifest import Manifest, deployment_of
 from flexunity.chain.node import Web3, balance, latest_time
-from flexunity.chain.rpc import ErrorDecoder, Mined, Sender, retrying
+from flexunity.chain.retry import retrying
+from flexunity.chain.revert_reasons import ErrorDecoder
+from flexunity.chain.rpc import Mined, Sender
 from flexunity.chain.settlement import RevenueLeaf
 from flexunity.errors import ChainError, InputError
 
