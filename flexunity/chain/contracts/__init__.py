@@ -37,6 +37,9 @@ from flexunity.chain.deploy import Deployment
 from flexunity.chain.reverts import ErrorDecoder
 from flexunity.errors import ChainError
 
+# EIP-5267 eip712Domain() returns (fields, name, version, chainId, verifyingContract, salt, extensions).
+VERIFYING_CONTRACT = 4
+
 __all__ = [
     "GAS_MARGIN",
     "NO_RESULT",
@@ -115,8 +118,10 @@ class Community:
         pointing at another contract) is then one clear line instead of a failed call deep inside."""
         token = self.token.address.lower()
         probes: dict[str, Any] = {
-            "RoundBook": lambda: self.rounds.contract.functions.eip712Domain().call()[4],
-            "ClearingHouse": lambda: self.clearing.contract.functions.eip712Domain().call()[4],
+            "RoundBook": lambda: self.rounds.contract.functions.eip712Domain().call()[VERIFYING_CONTRACT],
+            "ClearingHouse": lambda: self.clearing.contract.functions.eip712Domain().call()[
+                VERIFYING_CONTRACT
+            ],
             "SettlementEscrow": lambda: self.escrow.contract.functions.token().call(),
             "RevenueDistributor": lambda: self.revenue.contract.functions.token().call(),
             "CommunityRegistry": lambda: self.registry.contract.functions.signerThreshold().call(),

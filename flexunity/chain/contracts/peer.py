@@ -128,10 +128,8 @@ class PeerClient:
 
     def membership(self, address: str) -> tuple[int, int]:
         """(first round, last round) of the peer's membership (0, 0: never enrolled)."""
-        member = self._read(
-            lambda: self.clients.registry.contract.functions.member(checksum(address)).call(), "member"
-        )
-        return int(member[1]), int(member[2])
+        member = self._read(lambda: self.clients.registry.member(checksum(address)), "member")
+        return member.from_round, member.until_round
 
     def is_member(self, address: str, round_id: int) -> bool:
         return bool(

@@ -139,6 +139,26 @@ class EscrowAccount:
 
 
 @dataclass(frozen=True)
+class Membership:
+    """``ICommunityRegistry.Member``: a peer's enrolment (rounds ``from_round``..``until_round``)."""
+
+    kind: PeerKind
+    from_round: int  # 0: never enrolled
+    until_round: int
+    index: int
+    nonce: int
+    open_rounds: int
+    debit_cap: int
+    metadata_hash: bytes
+
+    @classmethod
+    def from_call(cls, raw: Sequence[object]) -> Membership:
+        kind, from_round, until_round, index, nonce, open_rounds, cap, metadata = raw
+        return cls(PeerKind(int(kind)), int(from_round), int(until_round), int(index), int(nonce),  # type: ignore[call-overload]
+                   int(open_rounds), int(cap), bytes(metadata))  # type: ignore[call-overload, arg-type]  # fmt: skip
+
+
+@dataclass(frozen=True)
 class SettlementProgress:
     """``ISettlementEscrow.Progress``: how far a round's settlement went."""
 

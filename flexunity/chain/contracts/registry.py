@@ -8,7 +8,7 @@ from eth_utils import to_checksum_address
 from web3.types import TxReceipt
 
 from flexunity.chain.contracts.base import ContractClient, Signer
-from flexunity.chain.contracts.records import PeerKind
+from flexunity.chain.contracts.records import Membership, PeerKind
 from flexunity.chain.rpc import Mined
 
 
@@ -55,6 +55,9 @@ class RegistryClient(ContractClient):
 
     def unpause(self, sender: Signer) -> TxReceipt:
         return self._send(self.contract.functions.unpause(), sender, "unpausing")
+
+    def member(self, peer: str) -> Membership:
+        return Membership.from_call(self.contract.functions.member(peer).call())
 
     def is_member(self, peer: str, round_id: int) -> bool:
         return bool(self.contract.functions.isMember(peer, round_id).call())

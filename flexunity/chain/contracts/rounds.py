@@ -98,7 +98,8 @@ class RoundBookClient(ContractClient):
         for signed in orders:
             order = signed.order
             if order.round_id not in rounds:
-                rounds[order.round_id] = self.contract.functions.round(order.round_id).call()[1]
+                info = self.find_round(order.round_id)
+                rounds[order.round_id] = info.gate_closure if info else 0
             gate = rounds[order.round_id]
             last = nonces.get(order.peer, self.nonce_of(order.peer))
             problem = None
