@@ -23,13 +23,8 @@ TIER = {
     "cli": 5, "__main__": 6, "__init__": 0,
 }  # fmt: skip
 CHAIN_LIBRARIES = ("web3", "eth_", "solcx", "ape")
-# Modules outside chain/ that still import a chain library directly: each one is a debt of issue 12
-# ("only chain imports web3/eth_*"), listed so the list can only shrink.
-CHAIN_LIBRARY_DEBT = {
-    "cli/deploy.py", "cli/oracle.py", "cli/peer.py",
-    "demo/community.py", "demo/run.py",
-    "oracle/chainio.py", "oracle/service.py",
-}  # fmt: skip
+# Modules outside chain/ that still import a chain library directly (issue 12 paid the last of them).
+CHAIN_LIBRARY_DEBT: set[str] = set()
 
 
 def imports() -> dict[str, list[str]]:

@@ -9,7 +9,7 @@ from __future__ import annotations
 from eth_account import Account
 from eth_account.signers.local import LocalAccount
 
-__all__ = ["LocalAccount", "account_from_key", "new_account"]
+__all__ = ["LocalAccount", "account_from_key", "account_from_mnemonic", "new_account"]
 
 
 def account_from_key(private_key: str | bytes) -> LocalAccount:
@@ -20,3 +20,9 @@ def account_from_key(private_key: str | bytes) -> LocalAccount:
 def new_account() -> LocalAccount:
     """A fresh random account (demo peers, tests)."""
     return Account.create()
+
+
+def account_from_mnemonic(mnemonic: str, index: int) -> LocalAccount:
+    """Account ``index`` of a BIP-39 mnemonic on the standard path m/44'/60'/0'/0/index (devnets)."""
+    Account.enable_unaudited_hdwallet_features()
+    return Account.from_mnemonic(mnemonic, account_path=f"m/44'/60'/0'/0/{index}")

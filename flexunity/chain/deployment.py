@@ -17,7 +17,7 @@ from web3.middleware import SignAndSendRawMiddlewareBuilder
 from flexunity.chain.compiler import compiler_settings
 from flexunity.chain.deploy import ClearingConfig, Deployment, RoleAccounts, deploy_all
 from flexunity.chain.manifest import DeployedContract, Manifest
-from flexunity.chain.rpc import retrying
+from flexunity.chain.retry import retrying
 from flexunity.errors import ChainError
 
 DEVNET_CHAIN_IDS = (1337, 31337)

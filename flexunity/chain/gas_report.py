@@ -158,7 +158,7 @@ class _Bench:
         receipts = self.community.escrow.apply_settlements(
             self.roles.community_manager, tree, state, batch_size=len(self.peers)
         )
-        leaves, total = len(tree.leaves), sum(r["gasUsed"] for r in receipts)
+        leaves, total = len(tree.leaves), sum(m.gas_used for m in receipts)
         self.rows.append(
             {
                 "operation": f"settlement per peer ({leaves} leaves in {len(receipts)} batches)",

@@ -1,138 +1,34 @@
-"""Talking to a node: retries with exponential backoff, local signing, batch sends, reverts in words.
+"""Sending transactions: ``Sender`` signs locally with explicit nonces (no unlocked accounts needed),
+sends many at once in one JSON-RPC batch where the provider allows it (HTTP), one by one otherwise,
+waits for every receipt (sending lost ones again), and explains a revert in words.
 
-- ``retrying(call)`` repeats a call while the node cannot be reached (connection refused, timeout,
-  HTTP 5xx), waiting 0.5 s, 1 s, 2 s, ... and reporting each failure; after the last attempt it raises
-  a ``ChainError`` saying which node is dead.
-- ``Sender`` signs transactions locally with explicit nonces (no unlocked accounts needed) and sends
-  many at once in one JSON-RPC batch where the provider allows it (HTTP), one by one otherwise.
-- ``ErrorDecoder`` turns revert data into ``ErrorName(arg=value, ...)`` from every ABI it knows.
+Its parts: retries (``retry.py``), JSON-RPC batches (``jsonrpc.py``), revert data in words
+(``revert_reasons.py``), diagnoses of stuck and reverted transactions (``diagnosis.py``); many
+accounts' transactions at once in ``fanout.py``; what it does about anvil's pool in ``anvil_pool.py``.
 """
 
 from __future__ import annotations
 
 import contextlib
 import time
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from functools import partial
-from typing import Any, TypeVar
+from typing import Any
 
-import requests
-from eth_abi import decode as abi_decode
-from eth_account import Account
 from eth_account.signers.local import LocalAccount
-from eth_hash.auto import keccak
 from eth_typing import HexStr
 from web3 import Web3
-from web3.exceptions import ContractLogicError, TimeExhausted, Web3RPCError
+from web3.exceptions import ContractLogicError, Web3RPCError
 
-from flexunity.chain.reverts import ErrorDecoder as ChainErrorDecoder
+from flexunity.chain import anvil_pool
+from flexunity.chain.diagnosis import SendDiagnosis
+from flexunity.chain.jsonrpc import _int, batch_request, is_http
+from flexunity.chain.retry import Reporter, _ignore, retrying
+from flexunity.chain.revert_reasons import ErrorDecoder
 from flexunity.errors import ChainError
 
-T = TypeVar("T")
-Reporter = Callable[[str], None]
-TRANSIENT = (requests.ConnectionError, requests.Timeout, ConnectionError, TimeoutError, TimeExhausted)
-
-
-def _ignore(_: str) -> None:
-    pass
-
-
-class NodeDown(ChainError):
-    """The node did not answer (connection refused, timeouts, HTTP 5xx) through every retry."""
-
-
-ATTEMPTS = 6
 ANVIL_NUDGE_AFTER_S = 5.0  # seconds a batch may wait on anvil before a block is mined by hand
-NUDGE_MAX_BLOCKS = 50  # blocks mined by hand at most per nudge (while anvil's pool has ready transactions)
-BASE_DELAY = 0.5  # seconds; waits are 0.5, 1, 2, 4, 8 s (about 15 s in all before giving up)
-
-
-def retrying(
-    call: Callable[[], T],
-    *,
-    what: str = "RPC call",
-    attempts: int | None = None,
-    base_delay: float | None = None,
-    report: Reporter = _ignore,
-) -> T:
-    """Run ``call``; on a transient node failure wait base·2^k seconds and try again."""
-    attempts = ATTEMPTS if attempts is None else attempts
-    base_delay = BASE_DELAY if base_delay is None else base_delay
-    for attempt in range(attempts):
-        try:
-            return call()
-        except TRANSIENT as exc:
-            if attempt == attempts - 1:
-                raise NodeDown(
-                    f"{what}: the node did not answer after {attempts} attempts ({str(exc)[:160]})"
-                ) from None
-            delay = base_delay * 2**attempt
-            report(f"{what}: node unreachable ({type(exc).__name__}); retry {attempt + 1} in {delay:.1f} s")
-            time.sleep(delay)
-        except requests.HTTPError as exc:
-            status = exc.response.status_code if exc.response is not None else 0
-            if status < 500:
-                raise ChainError(f"{what}: the node answered HTTP {status}") from None
-            if attempt == attempts - 1:
-                raise NodeDown(f"{what}: the node answered HTTP {status} {attempts} times") from None
-            time.sleep(base_delay * 2**attempt)
-    raise AssertionError("unreachable")
-
-
-# --- revert explanations -------------------------------------------------------------------------
-
-
-class ErrorDecoder(ChainErrorDecoder):
-    """The chain room's decoder of custom errors, plus reading revert data out of web3's exceptions."""
-
-    @classmethod
-    def from_abis(cls, abis: Iterable[list[dict[str, Any]]]) -> ErrorDecoder:
-        return cls(list(abis))
-
-    def explain(self, data: str | bytes | None) -> str:
-        raw = bytes.fromhex(data.removeprefix("0x")) if isinstance(data, str) else (data or b"")
-        if len(raw) < 4:
-            return "reverted without a reason"
-        if raw[:4] == keccak(b"Error(string)")[:4]:
-            return f"Error({abi_decode(['string'], raw[4:])[0]!r})"
-        if raw[:4] == keccak(b"Panic(uint256)")[:4]:
-            return f"Panic(0x{abi_decode(['uint256'], raw[4:])[0]:02x})"
-        return self.describe(raw)
-
-    def explain_exception(self, exc: Exception) -> str:
-        data = getattr(exc, "data", None)
-        if isinstance(data, dict):
-            data = data.get("data")
-        if isinstance(data, str) and data.startswith("0x") and len(data) >= 10:
-            return self.explain(data)
-        message = str(exc)
-        marker = message.find("0x")
-        if marker >= 0:
-            candidate = message[marker:].split()[0].strip("'\",)}")
-            if len(candidate) >= 10 and all(c in "0123456789abcdefABCDEF" for c in candidate[2:]):
-                return self.explain(candidate)
-        return message
-
-
-def is_http(w3: Web3) -> bool:
-    """Whether the provider speaks JSON-RPC over HTTP (and so takes batches)."""
-    return hasattr(w3.provider, "endpoint_uri")
-
-
-def batch_request(
-    w3: Web3, requests_: list[tuple[str, list[Any]]], *, what: str, report: Reporter = lambda _: None
-) -> list[dict[str, Any]]:
-    """One JSON-RPC batch (``provider.make_batch_request``), retried; the responses in request order."""
-    provider: Any = w3.provider
-
-    def call() -> Any:
-        return provider.make_batch_request(requests_)
-
-    responses = retrying(call, what=what, report=report)
-    if not isinstance(responses, list):
-        raise ChainError(f"{what}: the node refused the batch: {responses.get('error')}")
-    return responses
 
 
 # --- sending ----------------------------------------------------------------------------------
@@ -155,7 +51,7 @@ class Mined:
     status: int
 
 
-class Sender:
+class Sender(SendDiagnosis):
     """Locally signed transactions from one account, explicit nonces, batch sends where possible."""
 
     def __init__(
@@ -177,10 +73,6 @@ class Sender:
         self.chain_id = retrying(lambda: w3.eth.chain_id, what="eth_chainId", report=report)
         self._nonce: int | None = None
         self._is_anvil: bool | None = None
-
-    @property
-    def address(self) -> str:
-        return str(self.account.address)
 
     def next_nonce(self) -> int:
         """The pending nonce from the node at first use (and after a failure), then counted locally."""
@@ -230,7 +122,7 @@ class Sender:
                 "value": value,
             }
         )
-        tx["gas"] = at_least_floor(tx, label, self.report)
+        tx["gas"] = anvil_pool.at_least_floor(tx, label, self.report)
         signed = self.account.sign_transaction(tx)
         return bytes(signed.raw_transaction), nonce
 
@@ -247,6 +139,17 @@ class Sender:
         estimate_each: bool = True,
     ) -> list[Mined]:
         """Sign every call with consecutive nonces, send them together, wait for every receipt."""
+        return self.wait_all(self.broadcast(calls, gas=gas, value=value, estimate_each=estimate_each))
+
+    def broadcast(
+        self,
+        calls: Sequence[tuple[Any, str]],
+        *,
+        gas: int | None = None,
+        value: int = 0,
+        estimate_each: bool = True,
+    ) -> list[Sent]:
+        """Sign every call with consecutive nonces and send them together, without waiting."""
         if not calls:
             return []
         self.reset_nonce()  # another process (or another Sender) may have used this key meanwhile
@@ -256,8 +159,7 @@ class Sender:
         for (fn, label), g in zip(calls, gases, strict=False):
             raw, nonce = self.sign(fn, label, gas=g, gas_price=price, value=value)
             raws.append((raw, label, nonce))
-        sent = self.send_raw_many(raws)
-        return self.wait_all(sent)
+        return self.send_raw_many(raws)
 
     def _estimates(self, calls: Sequence[tuple[Any, str]], value: int, each: bool) -> list[int]:
         if each:
@@ -348,9 +250,9 @@ class Sender:
         signed bytes again restores it; a node that still holds a transaction refuses the copy
         ("already known", "nonce too low"), which is ignored. On anvil, a transaction it holds but
         never mines although its nonce is the account's next one is taken out and sent again
-        (``_requeue_on_anvil``)."""
+        (``anvil_pool.requeue``)."""
         if self._anvil():
-            waiting = self._requeue_on_anvil(waiting)
+            waiting = anvil_pool.requeue(self.w3, waiting, self.report)  # type: ignore[assignment]
         again = []
         for s in sorted(waiting, key=lambda s: s.nonce):
             if not s.raw:
@@ -360,59 +262,9 @@ class Sender:
                 again.append(s.nonce)
         if again:
             self.report(
-                f"the node had lost {len(again)} waiting transaction(s) (nonces {_ranges(again)}); sent again"
+                f"the node had lost {len(again)} waiting transaction(s) "
+                f"(nonces {anvil_pool.ranges(again)}); sent again"
             )
-
-    def _requeue_on_anvil(self, waiting: list[Sent]) -> list[Sent]:
-        """Take out of anvil's pool, and send again, an account's transactions it holds but never mines
-        although the first one's nonce is the account's next one (called after a block by hand).
-
-        anvil (1.7.1, and its main branch in 2026) reads the sender's nonce, then adds the transaction
-        to its pool; a transaction whose predecessor is mined between the two (a thread descheduled
-        there, as under CPU load) is queued until a predecessor that will never come again, so it and
-        every later one of the account wait for ever. Mining blocks does not free it and anvil refuses
-        the same bytes ("already imported"); removing the account's transactions from the pool
-        (``anvil_removePoolTransactions``) and sending the same bytes again, in nonce order, does
-        (same hashes). Returns the transactions not handled."""
-        by_sender: dict[str, list[Sent]] = {}
-        for s in waiting:
-            if s.raw:
-                by_sender.setdefault(_sender_of(s.raw), []).append(s)
-        handled: set[str] = set()
-        provider: Any = self.w3.provider
-        try:  # what anvil holds: "queued" (waiting for a predecessor) and "pending" (ready)
-            content = provider.make_request("txpool_content", [])["result"]
-            held = {
-                (a.lower(), int(n), part)
-                for part in ("queued", "pending")
-                for a, by_nonce in content[part].items()
-                for n in by_nonce
-            }
-        except Exception:  # the node cannot list its pool now: next time
-            return waiting
-        for sender, mine in by_sender.items():
-            mine.sort(key=lambda s: s.nonce)
-            where = [p for a, n, p in held if a == sender.lower() and n == mine[0].nonce]
-            if not where:
-                continue  # not held (lost): sent again by the caller
-            try:
-                next_nonce = int(self.w3.eth.get_transaction_count(sender, "latest"))  # type: ignore[arg-type]
-            except Exception:  # the node is busy: next time
-                continue
-            if mine[0].nonce != next_nonce:
-                continue  # behind a real gap (another process's nonce): the diagnosis says so at the end
-            with contextlib.suppress(Exception):
-                provider.make_request("anvil_removePoolTransactions", [sender])
-                for s in mine:
-                    with contextlib.suppress(Exception):
-                        self.w3.eth.send_raw_transaction(s.raw)
-                handled.update(s.tx_hash for s in mine)
-                self.report(
-                    f"anvil held nonce {mine[0].nonce} of {sender}, the account's next, without mining it "
-                    f"even after a block by hand (in its pool as {where[0]}); took the account's "
-                    f"{len(mine)} waiting transaction(s) out of its pool and sent them again"
-                )
-        return [s for s in waiting if s.tx_hash not in handled]
 
     def await_pending(self) -> int:
         """Wait until every transaction of this account that the node holds is mined.
@@ -448,29 +300,10 @@ class Sender:
         return pending - mined
 
     def _nudge_anvil(self) -> None:
-        """Mine blocks on anvil by hand while its pool holds transactions ready to be mined.
-
-        anvil's automine builds one block from the transactions ready when it looks; those that do
-        not fit in the block's gas stay ready but unannounced, and nothing mines them until another
-        transaction arrives. Under CPU load its miner looks late, when a whole batch is already in
-        the pool, so the leftovers of one block wait (the pool says "k pending, 0 queued"). Blocks
-        are mined until no ready transaction is left or a block takes none (at most NUDGE_MAX_BLOCKS).
+        """Mine blocks on anvil by hand while its pool holds ready transactions (``anvil_pool.nudge``).
         Other nodes are left alone: on them the transaction simply waits for its block."""
-        if not self._anvil():
-            return
-        provider: Any = self.w3.provider
-        blocks = 0
-        with contextlib.suppress(Exception):
-            while blocks < NUDGE_MAX_BLOCKS:
-                provider.make_request("evm_mine", [])
-                blocks += 1
-                took = len(self.w3.eth.get_block("latest")["transactions"])
-                if not took or int(provider.make_request("txpool_status", [])["result"]["pending"], 16) == 0:
-                    break  # nothing ready is left, or what is left a block does not take
-        if blocks:
-            self.report(
-                f"transactions waiting on anvil: mined a block by hand ({blocks}) to let them through"
-            )
+        if self._anvil():
+            anvil_pool.nudge(self.w3, self.report)
 
     def _anvil(self) -> bool:
         """Whether the node is anvil (its own methods may be used)."""
@@ -480,39 +313,6 @@ class Sender:
             except Exception:  # a node that cannot say what it is gets no anvil methods
                 self._is_anvil = False
         return self._is_anvil
-
-    def _nonce_diagnosis(self, stuck: list[Sent]) -> str:
-        """Why transactions may be stuck: a nonce gap means another process used this key."""
-        try:
-            mined = int(self.w3.eth.get_transaction_count(self.account.address, "latest"))
-        except Exception:  # the diagnosis must not hide the timeout itself
-            return ""
-        first = min((s.nonce for s in stuck), default=mined)
-        if first > mined:
-            return (
-                f"; {self.address} has {mined} mined transactions but ours start at nonce {first}: "
-                "a nonce gap (is another process sending with this key?)"
-            )
-        return f"; the node has mined {mined} transactions of {self.address}{self._pool_diagnosis(stuck)}"
-
-    def _pool_diagnosis(self, stuck: list[Sent]) -> str:
-        """Does the node still hold the first stuck transaction, and can it pay the base fee now?
-        (Says whether the node stopped mining it or lost it, and why.)"""
-        if not stuck:
-            return ""
-        first = min(stuck, key=lambda s: s.nonce)
-        parts = []
-        with contextlib.suppress(Exception):
-            tx = self.w3.eth.get_transaction(first.tx_hash)  # type: ignore[arg-type]
-            base = int(self.w3.eth.get_block("latest").get("baseFeePerGas", 0))
-            price = int(tx.get("maxFeePerGas", tx.get("gasPrice", 0)))
-            parts.append(f"nonce {first.nonce} is in its pool, priced {price} wei/gas, base fee now {base}")
-        if not parts:
-            parts.append(f"the node does not know nonce {first.nonce}'s transaction any more (lost)")
-        with contextlib.suppress(Exception):
-            status = self.w3.provider.make_request("txpool_status", [])["result"]  # type: ignore[arg-type]
-            parts.append(f"pool {int(status['pending'], 16)} pending, {int(status['queued'], 16)} queued")
-        return "; " + ", ".join(parts)
 
     def _receipts(self, hashes: list[str]) -> dict[str, Any]:
         if is_http(self.w3) and len(hashes) > 1:
@@ -533,187 +333,3 @@ class Sender:
                     raise
                 result[h] = None
         return result
-
-    def why_reverted(self, tx_hash: str) -> str:
-        """Replay a reverted transaction with eth_call at its block to read the revert data."""
-        try:
-            tx = self.w3.eth.get_transaction(tx_hash)  # type: ignore[arg-type]
-            call = {
-                "from": tx["from"],
-                "to": tx["to"],
-                "data": tx["input"],
-                "value": tx["value"],
-                "gas": tx["gas"],
-            }
-            block = tx["blockNumber"]
-        except Exception as exc:  # the replay itself failed: say so rather than hide the revert
-            return f"(could not replay: {exc})"
-        # Before its block first; then before it with the block's own time (a gate closure passed in
-        # that block); if both pass, a transaction earlier in the same block changed the state it
-        # reverted on (say another post of the same result): replay it after the block.
-        reason = self._replay_at(call, block - 1 if block else "latest", "")
-        if reason is None and block:
-            reason = self._replay_in_block(call, block) or self._replay_at(
-                call,
-                block,
-                " (replayed after its block: an earlier transaction in the same block made it revert)",
-            )
-        if reason:
-            return reason
-        if tx["gas"] and self._gas_used(tx_hash) >= int(tx["gas"]):
-            return f"out of gas (it used all its {tx['gas']} gas)"
-        return "reverted only in its original position in the block; the replays before and after pass"
-
-    def _replay_at(self, call: dict[str, Any], at: Any, note: str) -> str | None:
-        """The revert reason of ``call`` on the state at block ``at`` (with ``note``), None if it passes."""
-        try:
-            self.w3.eth.call(call, at)  # type: ignore[arg-type]
-        except (ContractLogicError, Web3RPCError) as exc:
-            return self.decoder.explain_exception(exc) + note
-        except Exception as exc:  # the replay itself failed: say so rather than hide the revert
-            return f"(could not replay: {exc})"
-        return None
-
-    def _gas_used(self, tx_hash: str) -> int:
-        try:
-            return int(self.w3.eth.get_transaction_receipt(tx_hash)["gasUsed"])  # type: ignore[arg-type]
-        except Exception:  # no receipt to read: no claim about gas
-            return 0
-
-    def _replay_in_block(self, call: dict[str, Any], number: int) -> str:
-        """Replay on the state before the block, with the block's own time and number (eth_call's block
-        overrides, anvil and geth): a call that depends on time (a gate closure) then reverts as it did,
-        where a plain replay runs under the previous block's older time. '' if that does not tell."""
-        if not is_http(self.w3):
-            return ""
-        try:
-            block = self.w3.eth.get_block(number)
-            plain = {k: hex(v) if isinstance(v, int) else v for k, v in call.items()}
-            overrides = {"time": hex(int(block["timestamp"])), "number": hex(number)}
-            answer = self.w3.provider.make_request(
-                "eth_call",  # type: ignore[arg-type]
-                [plain, hex(number - 1), {}, overrides],
-            )
-        except Exception:  # the node cannot replay with overrides: fall back to the plain answer
-            return ""
-        error = answer.get("error") if isinstance(answer, dict) else None
-        if not isinstance(error, dict):
-            return ""
-        data = error.get("data")
-        if isinstance(data, dict):
-            data = data.get("data")
-        if isinstance(data, str) and data.startswith("0x") and len(data) >= 10:
-            return self.decoder.explain(data)
-        return str(error.get("message", ""))
-
-
-def _int(value: Any) -> int:
-    return int(value, 16) if isinstance(value, str) else int(value)
-
-
-def calldata_floor(data: bytes) -> int:
-    """EIP-7623's least gas of a transaction carrying ``data`` (Prague on): 21,000 + 10 per token, a
-    zero byte one token and any other byte four. anvil takes a transaction with less and then drops it
-    unmined, without a word, when it builds the next block."""
-    zeros = data.count(0)
-    return 21_000 + 10 * (zeros + 4 * (len(data) - zeros))
-
-
-def at_least_floor(tx: dict[str, Any], label: str, report: Reporter) -> int:
-    """``tx``'s gas limit, raised to its calldata floor if under it (said in ``report``)."""
-    data = tx.get("data") or b""
-    raw = bytes.fromhex(data.removeprefix("0x")) if isinstance(data, str) else bytes(data)
-    gas, floor = int(tx["gas"]), calldata_floor(raw)
-    if gas < floor:
-        report(f"{label}: gas limit {gas} is under the calldata floor {floor} (EIP-7623); sending {floor}")
-        return floor
-    return gas
-
-
-def _sender_of(raw: bytes) -> str:
-    """The address that signed a raw transaction."""
-    return str(Account.recover_transaction(raw))
-
-
-def _ranges(numbers: list[int]) -> str:
-    """``[3, 4, 5, 9]`` as ``3-5, 9``."""
-    out: list[str] = []
-    for n in sorted(numbers):
-        if out and int(out[-1].split("-")[-1]) == n - 1:
-            out[-1] = f"{out[-1].split('-')[0]}-{n}"
-        else:
-            out.append(str(n))
-    return ", ".join(out)
-
-
-def send_from_many(
-    w3: Web3,
-    calls: Sequence[tuple[LocalAccount, Any, str]],
-    *,
-    gas: int,
-    decoder: ErrorDecoder | None = None,
-    report: Reporter = _ignore,
-) -> list[Mined]:
-    """One transaction from each of many accounts (peers' deposits, withdrawals), sent together.
-
-    Every account signs its own transaction locally; nonces are read in one batch; the caller gives a
-    gas limit (estimate one representative call first).
-    """
-    if not calls:
-        return []
-    chain_id = retrying(lambda: w3.eth.chain_id, what="eth_chainId", report=report)
-    price = int(retrying(lambda: w3.eth.gas_price, what="eth_gasPrice", report=report))
-    nonces = _nonces(w3, [str(a.address) for a, _, _ in calls], report)
-    raws: list[tuple[bytes, str, int]] = []
-    for (account, fn, label), nonce in zip(calls, nonces, strict=False):
-        tx = fn.build_transaction(
-            {
-                "from": account.address,
-                "nonce": nonce,
-                "gas": gas,
-                "chainId": chain_id,
-                "gasPrice": price,
-                "value": 0,
-            }
-        )
-        tx["gas"] = at_least_floor(tx, label, report)
-        raws.append((bytes(account.sign_transaction(tx).raw_transaction), label, nonce))
-    sender = Sender(w3, calls[0][0], decoder, report=report)
-    return sender.wait_all(sender.send_raw_many(raws))
-
-
-def _nonces(w3: Web3, addresses: list[str], report: Reporter) -> list[int]:
-    """Pending nonces of many accounts; an account appearing twice gets consecutive nonces."""
-    unique = list(dict.fromkeys(addresses))
-    if is_http(w3) and len(unique) > 1:
-        asks: list[tuple[str, list[Any]]] = [("eth_getTransactionCount", [a, "pending"]) for a in unique]
-        responses = batch_request(w3, asks, what="batch nonces", report=report)
-        base = {a: _int(r["result"]) for a, r in zip(unique, responses, strict=False)}
-    else:
-        base = {a: int(w3.eth.get_transaction_count(a, "pending")) for a in unique}  # type: ignore[arg-type]
-    out = []
-    for address in addresses:
-        out.append(base[address])
-        base[address] += 1
-    return out
-
-
-def send_ether(funder: Sender, addresses: Sequence[str], amount_wei: int) -> list[Mined]:
-    """Plain transfers from ``funder``, signed locally with consecutive nonces, sent in one batch."""
-    from eth_utils import to_checksum_address
-
-    price = funder.gas_price()
-    raws = []
-    for address in addresses:
-        nonce = funder.next_nonce()
-        tx: dict[str, Any] = {
-            "to": to_checksum_address(address),
-            "value": amount_wei,
-            "gas": 21_000,
-            "gasPrice": price,
-            "nonce": nonce,
-            "chainId": funder.chain_id,
-        }
-        signed = funder.account.sign_transaction(tx)  # type: ignore[arg-type]
-        raws.append((bytes(signed.raw_transaction), f"fund {address}", nonce))
-    return funder.wait_all(funder.send_raw_many(raws))

@@ -56,7 +56,8 @@ def demo(
     keep_devnet: bool,
 ) -> None:
     """Run full community rounds on a local devnet, then audit them."""
-    from flexunity.demo.run import DemoOptions, run_demo
+    from flexunity.demo.options import DemoOptions
+    from flexunity.demo.run import run_demo
 
     options = DemoOptions(
         pilot=pilot,
@@ -198,8 +199,8 @@ def print_summary(console: Console, s: dict[str, Any]) -> None:
             f"KPIs: total bill {k.get('total_bill', 0):.2f}, "
             f"standalone cost {k.get('standalone_cost', 0):.2f}, "
             f"saving {k.get('saving', 0):.2f} ({100 * k.get('saving_fraction', 0):.1f} %), "
-            f"self-sufficiency {100 * k.get('self_sufficiency', 0):.1f} %, "
-            f"self-consumption {100 * k.get('self_consumption', 0):.1f} %, "
+            f"self-sufficiency {_percent(k.get('self_sufficiency'))}, "
+            f"self-consumption {_percent(k.get('self_consumption'))}, "
             f"peak import {k.get('peak_import_kw', 0):.0f} kW, "
             f"traded {k.get('internal_traded_kwh', 0):.0f} kWh"
         )
@@ -258,3 +259,9 @@ def _gas(s: dict[str, Any], name: str) -> str:
 
 def _money(value: float | None) -> str:
     return "n/a" if value is None else f"{value:.2f}"
+
+
+def _percent(fraction: float | None) -> str:
+    """A KPI share in percent; "n/a" where it is undefined (self-consumption of a community without
+    generation: the KPI is None, docs/optimisation.md)."""
+    return "n/a" if fraction is None else f"{100 * fraction:.1f} %"

@@ -12,6 +12,8 @@ import click
 
 from flexunity.errors import InputError
 
+DEPLOY_RPC_TIMEOUT_S = 120  # seconds per request: a deployment transaction on a public chain can be slow
+
 
 @click.command()
 @click.option(
@@ -102,12 +104,11 @@ def _deploy_remote(
     out: Path,
     test_chain: bool = False,
 ) -> None:
-    from eth_utils import is_address, to_checksum_address
-    from web3 import HTTPProvider, Web3
-
+    from flexunity.chain.addresses import checksum, is_address
     from flexunity.chain.deploy import RoleAccounts
     from flexunity.chain.deployment import check_chain_id, deploy, use_local_signer
     from flexunity.chain.keystore import load_keystore
+    from flexunity.chain.node import balance, http_web3
 
     if network == "pilot" and not rpc_url:
         rpc_url = os.environ.get("FLEXUNITY_PILOT_RPC_URL")
@@ -121,18 +122,16 @@ def _deploy_remote(
         raise InputError("deploying to an RPC endpoint needs --keystore FILE (no unlocked accounts are used)")
     assert rpc_url is not None
     account = load_keystore(keystore)
-    w3 = Web3(HTTPProvider(rpc_url, request_kwargs={"timeout": 120}))
+    w3 = http_web3(rpc_url, timeout=DEPLOY_RPC_TIMEOUT_S)
     actual = check_chain_id(w3, chain_id, allow_devnet=network != "pilot")
-    if int(w3.eth.get_balance(account.address)) == 0:
+    if balance(w3, account.address) == 0:
         raise InputError(f"the deployer {account.address} has no ether on chain {actual} to pay for gas")
     use_local_signer(w3, account)
     me = account.address
     for option, value in (("--supplier", supplier), ("--arbiter", arbiter), ("--pauser", pauser)):
         if value is not None and not is_address(value):
             raise InputError(f"not an address: {value!r} (0x followed by 40 hex digits)", where=option)
-    named = {
-        k: to_checksum_address(v) if v else me for k, v in (("a", arbiter), ("p", pauser), ("s", supplier))
-    }
+    named = {k: checksum(v) if v else me for k, v in (("a", arbiter), ("p", pauser), ("s", supplier))}
     roles = RoleAccounts(me, me, named["a"], named["p"], named["s"])
     click.echo(f"deploying to chain {actual} at {rpc_url} from {me} (signed locally)")
     manifest, _ = deploy(
@@ -201,12 +200,10 @@ def _deploy_anvil(
 
 
 def _devnet_key(index: int) -> str:
-    from eth_account import Account
-
+    from flexunity.chain.accounts import account_from_mnemonic
     from flexunity.chain.devnet import DEFAULT_MNEMONIC
 
-    Account.enable_unaudited_hdwallet_features()
-    account = Account.from_mnemonic(DEFAULT_MNEMONIC, account_path=f"m/44'/60'/0'/0/{index}")
+    account = account_from_mnemonic(DEFAULT_MNEMONIC, index)
     return "0x" + bytes(account.key).hex()
 
 

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any, TypeVar
 
 import click
+
+F = TypeVar("F", bound=Callable[..., Any])
 
 MANIFEST = click.option(
     "--manifest",
@@ -50,3 +54,20 @@ STORE_OR_URL = click.option(
     help="Published documents: a folder, or the URL of `flexunity serve` (default: 'store' beside the "
     "manifest; for a manifest URL, its server). Every document is checked against its on-chain hash.",
 )
+
+
+def together(*options: Callable[[F], F]) -> Callable[[F], F]:
+    """One decorator applying ``options`` in the order written (as if stacked above the command)."""
+
+    def apply(fn: F) -> F:
+        for option in reversed(options):
+            fn = option(fn)
+        return fn
+
+    return apply
+
+
+# Where the deployment is and who signs, declared once for the commands that act on chain.
+CM_SIGNER = together(MANIFEST, CM_KEYSTORE, CM_PRIVATE_KEY_ENV, RPC, STORE)  # `flexunity oracle ...`
+PEER_SIGNER = together(MANIFEST_OR_URL, KEYSTORE, RPC)  # a peer's own transactions (`flexunity peer ...`)
+CHAIN_READER = together(MANIFEST_OR_URL, RPC)  # reading the deployment, no key

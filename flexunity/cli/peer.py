@@ -11,13 +11,16 @@ import json
 import os
 from decimal import Decimal
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
-from flexunity.cli.options import KEYSTORE, MANIFEST_OR_URL, RPC, STORE_OR_URL
+from flexunity.cli.options import CHAIN_READER, KEYSTORE, MANIFEST_OR_URL, PEER_SIGNER, STORE_OR_URL
 from flexunity.errors import InputError
 from flexunity.units import parse_amount as _base_units  # an amount the user typed -> base units
+
+if TYPE_CHECKING:
+    from flexunity.chain.contracts.peer import PeerClient
 
 MANIFEST = MANIFEST_OR_URL  # peers may read the manifest from the CM's `flexunity serve`
 STORE = STORE_OR_URL
@@ -56,36 +59,26 @@ def import_(keystore: Path, key_env: str | None) -> None:
 
 
 @peer.command()
-@MANIFEST
-@KEYSTORE
-@RPC
+@PEER_SIGNER
 @click.option("--amount", type=str, required=True, help="Currency units, e.g. 25.00")
 def deposit(manifest_path: str, keystore: Path, rpc_url: str | None, amount: str) -> None:
     """Approve and deposit settlement tokens into the escrow."""
     chain, account = _connect(manifest_path, keystore, rpc_url)
     units = _base_units(amount, chain.token_decimals())
-    token = chain.clients.token.contract.functions
-    escrow = chain.clients.escrow
-    chain.sender.transact(token.approve(escrow.address, units), "approve")
-    mined = chain.sender.transact(escrow.contract.functions.deposit(account.address, units), "deposit")
+    mined = chain.deposit(units)
     click.echo(f"deposited {amount} ({units} base units) for {account.address}; gas {mined.gas_used:,}")
 
 
 @peer.command()
-@MANIFEST
-@KEYSTORE
-@RPC
+@PEER_SIGNER
 @click.option("--amount", type=str, default=None, help="Currency units (default: everything withdrawable).")
 def withdraw(manifest_path: str, keystore: Path, rpc_url: str | None, amount: str | None) -> None:
     """Withdraw uncommitted escrow to the peer's own address (finished rounds are released first)."""
     chain, account = _connect(manifest_path, keystore, rpc_url)
-    escrow = chain.clients.escrow
-    finished = _finished_unreleased(chain, account.address)
+    finished = chain.release_finished()
     if finished:
-        fn = escrow.contract.functions.release(account.address, finished)
-        chain.sender.transact(fn, f"release finished rounds {finished}")
         click.echo(f"released the commitments of finished rounds {finished}")
-    available = escrow.withdrawable(account.address)
+    available = chain.withdrawable(account.address)
     units = available if amount is None else _base_units(amount, chain.token_decimals())
     if units == 0:
         raise InputError(
@@ -93,19 +86,10 @@ def withdraw(manifest_path: str, keystore: Path, rpc_url: str | None, amount: st
         )
     if units > available:
         raise InputError(f"{account.address} can withdraw {available} base units now, not {units}")
-    mined = chain.sender.transact(escrow.contract.functions.withdraw(units, account.address), "withdraw")
+    mined = chain.withdraw(units)
     decimals = chain.token_decimals()
     shown = f"{Decimal(units) / 10**decimals:f} {chain.token_symbol()}"
     click.echo(f"withdrew {shown} ({units} base units) to {account.address}; gas {mined.gas_used:,}")
-
-
-def _finished_unreleased(chain: Any, address: str) -> list[int]:
-    """Rounds the peer ordered in that are finished (settled, closed, void) and not yet released."""
-    event = chain.clients.rounds.contract.events.OrderAccepted()
-    logs = event.get_logs(from_block=chain.manifest.first_block, argument_filters={"peer": address})
-    rounds = sorted({int(log["args"]["roundId"]) for log in logs})
-    registry, escrow = chain.clients.registry, chain.clients.escrow
-    return [r for r in rounds if escrow.is_finished(r) and not registry.order_status(address, r)[1]]
 
 
 def _order_inputs(scenario_path: Path, peer_id: str) -> tuple[dict[str, Any], bytes]:
@@ -120,9 +104,7 @@ def _order_inputs(scenario_path: Path, peer_id: str) -> tuple[dict[str, Any], by
 
 
 @peer.command()
-@MANIFEST
-@KEYSTORE
-@RPC
+@PEER_SIGNER
 @click.option("--round", "round_id", type=int, required=True)
 @click.option("--scenario", "scenario_path", type=click.Path(path_type=Path, exists=True), required=True)
 @click.option("--peer", "peer_id", required=True, help="The peer of the scenario whose forecasts to send.")
@@ -151,7 +133,7 @@ def order(
 
     The order is checked first against the round: still open, and its intervals and tariff those of
     the round's config (fetched by its on-chain hash), so that the oracle will not reject it."""
-    from flexunity.chain.eip712 import NO_DEBIT_CAP, Order
+    from flexunity.chain.eip712 import NO_DEBIT_CAP
     from flexunity.record.store import default_store
 
     chain, account = _connect(manifest_path, keystore, rpc_url)
@@ -159,17 +141,14 @@ def order(
     _check_fits(chain, round_id, payload, store_dir or default_store(manifest_path))
     nonce, deadline = _nonce_deadline(chain, account.address, round_id, nonce, deadline)
     cap = NO_DEBIT_CAP if max_debit is None else _base_units(max_debit, chain.token_decimals())
-    signed = Order.for_payload(round_id, account.address, nonce, deadline, payload, cap)
-    fn = chain.clients.rounds.contract.functions.submitOrder(signed.as_tuple(), payload)
-    mined = chain.sender.transact(fn, f"order for round {round_id}")
+    mined = chain.submit_order(round_id, nonce, deadline, payload, cap)
     click.echo(
         f"order accepted: round {round_id}, nonce {nonce}, {len(payload)} bytes, gas {mined.gas_used:,}"
     )
 
 
 @peer.command(name="typed-data")
-@MANIFEST
-@RPC
+@CHAIN_READER
 @click.option("--address", required=True, help="The peer's address (the wallet that will sign).")
 @click.option("--round", "round_id", type=int, required=True)
 @click.option("--scenario", "scenario_path", type=click.Path(path_type=Path, exists=True), required=True)
@@ -191,11 +170,9 @@ def typed_data(
     store_dir: str | None,
 ) -> None:
     """Export the EIP-712 order a browser wallet signs with eth_signTypedData_v4 (plus the payload)."""
-    from eth_account import Account
-
     from flexunity.record.store import default_store
 
-    chain, _ = _connect(manifest_path, None, rpc_url, reader=Account.create())
+    chain = reader_chain(manifest_path, rpc_url)
     _, payload = _order_inputs(scenario_path, peer_id)
     _check_fits(chain, round_id, payload, store_dir or default_store(manifest_path))
     nonce, deadline = _nonce_deadline(chain, address, round_id, nonce, deadline)
@@ -213,18 +190,15 @@ def typed_data(
 
 
 @peer.command()
-@MANIFEST
-@RPC
+@CHAIN_READER
 @click.option("--round", "round_id", type=int, required=True)
 @click.option("--address", required=True)
 @STORE
 def bill(manifest_path: str, rpc_url: str | None, round_id: int, address: str, store_dir: str | None) -> None:
     """Show a peer's bill for a round from the posted result document, and its settlement on chain."""
-    from eth_account import Account
-
     from flexunity.record.store import default_store, open_store
 
-    chain, _ = _connect(manifest_path, None, rpc_url, reader=Account.create())
+    chain = reader_chain(manifest_path, rpc_url)
     digest = chain.posted_document_hash(round_id)
     if not digest:
         raise InputError(f"round {round_id} has no posted result yet")
@@ -234,7 +208,7 @@ def bill(manifest_path: str, rpc_url: str | None, round_id: int, address: str, s
     if key not in bills:
         raise InputError(f"{address} had no order in round {round_id}")
     leaf = next(x for x in document["settlement"]["leaves"] if x["account"].lower() == key)
-    applied = chain.clients.escrow.is_applied(round_id, int(leaf["index"]))
+    applied = chain.is_applied(round_id, int(leaf["index"]))
     alone = document["clearing"]["standalone_bills"].get(key) or {}
     currency = document["scenario"].get("currency", "")
     click.echo(f"round {round_id}, {address} ({currency}, positive = you pay)")
@@ -256,10 +230,10 @@ def _check_fits(chain: Any, round_id: int, payload: bytes, store_spec: str | Pat
     from flexunity.record.orders import decode_payload, order_problems
     from flexunity.record.store import open_store
 
-    count = chain.clients.rounds.round_count()
+    count = chain.round_count()
     if not 1 <= round_id <= count:
         raise InputError(f"round {round_id} does not exist (the chain has {count} rounds)", where="--round")
-    info = chain.clients.rounds.round(round_id)
+    info = chain.round(round_id)
     if chain.now() >= info.gate_closure:
         raise InputError(f"round {round_id} closed for orders at {when(info.gate_closure)}", where="--round")
     document = decode_payload(payload)
@@ -281,34 +255,29 @@ def _nonce_deadline(
     chain: Any, address: str, round_id: int, nonce: int | None, deadline: int | None
 ) -> tuple[int, int]:
     if nonce is None:
-        nonce = chain.clients.rounds.nonce_of(address) + 1
+        nonce = chain.nonce_of(address) + 1
     if deadline is None:
-        deadline = chain.clients.rounds.round(round_id).gate_closure
+        deadline = chain.round(round_id).gate_closure
     return int(nonce), int(deadline)
 
 
-def _connect(
-    manifest_path: str, keystore: Path | None, rpc_url: str | None, reader: Any = None
-) -> tuple[Any, Any]:
+def _connect(manifest_path: str, keystore: Path | None, rpc_url: str | None) -> tuple[PeerClient, Any]:
+    """The peer's client on the manifest's deployment (``keystore`` None: read only) and its account."""
+    from flexunity.chain.contracts.peer import PeerClient
     from flexunity.chain.keystore import load_keystore
-    from flexunity.chain.manifest import load_manifest
-    from flexunity.oracle.chainio import OracleChain
-    from flexunity.oracle.service import connect
+    from flexunity.chain.node import connect
+    from flexunity.cli.connect import manifest_and_url, report
 
-    manifest = load_manifest(manifest_path)
-    url = rpc_url or manifest.rpc_url
-    if not url:
-        raise InputError("no RPC URL: pass --rpc (the manifest has none)")
-    account = load_keystore(keystore) if keystore is not None else reader
-    w3 = connect(url, manifest, lambda m: click.echo(m, err=True))
-    return OracleChain.from_manifest(w3, manifest, account), account
+    manifest, url = manifest_and_url(manifest_path, rpc_url)
+    account = load_keystore(keystore) if keystore is not None else None
+    w3 = connect(url, manifest, report)
+    chain = PeerClient(w3, manifest, account, report=report)
+    return chain.check_deployment(), account
 
 
-def reader_chain(manifest_path: str, rpc_url: str | None) -> Any:
-    """A read-only view of the deployment (no key: a throwaway account that never sends)."""
-    from eth_account import Account
-
-    chain, _ = _connect(manifest_path, None, rpc_url, reader=Account.create())
+def reader_chain(manifest_path: str, rpc_url: str | None) -> PeerClient:
+    """A read-only view of the deployment (no key)."""
+    chain, _ = _connect(manifest_path, None, rpc_url)
     return chain
 
 

@@ -12,14 +12,14 @@ from typing import Any
 
 import click
 
-from flexunity.cli.peer import MANIFEST, RPC, STORE, _connect, checked_address, reader_chain
+from flexunity.cli.options import CHAIN_READER
+from flexunity.cli.peer import STORE, _connect, checked_address, reader_chain
 from flexunity.cli.timefmt import when
 from flexunity.errors import InputError
 
 
 @click.command()
-@MANIFEST
-@RPC
+@CHAIN_READER
 @STORE
 @click.option("--keystore", type=click.Path(path_type=Path), default=None, help="The peer's keystore.")
 @click.option("--address", default=None, help="Or the peer's address (no key needed to look).")
@@ -76,8 +76,7 @@ def status(
 
 
 @click.command()
-@MANIFEST
-@RPC
+@CHAIN_READER
 @STORE
 @click.option("--keystore", type=click.Path(path_type=Path), required=True)
 @click.option("--distribution", "distributions", type=int, multiple=True, help="Only this one (repeatable).")
@@ -102,11 +101,8 @@ def claim(
             click.echo(f"distribution {c.distribution_id}: the claim period ended {when(c.deadline)}")
     if not todo:
         raise InputError(f"no open revenue share for {who}")
-    fn = chain.clients.revenue.contract.functions.claim
     for c in todo:
-        mined = chain.sender.transact(
-            fn(c.leaf.as_tuple(), c.proof), f"claim share {c.leaf.index} of distribution {c.distribution_id}"
-        )
+        mined = chain.claim(c.leaf, c.proof)
         click.echo(
             f"claimed {money(c.payout)} from distribution {c.distribution_id} "
             f"(round {c.round_id}); gas {mined.gas_used:,}"

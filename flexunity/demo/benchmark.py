@@ -12,16 +12,10 @@ import time
 from pathlib import Path
 from typing import Any
 
+from flexunity.chain.node import advance_time
 from flexunity.demo.community import Gas
-from flexunity.demo.run import (
-    DemoOptions,
-    Timer,
-    advance_time,
-    build_scenario,
-    devnet,
-    open_round_with_orders,
-    prepare,
-)
+from flexunity.demo.options import DemoOptions, Timer, build_scenario
+from flexunity.demo.prepare import devnet, open_round_with_orders, prepare
 from flexunity.oracle.runner import RoundRunner
 from flexunity.oracle.state import StateDB, Step
 

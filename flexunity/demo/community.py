@@ -12,14 +12,14 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from eth_account import Account
-from eth_account.signers.local import LocalAccount
-from eth_utils import keccak, to_checksum_address
-from web3 import Web3
-
+from flexunity.chain.accounts import LocalAccount, account_from_key
+from flexunity.chain.addresses import checksum
 from flexunity.chain.contracts import PeerKind, SignedOrder
+from flexunity.chain.contracts.crowd import deposit_each
 from flexunity.chain.deploy import RoleAccounts
-from flexunity.chain.rpc import Mined, Sender, send_from_many
+from flexunity.chain.fanout import send_ether
+from flexunity.chain.hashing import keccak
+from flexunity.chain.rpc import Mined, Sender
 from flexunity.oracle.chainio import OracleChain
 from flexunity.record.orders import encode_order
 from flexunity.record.store import canonical_json
@@ -29,8 +29,7 @@ ETHER = 10**18
 
 
 def key_for(seed: str) -> LocalAccount:
-    account: LocalAccount = Account.from_key(keccak(text=seed))
-    return account
+    return account_from_key(keccak(seed.encode()))
 
 
 @dataclass
@@ -51,7 +50,7 @@ class RoleKeys:
         return [self.admin, self.cm, self.arbiter, self.pauser, self.supplier]
 
     def role_accounts(self) -> RoleAccounts:
-        return RoleAccounts(*(to_checksum_address(a.address) for a in self.all()))
+        return RoleAccounts(*(checksum(a.address) for a in self.all()))
 
 
 @dataclass
@@ -76,13 +75,6 @@ class Gas:
     def add(self, step: str, mined: Sequence[Mined]) -> None:
         self.by_step[step] = self.by_step.get(step, 0) + sum(m.gas_used for m in mined)
         self.txs[step] = self.txs.get(step, 0) + len(mined)
-
-
-def fund_with_ether(w3: Web3, funder: Sender, addresses: Sequence[str], amount_wei: int) -> list[Mined]:
-    """Plain transfers from ``funder`` (flexunity.chain.rpc.send_ether)."""
-    from flexunity.chain.rpc import send_ether
-
-    return send_ether(funder, addresses, amount_wei)
 
 
 def peer_kind(peer: dict[str, Any]) -> PeerKind:
@@ -130,24 +122,12 @@ def setup_peers(
     report: Reporter = lambda _: None,
 ) -> None:
     """Fund, mint, approve, deposit and enrol every peer (and deposit for ``extra_accounts``)."""
-    w3 = chain.w3
     holders: list[tuple[LocalAccount, int]] = [(w.account, w.deposit) for w in wallets] + list(extra_accounts)
-    gas.add("fund wallets", fund_with_ether(w3, funder, [str(a.address) for a, _ in holders], ETHER // 2))
-    token = chain.clients.token.contract.functions
-    escrow_address = chain.clients.escrow.address
-    mints = [(token.mint(a.address, amount), f"mint for {a.address}") for a, amount in holders]
-    gas.add("mint test tokens", chain.sender.transact_many(mints, estimate_each=False))
+    gas.add("fund wallets", send_ether(funder, [str(a.address) for a, _ in holders], ETHER // 2))
+    mints = [(str(a.address), amount) for a, amount in holders]
+    gas.add("mint test tokens", chain.clients.token.mint_many(chain.sender, mints))
     report(f"minted test tokens for {len(holders)} accounts")
-    approve_gas = chain.sender.estimate(token.approve(escrow_address, 1), "approve")
-    approves = [(a, token.approve(escrow_address, amount), "approve") for a, amount in holders]
-    gas.add("deposits", send_from_many(w3, approves, gas=approve_gas + 20_000, decoder=chain.decoder))
-    escrow = chain.clients.escrow.contract.functions
-    first, amount0 = holders[0]
-    deposit_gas = (
-        int(escrow.deposit(first.address, amount0).estimate_gas({"from": first.address}) * 1.3) + 20_000
-    )
-    deposits = [(a, escrow.deposit(a.address, amount), "deposit") for a, amount in holders]
-    gas.add("deposits", send_from_many(w3, deposits, gas=deposit_gas, decoder=chain.decoder))
+    gas.add("deposits", deposit_each(chain.clients, holders, chain.decoder))
     report(f"{len(holders)} escrow deposits")
     members = [
         (w.address, peer_kind(w.peer), keccak(canonical_json(w.peer.get("metadata", {})))) for w in wallets

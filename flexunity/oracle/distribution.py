@@ -26,8 +26,8 @@ import time
 from collections.abc import Callable, Sequence
 from typing import Any
 
+from flexunity.chain.fanout import send_from_many
 from flexunity.chain.hashing import keccak
-from flexunity.chain.rpc import send_from_many
 from flexunity.errors import ChainError, InputError
 from flexunity.oracle.chainio import OracleChain
 from flexunity.oracle.runner import crash_point

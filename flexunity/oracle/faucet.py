@@ -11,8 +11,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from flexunity.chain.fanout import send_ether
 from flexunity.chain.hashing import checksum_address, is_hex_address
-from flexunity.chain.rpc import Mined, send_ether
+from flexunity.chain.rpc import Mined
 from flexunity.errors import InputError
 from flexunity.oracle.chainio import OracleChain
 

@@ -10,10 +10,10 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from flexunity.chain.contracts.peer import PeerClient
 from flexunity.chain.contracts.records import RoundInfo
 from flexunity.chain.settlement import RevenueLeaf, revenue_tree
 from flexunity.errors import ChainError, InputError, UserError
-from flexunity.oracle.chainio import OracleChain
 from flexunity.oracle.revenue import FORMAT as REVENUE_FORMAT
 from flexunity.oracle.revenue import leaves_of
 from flexunity.record.orders import decode_payload
@@ -72,23 +72,21 @@ class PeerStatus:
         return self.balance - self.withdrawable
 
 
-def peer_status(chain: OracleChain, address: str, store: DocumentSource | None) -> PeerStatus:
+def peer_status(chain: PeerClient, address: str, store: DocumentSource | None) -> PeerStatus:
     """Everything ``peer status`` shows for ``address``."""
-    c = chain.clients
-    # ICommunityRegistry.Member: kind, fromRound, untilRound, index, nonce, openRounds, debitCap, metadataHash
-    _kind, member_from, member_until, *_ = c.registry.contract.functions.member(address).call()
-    count = c.rounds.round_count()
-    escrow = c.escrow.account(address)
+    count = chain.round_count()
+    escrow = chain.escrow_account(address)
+    member_from, member_until = chain.membership(address)
     status = PeerStatus(
         address=address,
-        member=c.registry.is_member(address, count + 1),  # a member of the next round to open
-        member_from=int(member_from),
-        member_until=int(member_until),
+        member=chain.is_member(address, count + 1),  # a member of the next round to open
+        member_from=member_from,
+        member_until=member_until,
         balance=escrow.balance,
         debt=escrow.debt,
-        withdrawable=c.escrow.withdrawable(address),
-        wallet_tokens=c.token.balance_of(address),
-        wallet_ether=int(chain.w3.eth.get_balance(address)),  # type: ignore[arg-type]
+        withdrawable=chain.withdrawable(address),
+        wallet_tokens=chain.token_balance(address),
+        wallet_ether=chain.ether(address),
         decimals=chain.token_decimals(),
         symbol=chain.token_symbol(),
         now=chain.now(),
@@ -100,11 +98,11 @@ def peer_status(chain: OracleChain, address: str, store: DocumentSource | None) 
 
 
 def _round_line(
-    chain: OracleChain, round_id: int, address: str, store: DocumentSource | None, notes: list[str]
+    chain: PeerClient, round_id: int, address: str, store: DocumentSource | None, notes: list[str]
 ) -> RoundLine:
-    info = chain.clients.rounds.round(round_id)
+    info = chain.round(round_id)
     line = RoundLine(round_id, info.gate_closure)
-    mine = [o for o in chain.orders(round_id) if o.peer_address.lower() == address.lower()]
+    mine = [o for o in chain.orders(round_id) if o.peer.lower() == address.lower()]
     if mine:
         last = max(mine, key=lambda o: o.nonce)
         line.ordered, line.nonce = bool(last.payload), last.nonce
@@ -115,7 +113,7 @@ def _round_line(
         line.result = "open" if chain.now() < info.gate_closure else "gate closed, no result yet"
         return line
     line.result = chain.result_state(round_id).status.name.lower()
-    if chain.clients.escrow.progress_complete(round_id):
+    if chain.round_settled(round_id):
         line.result = "settled"
     if store is None:
         return line
@@ -130,12 +128,12 @@ def _round_line(
     for leaf in document.get("settlement", {}).get("leaves", []):
         if str(leaf["account"]).lower() == address.lower():
             line.amount = leaf_amount_to_bill(int(leaf["amount"]), bool(leaf["isCredit"]))
-            line.applied = chain.clients.escrow.is_applied(round_id, int(leaf["index"]))
+            line.applied = chain.is_applied(round_id, int(leaf["index"]))
     return line
 
 
 def _payload_problem(
-    chain: OracleChain, payload: bytes, info: RoundInfo, store: DocumentSource | None, notes: list[str]
+    chain: PeerClient, payload: bytes, info: RoundInfo, store: DocumentSource | None, notes: list[str]
 ) -> str:
     """Why the oracle will drop this order (it does not fit the round's config), or ''."""
     from flexunity.record.orders import order_problems
@@ -155,15 +153,11 @@ def _payload_problem(
 
 
 def revenue_claims(
-    chain: OracleChain, address: str, store: DocumentSource | None, note: Callable[[str], None]
+    chain: PeerClient, address: str, store: DocumentSource | None, note: Callable[[str], None]
 ) -> list[Claim]:
     """The peer's shares in every revenue distribution, with their proofs (documents from ``store``)."""
-    distributor = chain.clients.revenue
-    event = distributor.contract.events.DistributionCreated()
-    logs = event.get_logs(from_block=chain.manifest.first_block)
     claims: list[Claim] = []
-    for log in logs:
-        args = log["args"]
+    for args in chain.distributions():
         distribution_id = int(args["distributionId"])
         digest = "0x" + bytes(args["documentHash"]).hex()
         if store is None:
@@ -190,8 +184,8 @@ def revenue_claims(
                         leaf,
                         list(tree.proof(leaf.index)),
                         int(args["claimDeadline"]),
-                        distributor.is_claimed(distribution_id, leaf.index),
-                        distributor.payout(distribution_id, leaf.amount),
+                        chain.is_claimed(distribution_id, leaf.index),
+                        chain.payout(distribution_id, leaf.amount),
                     )
                 )
     return claims

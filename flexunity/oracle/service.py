@@ -17,18 +17,16 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from eth_account.signers.local import LocalAccount
-from web3 import HTTPProvider, Web3
-
+from flexunity.chain.accounts import LocalAccount
 from flexunity.chain.manifest import Manifest
-from flexunity.chain.rpc import TRANSIENT, NodeDown, retrying
-from flexunity.errors import ChainError, UserError
+from flexunity.chain.node import MAX_BACKOFF_S, Web3
+from flexunity.chain.retry import TRANSIENT, NodeDown
+from flexunity.errors import UserError
 from flexunity.oracle.runner import RoundRunner
 from flexunity.oracle.state import StateConflict, StateDB, Step
 from flexunity.record.store import FolderStore
 
 Reporter = Callable[[str], None]
-MAX_BACKOFF_S = 60.0
 OUTAGE = (NodeDown, *TRANSIENT)  # a read that bypassed the retries raises the transport's own error
 
 
@@ -113,33 +111,6 @@ class Waiting:
     what: str
     at: int
     now: int
-
-
-def connect(rpc_url: str, manifest: Manifest, report: Reporter, *, wait: bool = False) -> Web3:
-    """A web3 on ``rpc_url`` whose chain id is the manifest's and which holds the manifest's contracts.
-
-    ``wait``: a node that does not answer is waited for (watch mode) instead of failing (NodeDown)."""
-    from flexunity.chain.deploy import check_deployed
-
-    w3 = Web3(HTTPProvider(rpc_url, request_kwargs={"timeout": 60}))
-    delay = 1.0
-    while True:
-        try:
-            chain_id = retrying(lambda: w3.eth.chain_id, what=f"connect to {rpc_url}", report=report)
-            break
-        except NodeDown as exc:
-            if not wait:
-                raise
-            delay = min(delay * 2, MAX_BACKOFF_S)
-            report(f"{exc}; waiting {delay:.0f} s for the node (watch mode)")
-            time.sleep(delay)
-    if chain_id != manifest.chain_id:
-        raise ChainError(
-            f"{rpc_url} is chain {chain_id}, the manifest was deployed on chain {manifest.chain_id}"
-        )
-    addresses = {name: c.address for name, c in manifest.contracts.items()}
-    retrying(lambda: check_deployed(w3, addresses, chain_id), what="eth_getCode", report=report)
-    return w3
 
 
 def build_service(

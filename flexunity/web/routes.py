@@ -38,7 +38,7 @@ class Site:
     """One deployment's pages, JSON and inbox."""
 
     def __init__(self, settings: Any, shelf: DocumentShelf, *, w3: Any = None) -> None:
-        from flexunity.oracle.service import connect
+        from flexunity.chain.node import connect
 
         self.settings = settings
         self.manifest = load_manifest(settings.manifest_path)

@@ -1,7 +1,7 @@
 """Rounds to audit: a small community on eth-tester run by the oracle's own pipeline, with tampering hooks.
 
 The community (4 peers, 4 hourly intervals) is deployed, funded and enrolled by
-``flexunity.demo.run.prepare``; each round is opened and ordered by ``open_round_with_orders`` and
+``flexunity.demo.prepare.prepare``; each round is opened and ordered by ``open_round_with_orders`` and
 cleared, posted and settled by the oracle's ``RoundRunner``. A negative case swaps in a dishonest
 clearer, a runner that drops an order or alters a leaf, or a chain adapter that posts a wrong root.
 """
@@ -15,9 +15,11 @@ from pathlib import Path
 from typing import Any
 
 from flexunity.chain.devnet import eth_tester_web3
+from flexunity.chain.node import advance_time
 from flexunity.data.scenario_io import scenario_from_dict, scenario_to_dict
 from flexunity.demo.community import Gas, RoleKeys
-from flexunity.demo.run import Community, DemoOptions, Timer, advance_time, open_round_with_orders, prepare
+from flexunity.demo.options import DemoOptions, Timer
+from flexunity.demo.prepare import Community, open_round_with_orders, prepare
 from flexunity.markets.products import BalancingProduct
 from flexunity.oracle.outcomes import StepResult
 from flexunity.oracle.port import RoundView

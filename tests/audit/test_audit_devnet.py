@@ -10,10 +10,12 @@ import pytest
 from audit_world import RAW_SCENARIO, WINDOW
 
 from flexunity.chain.devnet import Anvil
+from flexunity.chain.node import advance_time
 from flexunity.cli import main
 from flexunity.data.scenario_io import scenario_from_dict, scenario_to_dict
 from flexunity.demo.community import Gas
-from flexunity.demo.run import DemoOptions, Timer, advance_time, open_round_with_orders, prepare
+from flexunity.demo.options import DemoOptions, Timer
+from flexunity.demo.prepare import open_round_with_orders, prepare
 from flexunity.oracle.runner import RoundRunner
 from flexunity.oracle.state import StateDB, Step
 

@@ -169,7 +169,8 @@ def test_cli_prints_json_and_exits_non_zero_on_failure(
 
 
 def test_round_without_a_result_is_pending_not_failed(world: World) -> None:
-    from flexunity.demo.run import Timer, open_round_with_orders
+    from flexunity.demo.options import Timer
+    from flexunity.demo.prepare import open_round_with_orders
 
     round_id, _ = open_round_with_orders(world.community, world.scenario, Timer({}, lambda _: None))
     verdict = audit_one(world, round_id)

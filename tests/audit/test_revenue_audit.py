@@ -16,9 +16,9 @@ import flexunity.oracle.revenue as oracle_revenue
 import flexunity.oracle.revenue_steps as revenue_steps
 from flexunity.audit import audit_rounds
 from flexunity.audit.verdict import RoundVerdict
+from flexunity.chain.node import advance_time
 from flexunity.chain.reader import ChainReader, Log
 from flexunity.chain.settlement import RevenueLeaf
-from flexunity.demo.run import advance_time
 
 pytestmark = pytest.mark.chain
 

@@ -19,7 +19,8 @@ from audit_world import World, overbilling_clearer
 
 from flexunity.audit import audit_rounds
 from flexunity.cli import main
-from flexunity.demo.run import Timer, open_round_with_orders
+from flexunity.demo.options import Timer
+from flexunity.demo.prepare import open_round_with_orders
 from flexunity.lab.report import fmt
 
 pytestmark = pytest.mark.chain

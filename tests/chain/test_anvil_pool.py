@@ -23,7 +23,7 @@ from eth_account import Account
 from eth_account.signers.local import LocalAccount
 from web3 import Web3
 
-from flexunity.chain import rpc
+from flexunity.chain import anvil_pool, rpc
 from flexunity.chain.devnet import Anvil, start_anvil
 
 pytestmark = pytest.mark.devnet
@@ -116,7 +116,7 @@ def test_anvil_drops_a_transaction_under_the_calldata_floor_so_the_sender_never_
     provider: Any = w3.provider
     account = funded(w3)
     data = b"\x01" * 10_000  # floor 21,000 + 10 x 40,000 tokens = 421,000; intrinsic gas only 181,000
-    assert rpc.calldata_floor(data) == 421_000
+    assert anvil_pool.calldata_floor(data) == 421_000
     base: dict[str, Any] = {"to": w3.eth.accounts[0], "value": 0, "data": data, "chainId": w3.eth.chain_id}
     raw = account.sign_transaction({**base, "gas": 200_000, "gasPrice": w3.eth.gas_price, "nonce": 0})
     assert provider.make_request("eth_sendRawTransaction", ["0x" + raw.raw_transaction.hex()])["result"]

@@ -13,9 +13,11 @@ from eth_account import Account
 from flexunity.chain.contracts import SignedOrder
 from flexunity.chain.devnet import Anvil, start_anvil
 from flexunity.chain.eip712 import Order
+from flexunity.chain.node import advance_time
 from flexunity.cli import cli
 from flexunity.demo.community import Gas
-from flexunity.demo.run import DemoOptions, Timer, advance_time, build_scenario, prepare, private_chain_id
+from flexunity.demo.options import DemoOptions, Timer, build_scenario
+from flexunity.demo.prepare import prepare, private_chain_id
 from flexunity.oracle.runner import RoundRunner
 from flexunity.oracle.state import StateDB, Step
 from flexunity.record.orders import round_config

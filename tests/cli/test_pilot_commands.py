@@ -12,9 +12,11 @@ from click.testing import CliRunner, Result
 from eth_account import Account
 
 from flexunity.chain.devnet import Anvil, start_anvil
+from flexunity.chain.node import advance_time
 from flexunity.cli import cli
 from flexunity.demo.community import Gas
-from flexunity.demo.run import DemoOptions, Timer, advance_time, build_scenario, prepare, private_chain_id
+from flexunity.demo.options import DemoOptions, Timer, build_scenario
+from flexunity.demo.prepare import prepare, private_chain_id
 from flexunity.errors import ChainError, InputError, UserError
 from flexunity.oracle.runner import RoundRunner
 from flexunity.oracle.state import StateDB, Step

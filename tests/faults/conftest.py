@@ -8,7 +8,7 @@ import pytest
 from fault_world import FaultWorld, make_fault_world
 
 from flexunity.chain.devnet import start_anvil
-from flexunity.demo.run import private_chain_id
+from flexunity.demo.prepare import private_chain_id
 
 
 @pytest.fixture(scope="module")

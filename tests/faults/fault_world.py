@@ -27,10 +27,13 @@ from eth_account.signers.local import LocalAccount
 
 from flexunity.audit import audit_rounds
 from flexunity.chain.devnet import Anvil
-from flexunity.chain.rpc import Sender, send_from_many
+from flexunity.chain.fanout import send_from_many
+from flexunity.chain.node import advance_time
+from flexunity.chain.rpc import Sender
 from flexunity.data.scenario_io import scenario_from_dict, scenario_to_dict
 from flexunity.demo.community import Gas
-from flexunity.demo.run import Community, DemoOptions, Timer, advance_time, open_round_with_orders, prepare
+from flexunity.demo.options import DemoOptions, Timer
+from flexunity.demo.prepare import Community, open_round_with_orders, prepare
 from flexunity.oracle.revenue import leaves_of
 from flexunity.oracle.state import StateDB, Step
 

@@ -80,7 +80,7 @@ def test_a_round_voided_after_its_timeout_is_closed(world: FaultWorld, tmp_path:
     state = tmp_path / "state.sqlite"
     round_id = world.open_round()
     timeout = int(world.chain.clients.clearing.contract.functions.config().call()[1])
-    from flexunity.demo.run import advance_time
+    from flexunity.chain.node import advance_time
 
     advance_time(world.w3, timeout + 1)
     clearing = world.chain.clients.clearing

@@ -17,17 +17,10 @@ from pathlib import Path
 import pytest
 
 from flexunity.chain.devnet import Anvil, start_anvil
+from flexunity.chain.node import advance_time
 from flexunity.demo.community import Gas
-from flexunity.demo.run import (
-    Community,
-    DemoOptions,
-    Timer,
-    advance_time,
-    build_scenario,
-    open_round_with_orders,
-    prepare,
-    private_chain_id,
-)
+from flexunity.demo.options import DemoOptions, Timer, build_scenario
+from flexunity.demo.prepare import Community, open_round_with_orders, prepare, private_chain_id
 from flexunity.oracle.state import StateDB, Step
 
 pytestmark = [pytest.mark.devnet, pytest.mark.slow]

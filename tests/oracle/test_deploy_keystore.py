@@ -19,7 +19,7 @@ from flexunity.chain.manifest import load_manifest
 from flexunity.chain.rpc import Sender
 from flexunity.cli import cli
 from flexunity.demo.community import Gas, PeerWallet, deposit_for, key_for, setup_peers, sign_orders
-from flexunity.demo.run import DemoOptions, build_scenario
+from flexunity.demo.options import DemoOptions, build_scenario
 from flexunity.oracle.chainio import OracleChain
 from flexunity.oracle.runner import RoundRunner
 from flexunity.oracle.state import StateDB, Step

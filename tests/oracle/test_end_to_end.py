@@ -10,7 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from flexunity.demo.run import DemoOptions, DemoResult, run_demo
+from flexunity.demo.options import DemoOptions
+from flexunity.demo.run import DemoResult, run_demo
 
 
 def check_round_settled_once(result: DemoResult) -> None:

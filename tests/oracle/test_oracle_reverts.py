@@ -9,14 +9,8 @@ import pytest
 
 from flexunity.chain.devnet import anvil
 from flexunity.demo.community import Gas, sign_orders
-from flexunity.demo.run import (
-    DemoOptions,
-    Timer,
-    build_scenario,
-    open_round_with_orders,
-    prepare,
-    private_chain_id,
-)
+from flexunity.demo.options import DemoOptions, Timer, build_scenario
+from flexunity.demo.prepare import open_round_with_orders, prepare, private_chain_id
 from flexunity.errors import ChainError
 
 pytestmark = pytest.mark.devnet

@@ -177,7 +177,7 @@ def test_a_clock_gone_back_is_said_and_nothing_sent(tmp_path: Path) -> None:
 def test_watch_mode_waits_out_a_dead_node_and_says_when_it_is_back(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from flexunity.chain.rpc import NodeDown
+    from flexunity.chain.retry import NodeDown
     from flexunity.oracle import service as service_module
     from flexunity.oracle.service import OracleService
 

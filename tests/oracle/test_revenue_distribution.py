@@ -15,7 +15,7 @@ from audit_world import TINY_DOWN, World, make_world
 
 from flexunity.allocation.rules import RuleOptions
 from flexunity.allocation.verify import verify_allocation
-from flexunity.demo.run import advance_time
+from flexunity.chain.node import advance_time
 from flexunity.oracle.revenue import (
     DistributionOutcome,
     RevenuePlan,

@@ -16,7 +16,8 @@ import pytest
 from flexunity.chain.devnet import start_anvil
 from flexunity.chain.eip712 import Order
 from flexunity.demo.community import Gas
-from flexunity.demo.run import DemoOptions, Timer, build_scenario, prepare, private_chain_id
+from flexunity.demo.options import DemoOptions, Timer, build_scenario
+from flexunity.demo.prepare import prepare, private_chain_id
 from flexunity.errors import ChainError
 from flexunity.oracle.chainio import OracleChain
 from flexunity.record.orders import encode_order, round_config

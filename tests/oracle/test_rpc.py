@@ -10,17 +10,18 @@ from click.testing import CliRunner
 from eth_abi import encode
 from eth_utils import keccak
 
-from flexunity.chain import rpc
+from flexunity.chain import retry, rpc
 from flexunity.chain.compiler import compile_contracts
 from flexunity.chain.manifest import DeployedContract, Manifest
-from flexunity.chain.rpc import ErrorDecoder, retrying
+from flexunity.chain.retry import retrying
+from flexunity.chain.revert_reasons import ErrorDecoder
 from flexunity.cli import cli
 from flexunity.errors import ChainError
 
 
 @pytest.fixture(autouse=True)
 def fast_backoff(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(rpc, "BASE_DELAY", 0.001)
+    monkeypatch.setattr(retry, "BASE_DELAY", 0.001)
 
 
 def test_transient_failures_are_retried_and_reported() -> None:

@@ -16,15 +16,10 @@ from starlette.testclient import TestClient
 
 from flexunity.chain.contracts import PeerKind, SignedOrder
 from flexunity.chain.eip712 import Order
+from flexunity.chain.node import advance_time
 from flexunity.demo.community import Gas
-from flexunity.demo.run import (
-    DemoOptions,
-    Timer,
-    advance_time,
-    build_scenario,
-    open_round_with_orders,
-    prepare,
-)
+from flexunity.demo.options import DemoOptions, Timer, build_scenario
+from flexunity.demo.prepare import open_round_with_orders, prepare
 from flexunity.record.orders import encode_payload, order_document
 from flexunity.web import inbox as inbox_module
 from flexunity.web.app import ServeSettings, create_app

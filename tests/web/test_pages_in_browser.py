@@ -20,16 +20,10 @@ from browser_world import FakeWallet, chromium, serving, shoot, wallet_page
 
 from flexunity.chain.contracts import PeerKind
 from flexunity.chain.devnet import anvil
+from flexunity.chain.node import advance_time
 from flexunity.demo.community import Gas
-from flexunity.demo.run import (
-    DemoOptions,
-    Timer,
-    advance_time,
-    build_scenario,
-    open_round_with_orders,
-    prepare,
-    private_chain_id,
-)
+from flexunity.demo.options import DemoOptions, Timer, build_scenario
+from flexunity.demo.prepare import open_round_with_orders, prepare, private_chain_id
 from flexunity.markets.products import get_product
 from flexunity.oracle.revenue import RevenuePlan, distribute_revenue
 from flexunity.oracle.runner import RoundRunner

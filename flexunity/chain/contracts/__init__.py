@@ -15,7 +15,7 @@ from eth_utils import to_checksum_address
 from web3 import Web3
 from web3.contract import Contract
 
-from flexunity.chain.contracts.base import GAS_MARGIN, REVERTS
+from flexunity.chain.contracts.base import GAS_MARGIN, REVERTS, OnMined, Signer
 from flexunity.chain.contracts.clearing import ClearingClient
 from flexunity.chain.contracts.escrow import EscrowClient
 from flexunity.chain.contracts.records import (
@@ -37,6 +37,9 @@ from flexunity.chain.deploy import Deployment
 from flexunity.chain.reverts import ErrorDecoder
 from flexunity.errors import ChainError
 
+# EIP-5267 eip712Domain() returns (fields, name, version, chainId, verifyingContract, salt, extensions).
+VERIFYING_CONTRACT = 4
+
 __all__ = [
     "GAS_MARGIN",
     "NO_RESULT",
@@ -55,6 +58,7 @@ __all__ = [
     "RoundInfo",
     "RoundResult",
     "SignedOrder",
+    "Signer",
     "TokenClient",
     "require_contracts",
 ]
@@ -83,7 +87,7 @@ def require_contracts(w3: Web3, addresses: dict[str, str], where: str = "the nod
 class Community:
     """Every client of one deployment."""
 
-    def __init__(self, w3: Web3, deployment: Deployment) -> None:
+    def __init__(self, w3: Web3, deployment: Deployment, on_mined: OnMined | None = None) -> None:
         self.w3, self.deployment = w3, deployment
         abis = deployment.abis
         if not abis:
@@ -99,12 +103,13 @@ class Community:
         def contract(key: str) -> Contract:
             return w3.eth.contract(address=to_checksum_address(deployment.addresses[key]), abi=abis[key])
 
-        self.registry = RegistryClient(w3, contract("CommunityRegistry"), decoder)
-        self.rounds = RoundBookClient(w3, contract("RoundBook"), decoder)
-        self.clearing = ClearingClient(w3, contract("ClearingHouse"), decoder)
-        self.escrow = EscrowClient(w3, contract("SettlementEscrow"), decoder)
-        self.revenue = RevenueClient(w3, contract("RevenueDistributor"), decoder)
-        self.token = TokenClient(w3, contract("SettlementToken"), decoder)
+        self.abis = abis
+        self.registry = RegistryClient(w3, contract("CommunityRegistry"), decoder, on_mined)
+        self.rounds = RoundBookClient(w3, contract("RoundBook"), decoder, on_mined)
+        self.clearing = ClearingClient(w3, contract("ClearingHouse"), decoder, on_mined)
+        self.escrow = EscrowClient(w3, contract("SettlementEscrow"), decoder, on_mined)
+        self.revenue = RevenueClient(w3, contract("RevenueDistributor"), decoder, on_mined)
+        self.token = TokenClient(w3, contract("SettlementToken"), decoder, on_mined)
 
     def wiring_problems(self) -> list[str]:
         """How the addresses fail to be one FlexUnity deployment (empty: they are): the EIP-712 contracts
@@ -113,8 +118,10 @@ class Community:
         pointing at another contract) is then one clear line instead of a failed call deep inside."""
         token = self.token.address.lower()
         probes: dict[str, Any] = {
-            "RoundBook": lambda: self.rounds.contract.functions.eip712Domain().call()[4],
-            "ClearingHouse": lambda: self.clearing.contract.functions.eip712Domain().call()[4],
+            "RoundBook": lambda: self.rounds.contract.functions.eip712Domain().call()[VERIFYING_CONTRACT],
+            "ClearingHouse": lambda: self.clearing.contract.functions.eip712Domain().call()[
+                VERIFYING_CONTRACT
+            ],
             "SettlementEscrow": lambda: self.escrow.contract.functions.token().call(),
             "RevenueDistributor": lambda: self.revenue.contract.functions.token().call(),
             "CommunityRegistry": lambda: self.registry.contract.functions.signerThreshold().call(),

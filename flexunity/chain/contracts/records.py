@@ -3,6 +3,7 @@ results, escrow accounts."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from enum import IntEnum
 
@@ -135,3 +136,54 @@ NO_RESULT = RoundResult(b"\0" * 32, 0, 0, 0, ResultStatus.NONE)
 class EscrowAccount:
     balance: int
     debt: int
+
+
+@dataclass(frozen=True)
+class Membership:
+    """``ICommunityRegistry.Member``: a peer's enrolment (rounds ``from_round``..``until_round``)."""
+
+    kind: PeerKind
+    from_round: int  # 0: never enrolled
+    until_round: int
+    index: int
+    nonce: int
+    open_rounds: int
+    debit_cap: int
+    metadata_hash: bytes
+
+    @classmethod
+    def from_call(cls, raw: Sequence[object]) -> Membership:
+        kind, from_round, until_round, index, nonce, open_rounds, cap, metadata = raw
+        return cls(PeerKind(int(kind)), int(from_round), int(until_round), int(index), int(nonce),  # type: ignore[call-overload]
+                   int(open_rounds), int(cap), bytes(metadata))  # type: ignore[call-overload, arg-type]  # fmt: skip
+
+
+@dataclass(frozen=True)
+class SettlementProgress:
+    """``ISettlementEscrow.Progress``: how far a round's settlement went."""
+
+    debited: int  # sum of the debit leaves applied
+    credited: int  # sum of the credit leaves applied
+    applied: int  # number of leaves applied
+    complete: bool  # every leaf applied (or the round had none)
+    closed: bool  # closed after its settlement deadline without completing
+
+    @classmethod
+    def from_call(cls, raw: Sequence[object]) -> SettlementProgress:
+        debited, credited, applied, complete, closed = raw
+        return cls(int(debited), int(credited), int(applied), bool(complete), bool(closed))  # type: ignore[call-overload]
+
+
+@dataclass(frozen=True)
+class ClearingConfig:
+    """``IClearingHouse.Config``: the clearing house's windows (seconds) and dispute bond."""
+
+    challenge_window: int
+    result_timeout: int  # after gate closure (or a rejection), a round with no result may be voided
+    ruling_timeout: int
+    settlement_window: int
+    dispute_bond: int
+
+    @classmethod
+    def from_call(cls, raw: Sequence[object]) -> ClearingConfig:
+        return cls(*(int(x) for x in raw))  # type: ignore[call-overload]

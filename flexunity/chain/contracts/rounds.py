@@ -8,7 +8,7 @@ from eth_utils import keccak
 from web3.logs import DISCARD
 from web3.types import TxReceipt
 
-from flexunity.chain.contracts.base import ContractClient
+from flexunity.chain.contracts.base import Call, ContractClient, Signer
 from flexunity.chain.contracts.records import OrderBook, OrderRecord, RoundInfo, SignedOrder
 from flexunity.chain.contracts.registry import RegistryClient
 from flexunity.chain.eip712 import (
@@ -19,7 +19,12 @@ from flexunity.chain.eip712 import (
     order_typed_data,
     recover_signer,
 )
+from flexunity.chain.rpc import Mined
 from flexunity.errors import ChainError
+
+# Orders per relayOrders call: a batch of 50 orders of a day's payload stays well below a block's gas
+# limit; more peers take more batches, sent together.
+RELAY_BATCH_SIZE = 50
 
 
 class RoundBookClient(ContractClient):
@@ -28,7 +33,7 @@ class RoundBookClient(ContractClient):
 
     def open_round(
         self,
-        sender: str,
+        sender: Signer,
         start_time: int,
         gate_closure: int,
         interval_seconds: int,
@@ -46,16 +51,27 @@ class RoundBookClient(ContractClient):
         (event,) = self.contract.events.RoundOpened().process_receipt(receipt, errors=DISCARD)
         return int(event["args"]["roundId"])
 
-    def submit_order(self, order: Order, payload: bytes) -> TxReceipt:
+    def submit_order(self, order: Order, payload: bytes, peer: Signer | None = None) -> TxReceipt:
+        """The peer's own order, sent by the peer (``peer``: its Sender; default the node's key)."""
         fn = self.contract.functions.submitOrder(order.as_tuple(), payload)
-        return self._send(fn, order.peer, f"submitting {order.peer}'s order for round {order.round_id}")
+        return self._send(fn, peer or order.peer, f"order for round {order.round_id}")
 
-    def relay_orders(self, sender: str, orders: Sequence[SignedOrder]) -> TxReceipt:
-        """Relay a batch; an invalid order is skipped on chain (``OrderSkipped``), the rest land."""
+    def relay_orders(self, sender: Signer, orders: Sequence[SignedOrder]) -> TxReceipt:
+        """Relay one batch; an invalid order is skipped on chain (``OrderSkipped``), the rest land."""
+        return self._send(self._relay_call(orders)[0], sender, f"relaying {len(orders)} orders")
+
+    def relay_all(
+        self, sender: Signer, orders: Sequence[SignedOrder], *, batch_size: int = RELAY_BATCH_SIZE
+    ) -> list[Mined]:
+        """Relay every order in batches sent together; the skipped ones are in ``skipped_orders``."""
+        batches = [orders[i : i + batch_size] for i in range(0, len(orders), batch_size)]
+        return self._transact([self._relay_call(batch) for batch in batches], sender)
+
+    def _relay_call(self, orders: Sequence[SignedOrder]) -> Call:
         fn = self.contract.functions.relayOrders(
             [s.order.as_tuple() for s in orders], [s.payload for s in orders], [s.signature for s in orders]
         )
-        return self._send(fn, sender, f"relaying {len(orders)} orders")
+        return fn, f"relay {len(orders)} orders"
 
     def skipped_orders(self, receipt: TxReceipt) -> list[tuple[str, int, str]]:
         """The orders a relayed batch skipped: (peer, nonce, the reason in words)."""
@@ -82,7 +98,8 @@ class RoundBookClient(ContractClient):
         for signed in orders:
             order = signed.order
             if order.round_id not in rounds:
-                rounds[order.round_id] = self.contract.functions.round(order.round_id).call()[1]
+                info = self.find_round(order.round_id)
+                rounds[order.round_id] = info.gate_closure if info else 0
             gate = rounds[order.round_id]
             last = nonces.get(order.peer, self.nonce_of(order.peer))
             problem = None
@@ -105,20 +122,34 @@ class RoundBookClient(ContractClient):
             problems.append(problem)
         return problems
 
-    def invalidate_nonce(self, peer: str, nonce: int) -> TxReceipt:
-        return self._send(self.contract.functions.invalidateNonce(nonce), peer, f"raising {peer}'s nonce")
+    def invalidate_nonce(self, peer: Signer, nonce: int) -> TxReceipt:
+        return self._send(
+            self.contract.functions.invalidateNonce(nonce), peer, f"raising the nonce to {nonce}"
+        )
 
     def hash_order(self, order: Order) -> bytes:
         return bytes(self.contract.functions.hashOrder(order.as_tuple()).call())
 
     def round(self, round_id: int) -> RoundInfo:
+        info = self.find_round(round_id)
+        if info is None:
+            raise ChainError(f"round {round_id} does not exist")
+        return info
+
+    def find_round(self, round_id: int) -> RoundInfo | None:
+        """The round as opened on chain (None: no such round; its gate closure reads 0)."""
         raw = self.contract.functions.round(round_id).call()
         start, gate, seconds, count, orders, paused_before, digest, config = raw
         if gate == 0:
-            raise ChainError(f"round {round_id} does not exist")
+            return None
         return RoundInfo(
             round_id, start, gate, seconds, count, orders, bytes(digest), bytes(config), int(paused_before)
         )
+
+    def orders_of(self, peer: str, from_block: int = 0) -> list[object]:
+        """Every ``OrderAccepted`` event of ``peer`` (any round), as web3 returns them."""
+        event = self.contract.events.OrderAccepted()
+        return list(event.get_logs(from_block=from_block, argument_filters={"peer": peer}))
 
     def round_count(self) -> int:
         return int(self.contract.functions.roundCount().call())
