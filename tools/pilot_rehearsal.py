@@ -191,12 +191,12 @@ class Rehearsal:
         self.title("8. every token accounted for")
         from web3 import HTTPProvider, Web3
 
-        from flexunity.chain.contracts import Community
+        from flexunity.chain.contracts import ContractClients
         from flexunity.chain.manifest import deployment_of, load_manifest
 
         manifest = load_manifest(self.manifest)
         w3 = Web3(HTTPProvider(self.args.rpc))
-        clients = Community(w3, deployment_of(manifest))
+        clients = ContractClients(w3, deployment_of(manifest))
         token, escrow = clients.token, clients.escrow
         holders = {party: address for party, address in self.address.items()}
         wallets = {p: token.balance_of(a) for p, a in holders.items()}

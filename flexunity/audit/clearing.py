@@ -32,7 +32,7 @@ BILL_PARTS = ("trades", "import", "export", "fees", "community_grid", "side_paym
 
 
 def check_inputs(
-    verdict: RoundVerdict, config: dict[str, Any], accepted: Sequence[codec.Order],
+    verdict: RoundVerdict, config: dict[str, Any], accepted: Sequence[codec.AcceptedOrder],
     rejected: list[dict[str, Any]], document: dict[str, Any],
 ) -> dict[str, Any] | None:  # fmt: skip
     """The document cleared exactly the orders on chain; returns the scenario rebuilt from them."""

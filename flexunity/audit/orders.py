@@ -119,7 +119,7 @@ def _plain(entry: Any) -> tuple[Any, ...]:
 
 def effective_orders(
     logs: list[Log], intervals: int, config: dict[str, Any] | None = None
-) -> tuple[list[codec.Order], list[dict[str, Any]]]:
+) -> tuple[list[codec.AcceptedOrder], list[dict[str, Any]]]:
     """Each peer's last order whose payload decodes and fits the round config (intervals, tariff;
     docs/oracle.md, "Orders"), and the rejected ones.
 
@@ -127,7 +127,7 @@ def effective_orders(
     each peer counts; an empty payload cancels; a payload that does not decode is rejected.
     """
     rebuilt = [
-        codec.Order(
+        codec.AcceptedOrder(
             str(log.args["peer"]).lower(),
             int(log.args["nonce"]),
             bytes(log.args["payload"]),
@@ -138,10 +138,10 @@ def effective_orders(
         )
         for log in logs
     ]
-    last: dict[str, codec.Order] = {}
+    last: dict[str, codec.AcceptedOrder] = {}
     for order in rebuilt:
         last[order.peer_address] = order
-    accepted: list[codec.Order] = []
+    accepted: list[codec.AcceptedOrder] = []
     rejected: list[dict[str, Any]] = []
     for peer in sorted(last):
         order = last[peer]

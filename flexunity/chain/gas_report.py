@@ -17,7 +17,7 @@ from eth_account import Account
 from web3 import Web3
 from web3.types import TxReceipt, Wei
 
-from flexunity.chain.contracts import Community, PeerKind, SignedOrder
+from flexunity.chain.contracts import ContractClients, PeerKind, SignedOrder
 from flexunity.chain.deploy import ClearingConfig, RoleAccounts, deploy_all
 from flexunity.chain.eip712 import ClearingResult, Order, order_typed_data, result_typed_data, sign_typed_data
 from flexunity.chain.payload import IntervalBid, OrderPayload
@@ -52,7 +52,7 @@ class _Bench:
         self.w3, self.intervals = w3, intervals
         self.roles = RoleAccounts.from_accounts(w3.eth.accounts)
         config = ClearingConfig(challenge_window=CHALLENGE, result_timeout=86400, dispute_bond=10**6)
-        self.community = Community(w3, deploy_all(w3, self.roles, config=config, admin_delay=0))
+        self.community = ContractClients(w3, deploy_all(w3, self.roles, config=config, admin_delay=0))
         self.peers = [Account.from_key(Web3.keccak(text=f"gas bench peer {i}")) for i in range(peers)]
         self.cm_key = self._tester_key(self.roles.community_manager)
         self.rows: list[dict[str, Any]] = []

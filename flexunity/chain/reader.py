@@ -15,7 +15,7 @@ from eth_utils import event_abi_to_log_topic, to_checksum_address
 from web3 import HTTPProvider, Web3
 from web3.contract import Contract
 
-from flexunity.chain.contracts import Community, RoundInfo
+from flexunity.chain.contracts import ContractClients, RoundInfo
 from flexunity.chain.manifest import Manifest, deployment_of
 from flexunity.errors import ChainError, InputError
 
@@ -89,14 +89,14 @@ class ChainReader:
 
     w3: Web3
     manifest: Manifest
-    clients: Community = field(init=False)
+    clients: ContractClients = field(init=False)
     _txs: dict[str, Any] = field(default_factory=dict, init=False)
     _times: dict[int, int] = field(default_factory=dict, init=False)
     _registry: RegistryHistory | None = field(default=None, init=False)
     _all: list[Log] | None = field(default=None, init=False)
 
     def __post_init__(self) -> None:
-        self.clients = Community(self.w3, deployment_of(self.manifest))
+        self.clients = ContractClients(self.w3, deployment_of(self.manifest))
         problems = self.clients.wiring_problems()
         if problems:
             raise ChainError(f"the manifest is not this chain's deployment: {'; '.join(problems)}")

@@ -16,7 +16,7 @@ This package never imports anything from the chain.
 
 from flexunity.optimize.bills import Bill
 from flexunity.optimize.clearing import (
-    ClearingResult,
+    ClearedRound,
     clear,
     price_and_bill,
     standalone_bill,
@@ -28,7 +28,7 @@ from flexunity.optimize.solve import Dispatch, check_feasible, objective_value, 
 __all__ = [
     "RULES",
     "Bill",
-    "ClearingResult",
+    "ClearedRound",
     "Dispatch",
     "Prices",
     "check_feasible",

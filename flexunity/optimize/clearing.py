@@ -36,7 +36,7 @@ RESULT_FORMAT = "flexunity-result/1"
 
 
 @dataclass(frozen=True, eq=False)
-class ClearingResult:
+class ClearedRound:
     """Everything ``flexunity clear`` reports about one round (see docs/result-format.md)."""
 
     scenario: Scenario
@@ -246,7 +246,7 @@ def clear(
     progress: Progress | None = None,
     engine: str = "auto",
     workers: int | None = None,
-) -> ClearingResult:
+) -> ClearedRound:
     """Clear one round: optimal dispatch, prices of ``pricing``, bills, standalone bills, KPIs.
 
     With ``enforce_ir`` losers against standalone are compensated by zero-sum side payments;
@@ -280,7 +280,7 @@ def clear(
     kpis = compute_kpis(d, bills, standalone)
     kpis["money_balance"] = money_balance(bills, d)
     timings = dict(d.timings, standalone_s=t_standalone - t_price, total_s=time.perf_counter() - start)
-    return ClearingResult(
+    return ClearedRound(
         scenario,
         d,
         pricing,

@@ -19,8 +19,7 @@ from typing import Any, TypeVar
 
 from flexunity.chain.accounts import LocalAccount
 from flexunity.chain.addresses import checksum
-from flexunity.chain.contracts import Community as Clients
-from flexunity.chain.contracts import PeerKind, ResultStatus, RoundResult, SignedOrder
+from flexunity.chain.contracts import ContractClients, PeerKind, ResultStatus, RoundResult, SignedOrder
 from flexunity.chain.contracts.escrow import SETTLE_BATCH_SIZE
 from flexunity.chain.contracts.rounds import RELAY_BATCH_SIZE
 from flexunity.chain.eip712 import (
@@ -70,7 +69,7 @@ class OracleChain:
         self.account = account
         self.report = report
         self.store = store
-        self.clients = Clients(w3, deployment_of(manifest), on_mined=self._on_mined)
+        self.clients = ContractClients(w3, deployment_of(manifest), on_mined=self._on_mined)
         self.decoder = ErrorDecoder.from_abis(self.clients.abis.values())
         self.sender = Sender(w3, account, self.decoder, report=report)
         self.chain_id = self.sender.chain_id
@@ -197,7 +196,7 @@ class OracleChain:
         found = self._read(lambda: clearing.posted_document_hash(round_id, first), "ResultPosted logs")
         return "0x" + found.hex() if found is not None else ""
 
-    def orders(self, round_id: int) -> list[codec.Order]:
+    def orders(self, round_id: int) -> list[codec.AcceptedOrder]:
         records = self._read(
             lambda: self.clients.rounds.order_records(round_id, self.manifest.first_block),
             "OrderAccepted logs",
@@ -209,7 +208,7 @@ class OracleChain:
                     f"round {round_id}: the order event of {r.peer} (nonce {r.nonce}) does not match its hash"
                 )
             out.append(
-                codec.Order(
+                codec.AcceptedOrder(
                     r.peer.lower(),
                     r.nonce,
                     r.payload,
@@ -222,7 +221,7 @@ class OracleChain:
             )
         return out
 
-    def running_digest(self, round_id: int, orders: list[codec.Order]) -> str:
+    def running_digest(self, round_id: int, orders: list[codec.AcceptedOrder]) -> str:
         hashes = [
             Order.for_payload(
                 round_id, o.peer_address, o.nonce, o.deadline, o.payload, o.max_debit

@@ -31,7 +31,7 @@ from flexunity.errors import ChainError, InputError
 from flexunity.oracle.port import ChainPort, RoundView
 from flexunity.oracle.saved import Rebuilt, Retry, Saved, Voided, WindowPassed
 from flexunity.oracle.state import RoundState, StateDB, Step
-from flexunity.record.orders import Order
+from flexunity.record.orders import AcceptedOrder
 from flexunity.record.store import FolderStore
 
 
@@ -89,7 +89,7 @@ class OutcomeHandlers:
     store: FolderStore
     db: StateDB
     report: Callable[[str], None]
-    _orders: dict[int, list[Order]]
+    _orders: dict[int, list[AcceptedOrder]]
 
     def say_once(self, round_id: int, key: str, message: str) -> None:  # pragma: no cover (RoundRunner's)
         raise NotImplementedError

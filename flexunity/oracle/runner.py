@@ -36,7 +36,7 @@ from flexunity.oracle.saved import (
 from flexunity.oracle.settlement import leaves_from_amounts, peer_energy, settlement_amounts, totals
 from flexunity.oracle.state import RoundState, StateDB, Step
 from flexunity.record.orders import (
-    Order,
+    AcceptedOrder,
     decode_payload,
     order_problems,
     order_ref,
@@ -77,7 +77,7 @@ class RoundRunner(OutcomeHandlers):
     db: StateDB
     report: Reporter = field(default=lambda _: None)
     clearer: Clearer = default_clearer
-    _orders: dict[int, list[Order]] = field(default_factory=dict)
+    _orders: dict[int, list[AcceptedOrder]] = field(default_factory=dict)
     _said: set[tuple[int, str]] = field(default_factory=set)
 
     def say_once(self, round_id: int, key: str, message: str) -> None:
@@ -158,7 +158,7 @@ class RoundRunner(OutcomeHandlers):
         orders = self._load_orders(state.round_id, view)
         return OrdersVerified(order_digest=view.order_digest, order_count=len(orders))
 
-    def _load_orders(self, round_id: int, view: RoundView) -> list[Order]:
+    def _load_orders(self, round_id: int, view: RoundView) -> list[AcceptedOrder]:
         if round_id in self._orders:
             return self._orders[round_id]
         orders = self.chain.orders(round_id)
@@ -306,14 +306,14 @@ class RoundRunner(OutcomeHandlers):
 
 
 def latest_valid_orders(
-    orders: list[Order], intervals: int, config: dict[str, Any] | None = None
-) -> tuple[list[Order], list[dict[str, Any]]]:
+    orders: list[AcceptedOrder], intervals: int, config: dict[str, Any] | None = None
+) -> tuple[list[AcceptedOrder], list[dict[str, Any]]]:
     """Each peer's last accepted order whose payload decodes (and fits ``config``: intervals and
     tariff, ``order_problems``); the others with the reason."""
-    latest: dict[str, Order] = {}
+    latest: dict[str, AcceptedOrder] = {}
     for order in orders:
         latest[order.peer_address.lower()] = order
-    accepted: list[Order] = []
+    accepted: list[AcceptedOrder] = []
     rejected: list[dict[str, Any]] = []
     for address in sorted(latest):
         order = latest[address]

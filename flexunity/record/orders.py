@@ -53,7 +53,7 @@ ROUND_FIELDS = (
 
 
 @dataclass(frozen=True)
-class Order:
+class AcceptedOrder:
     """One accepted order as rebuilt from the chain: who signed it and what it asked."""
 
     peer_address: str
@@ -73,7 +73,7 @@ class Order:
         return decode_payload(self.payload, intervals)
 
 
-def order_ref(order: Order) -> dict[str, Any]:
+def order_ref(order: AcceptedOrder) -> dict[str, Any]:
     """How a result document names an order: the peer, its nonce and the keccak256 of its payload."""
     return {
         "peer": order.peer_address.lower(),

@@ -89,12 +89,12 @@ def fetch_deployment(manifest_url: str, folder: Path) -> tuple[Path, Path, int]:
 
 def round_transactions(manifest_path: Path, rpc_url: str | None) -> dict[int, list[dict[str, Any]]]:
     """Each round's transactions as the chain's events give them: opened, result posted, settled."""
-    from flexunity.chain.contracts import Community
+    from flexunity.chain.contracts import ContractClients
     from flexunity.chain.manifest import deployment_of, load_manifest
     from flexunity.chain.reader import connect
 
     manifest = load_manifest(manifest_path)
-    clients = Community(connect(rpc_url or manifest.rpc_url, manifest), deployment_of(manifest))
+    clients = ContractClients(connect(rpc_url or manifest.rpc_url, manifest), deployment_of(manifest))
     events = [
         ("opened", clients.rounds.contract.events.RoundOpened),
         ("result posted", clients.clearing.contract.events.ResultPosted),

@@ -26,7 +26,7 @@ from flexunity.oracle.port import RoundView
 from flexunity.oracle.runner import RoundRunner, default_clearer
 from flexunity.oracle.saved import Cleared, GateClosed
 from flexunity.oracle.state import StateDB, Step
-from flexunity.record.orders import Order
+from flexunity.record.orders import AcceptedOrder
 from flexunity.record.settlement import Leaf
 from flexunity.record.store import FolderStore
 
@@ -137,7 +137,7 @@ def overbilling_clearer(scenario: dict[str, Any]) -> dict[str, Any]:
 class DroppingRunner(RoundRunner):
     """Leaves the first order of the round out of the clearing and the document."""
 
-    def _load_orders(self, round_id: int, view: RoundView) -> list[Order]:
+    def _load_orders(self, round_id: int, view: RoundView) -> list[AcceptedOrder]:
         return super()._load_orders(round_id, view)[1:]
 
 

@@ -10,7 +10,7 @@ from eth_account import Account
 from web3 import Web3
 
 from flexunity.chain.compiler import CompiledContract, compile_contracts
-from flexunity.chain.contracts import Community, PeerKind
+from flexunity.chain.contracts import ContractClients, PeerKind
 from flexunity.chain.deploy import ClearingConfig, RoleAccounts, deploy_all
 
 
@@ -26,7 +26,7 @@ def make_setup(eth_tester_w3: Web3, compiled: dict[str, CompiledContract]) -> Ca
         roles = RoleAccounts.from_accounts(w3.eth.accounts)
         config = config or ClearingConfig(CHALLENGE_WINDOW, RESULT_TIMEOUT, DISPUTE_BOND)
         deployment = deploy_all(w3, roles, config=config, admin_delay=3600, compiled=dict(compiled))
-        community = Community(w3, deployment)
+        community = ContractClients(w3, deployment)
         accounts = [Account.from_key(Web3.keccak(text=f"flexunity peer {i}")) for i in range(peers)]
         tester = w3.provider.ethereum_tester  # type: ignore[attr-defined]
         for peer in accounts:

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from eth_account.signers.local import LocalAccount
 from web3 import Web3
 
-from flexunity.chain.contracts import Community, SignedOrder
+from flexunity.chain.contracts import ContractClients, SignedOrder
 from flexunity.chain.deploy import Deployment, RoleAccounts
 from flexunity.chain.eip712 import (
     ClearingResult,
@@ -32,7 +32,7 @@ FUNDS = 1_000 * 10**6  # 1,000 tGBP per peer
 class Setup:
     w3: Web3
     deployment: Deployment
-    community: Community
+    community: ContractClients
     roles: RoleAccounts
     peers: list[LocalAccount]
 
@@ -78,7 +78,7 @@ def payload(intervals: int = 24, seed: int = 1) -> bytes:
 
 
 def signed_order(
-    community: Community, peer: LocalAccount, round_id: int, nonce: int, deadline: int, data: bytes
+    community: ContractClients, peer: LocalAccount, round_id: int, nonce: int, deadline: int, data: bytes
 ) -> SignedOrder:
     order = Order.for_payload(round_id, peer.address, nonce, deadline, data)
     typed = order_typed_data(community.rounds.domain(), order)
@@ -86,7 +86,7 @@ def signed_order(
 
 
 def make_result(
-    community: Community, round_id: int, tree: SettlementTree, fees: int = 0, attempt: int = 0
+    community: ContractClients, round_id: int, tree: SettlementTree, fees: int = 0, attempt: int = 0
 ) -> ClearingResult:
     return ClearingResult(
         attempt=attempt,
@@ -109,7 +109,7 @@ def sign_result(domain: Domain, result: ClearingResult, *keys: bytes) -> list[by
     return [sign_typed_data(key, result_typed_data(domain, result)) for key in keys]
 
 
-def skipped(community: Community, sender: str, orders: list[SignedOrder]) -> str:
+def skipped(community: ContractClients, sender: str, orders: list[SignedOrder]) -> str:
     """Relay ``orders``; the reasons the batch skipped them (the valid ones land), joined."""
     receipt = community.rounds.relay_orders(sender, orders)
     return "; ".join(reason for _, _, reason in community.rounds.skipped_orders(receipt))

@@ -6,7 +6,7 @@ import pytest
 from web3 import Web3
 
 from flexunity.chain.compiler import CompiledContract
-from flexunity.chain.contracts import Community
+from flexunity.chain.contracts import ContractClients
 from flexunity.chain.deploy import CONTRACT_NAMES, RoleAccounts, deploy_all
 from flexunity.errors import ChainError
 
@@ -20,7 +20,7 @@ def test_manifest_and_wiring(eth_tester_w3: Web3, compiled: dict[str, CompiledCo
     assert set(CONTRACT_NAMES) | {"SettlementToken"} == set(manifest["addresses"])
     assert manifest["abi_hashes"]["RoundBook"] == compiled["RoundBook"].abi_hash
     assert manifest["token_is_test_token"] is True
-    c = Community(eth_tester_w3, deployment)
+    c = ContractClients(eth_tester_w3, deployment)
     assert c.registry.signers() == [roles.community_manager] and c.registry.threshold() == 1
     assert c.registry.fee_recipient() == roles.community_manager and c.registry.supplier() == roles.supplier
     assert c.escrow.contract.functions.token().call() == deployment.token

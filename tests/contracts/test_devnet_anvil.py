@@ -6,7 +6,7 @@ import pytest
 from eth_account import Account
 from web3 import Web3
 
-from flexunity.chain.contracts import Community, PeerKind, SignedOrder
+from flexunity.chain.contracts import ContractClients, PeerKind, SignedOrder
 from flexunity.chain.deploy import RoleAccounts, deploy_all
 from flexunity.chain.eip712 import Order, order_typed_data, sign_typed_data, typed_digest
 
@@ -17,7 +17,7 @@ def test_deploy_and_relay_on_anvil(anvil_w3: Web3) -> None:
     roles = RoleAccounts.from_accounts(anvil_w3.eth.accounts)
     deployment = deploy_all(anvil_w3, roles, admin_delay=0)
     assert set(deployment.manifest()["addresses"]) >= {"CommunityRegistry", "RoundBook", "SettlementToken"}
-    c = Community(anvil_w3, deployment)
+    c = ContractClients(anvil_w3, deployment)
     peer = Account.from_key(Web3.keccak(text="anvil peer"))
     c.registry.enrol(roles.community_manager, peer.address, PeerKind.CONSUMER)
     now = anvil_w3.eth.get_block("latest")["timestamp"]

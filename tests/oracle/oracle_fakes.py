@@ -8,7 +8,7 @@ from typing import Any
 from eth_hash.auto import keccak
 
 from flexunity.oracle.port import Posted, RoundView
-from flexunity.record.orders import Order
+from flexunity.record.orders import AcceptedOrder
 from flexunity.record.settlement import Leaf
 
 
@@ -18,7 +18,7 @@ class FakeChain:
     config_hash: str = ""
     interval_count: int = 4  # the schedule openRound was called with
     interval_seconds: int = 3600
-    orders_: list[Order] = field(default_factory=list)
+    orders_: list[AcceptedOrder] = field(default_factory=list)
     gate_closed: bool = True
     time: int = 1_000
     window: int = 60
@@ -60,7 +60,7 @@ class FakeChain:
     def open_rounds(self) -> list[int]:
         return [1]
 
-    def running_digest(self, round_id: int, orders: list[Order]) -> str:
+    def running_digest(self, round_id: int, orders: list[AcceptedOrder]) -> str:
         digest = b"\0" * 32
         for order in orders:
             digest = keccak(digest + keccak(order.payload))
@@ -84,7 +84,7 @@ class FakeChain:
             interval_seconds=self.interval_seconds,
         )
 
-    def orders(self, round_id: int) -> list[Order]:
+    def orders(self, round_id: int) -> list[AcceptedOrder]:
         return list(self.orders_)
 
     def merkle_root(self, round_id: int, leaves: list[Leaf]) -> str:

@@ -11,7 +11,7 @@ from oracle_fakes import FakeChain
 from flexunity.errors import ChainError, InputError
 from flexunity.oracle.runner import RoundRunner
 from flexunity.oracle.state import StateDB, Step
-from flexunity.record.orders import Order, encode_order, round_config
+from flexunity.record.orders import AcceptedOrder, encode_order, round_config
 from flexunity.record.store import FolderStore
 
 T = 4
@@ -48,8 +48,11 @@ def make(tmp_path: Path, chain: FakeChain) -> RoundRunner:
     return RoundRunner(chain, store, StateDB(tmp_path / "state.sqlite"), clearer=fake_clearer)
 
 
-def orders() -> list[Order]:
-    return [Order(a, 0, encode_order(p, T, 60)) for a, p in zip(ADDRESSES, SCENARIO["peers"], strict=False)]
+def orders() -> list[AcceptedOrder]:
+    return [
+        AcceptedOrder(a, 0, encode_order(p, T, 60))
+        for a, p in zip(ADDRESSES, SCENARIO["peers"], strict=False)
+    ]
 
 
 def test_run_completes_and_settles_every_leaf_once(tmp_path: Path) -> None:

@@ -1,6 +1,6 @@
 """Typed clients around FlexUnity's contracts.
 
-``Community(w3, deployment)`` gathers one client per contract. Every state-changing call is first
+``ContractClients(w3, deployment)`` gathers one client per contract. Every state-changing call is first
 estimated: a call that would revert raises :class:`~flexunity.errors.ChainError` with the contract's
 custom error in words, before any transaction is sent. Reads return domain objects.
 Transactions go ``{"from": sender}``: the node holds the key (eth-tester, anvil), or web3 carries a
@@ -45,7 +45,7 @@ __all__ = [
     "NO_RESULT",
     "REVERTS",
     "ClearingClient",
-    "Community",
+    "ContractClients",
     "EscrowAccount",
     "EscrowClient",
     "OrderBook",
@@ -84,7 +84,7 @@ def require_contracts(w3: Web3, addresses: dict[str, str], where: str = "the nod
         )
 
 
-class Community:
+class ContractClients:
     """Every client of one deployment."""
 
     def __init__(self, w3: Web3, deployment: Deployment, on_mined: OnMined | None = None) -> None:

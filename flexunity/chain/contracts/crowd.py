@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from flexunity.chain.accounts import LocalAccount
-from flexunity.chain.contracts import Community
+from flexunity.chain.contracts import ContractClients
 from flexunity.chain.fanout import send_from_many
 from flexunity.chain.retry import Reporter
 from flexunity.chain.revert_reasons import ErrorDecoder
@@ -29,7 +29,7 @@ def _each_gas(fn: Any, sender: str) -> int:
 
 
 def deposit_each(
-    clients: Community,
+    clients: ContractClients,
     holders: Sequence[tuple[LocalAccount, int]],
     decoder: ErrorDecoder,
     report: Reporter = lambda _: None,
@@ -50,7 +50,7 @@ def deposit_each(
 
 
 def withdraw_each(
-    clients: Community, accounts: Sequence[LocalAccount], decoder: ErrorDecoder
+    clients: ContractClients, accounts: Sequence[LocalAccount], decoder: ErrorDecoder
 ) -> tuple[list[Mined], int]:
     """Every account withdraws all it can to itself; (the transactions, the total withdrawn)."""
     escrow = clients.escrow

@@ -13,7 +13,7 @@ from typing import Any
 
 from flexunity.chain.accounts import LocalAccount
 from flexunity.chain.addresses import checksum
-from flexunity.chain.contracts import Community, EscrowAccount, OrderRecord, RoundInfo, RoundResult
+from flexunity.chain.contracts import ContractClients, EscrowAccount, OrderRecord, RoundInfo, RoundResult
 from flexunity.chain.eip712 import WALLET_NO_DEBIT_CAP, Order, order_typed_data
 from flexunity.chain.manifest import Manifest, deployment_of
 from flexunity.chain.node import Web3, balance, latest_time
@@ -33,7 +33,7 @@ class PeerClient:
         self, w3: Web3, manifest: Manifest, account: LocalAccount | None, *, report: Reporter = lambda _: None
     ) -> None:
         self.w3, self.manifest, self.account, self.report = w3, manifest, account, report
-        self.clients = Community(w3, deployment_of(manifest))
+        self.clients = ContractClients(w3, deployment_of(manifest))
         self.decoder = ErrorDecoder.from_abis(self.clients.abis.values())
         self.sender = Sender(w3, account, self.decoder, report=report) if account is not None else None
         self.chain_id = manifest.chain_id
