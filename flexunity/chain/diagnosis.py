@@ -13,7 +13,7 @@ from web3 import Web3
 from web3.exceptions import ContractLogicError, Web3RPCError
 
 from flexunity.chain.jsonrpc import is_http
-from flexunity.chain.revert_reasons import ErrorDecoder
+from flexunity.chain.reverts import ErrorDecoder
 
 if TYPE_CHECKING:
     from flexunity.chain.rpc import Sent

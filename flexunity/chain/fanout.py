@@ -12,7 +12,7 @@ from web3 import Web3
 from flexunity.chain.anvil_pool import at_least_floor
 from flexunity.chain.jsonrpc import _int, batch_request, is_http
 from flexunity.chain.retry import Reporter, _ignore, retrying
-from flexunity.chain.revert_reasons import ErrorDecoder
+from flexunity.chain.reverts import ErrorDecoder
 from flexunity.chain.rpc import Mined, Sender
 
 

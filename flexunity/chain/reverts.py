@@ -145,6 +145,32 @@ class ErrorDecoder:
         explanation = EXPLANATIONS.get(name)
         return f"{name}({args})" + (f": {explanation}" if explanation else "")
 
+    def explain(self, data: str | bytes | None) -> str:
+        """Revert data in words: a custom error, ``Error(string)``, ``Panic(uint256)`` or no reason."""
+        raw = bytes.fromhex(data.removeprefix("0x")) if isinstance(data, str) else (data or b"")
+        if len(raw) < 4:
+            return "reverted without a reason"
+        if raw[:4] == keccak(b"Error(string)")[:4]:
+            return f"Error({decode(['string'], raw[4:])[0]!r})"
+        if raw[:4] == keccak(b"Panic(uint256)")[:4]:
+            return f"Panic(0x{decode(['uint256'], raw[4:])[0]:02x})"
+        return self.describe(raw)
+
+    def explain_exception(self, exc: Exception) -> str:
+        """A web3 exception in words: its revert data explained, else its message."""
+        data = getattr(exc, "data", None)
+        if isinstance(data, dict):
+            data = data.get("data")
+        if isinstance(data, str) and data.startswith("0x") and len(data) >= 10:
+            return self.explain(data)
+        message = str(exc)
+        marker = message.find("0x")
+        if marker >= 0:
+            candidate = message[marker:].split()[0].strip("'\",)}")
+            if len(candidate) >= 10 and all(c in "0123456789abcdefABCDEF" for c in candidate[2:]):
+                return self.explain(candidate)
+        return message
+
     def chain_error(self, action: str, exc: Exception) -> ChainError:
         data = revert_data(exc)
         if isinstance(data, str | bytes) and len(data) >= 4:

@@ -3,7 +3,7 @@ sends many at once in one JSON-RPC batch where the provider allows it (HTTP), on
 waits for every receipt (sending lost ones again), and explains a revert in words.
 
 Its parts: retries (``retry.py``), JSON-RPC batches (``jsonrpc.py``), revert data in words
-(``revert_reasons.py``), diagnoses of stuck and reverted transactions (``diagnosis.py``); many
+(``reverts.py``), diagnoses of stuck and reverted transactions (``diagnosis.py``); many
 accounts' transactions at once in ``fanout.py``; what it does about anvil's pool in ``anvil_pool.py``.
 """
 
@@ -25,7 +25,7 @@ from flexunity.chain import anvil_pool
 from flexunity.chain.diagnosis import SendDiagnosis
 from flexunity.chain.jsonrpc import _int, batch_request, is_http
 from flexunity.chain.retry import Reporter, _ignore, retrying
-from flexunity.chain.revert_reasons import ErrorDecoder
+from flexunity.chain.reverts import ErrorDecoder
 from flexunity.errors import ChainError
 
 ANVIL_NUDGE_AFTER_S = 5.0  # seconds a batch may wait on anvil before a block is mined by hand

@@ -33,7 +33,7 @@ from flexunity.chain.eip712 import (
 from flexunity.chain.manifest import Manifest, deployment_of
 from flexunity.chain.node import Web3, block_hash, latest_time
 from flexunity.chain.retry import retrying
-from flexunity.chain.revert_reasons import ErrorDecoder
+from flexunity.chain.reverts import ErrorDecoder
 from flexunity.chain.rpc import Mined, Sender
 from flexunity.chain.settlement import SettlementLeaf, SettlementTree, settlement_tree
 from flexunity.errors import ChainError
@@ -70,7 +70,7 @@ class OracleChain:
         self.report = report
         self.store = store
         self.clients = ContractClients(w3, deployment_of(manifest), on_mined=self._on_mined)
-        self.decoder = ErrorDecoder.from_abis(self.clients.abis.values())
+        self.decoder = ErrorDecoder(list(self.clients.abis.values()))
         self.sender = Sender(w3, account, self.decoder, report=report)
         self.chain_id = self.sender.chain_id
         self.settle_batch_size = SETTLE_BATCH_SIZE

@@ -14,7 +14,7 @@ from flexunity.chain import retry, rpc
 from flexunity.chain.compiler import compile_contracts
 from flexunity.chain.manifest import DeployedContract, Manifest
 from flexunity.chain.retry import retrying
-from flexunity.chain.revert_reasons import ErrorDecoder
+from flexunity.chain.reverts import ErrorDecoder
 from flexunity.cli import cli
 from flexunity.errors import ChainError
 
@@ -46,7 +46,7 @@ def test_a_dead_node_becomes_a_chain_error() -> None:
 
 
 def test_custom_errors_are_explained_with_their_values() -> None:
-    decoder = ErrorDecoder.from_abis(c.abi for c in compile_contracts().values())
+    decoder = ErrorDecoder([c.abi for c in compile_contracts().values()])
     data = keccak(text="RoundClosed(uint64,uint64)")[:4] + encode(["uint64", "uint64"], [3, 1_764_061_200])
     assert decoder.explain("0x" + data.hex()) == (
         "RoundClosed(roundId=3, gateClosure=1764061200): the round's gate has closed; no more orders"

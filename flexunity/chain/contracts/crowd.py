@@ -14,7 +14,7 @@ from flexunity.chain.accounts import LocalAccount
 from flexunity.chain.contracts import ContractClients
 from flexunity.chain.fanout import send_from_many
 from flexunity.chain.retry import Reporter
-from flexunity.chain.revert_reasons import ErrorDecoder
+from flexunity.chain.reverts import ErrorDecoder
 from flexunity.chain.rpc import Mined
 
 # One estimate stands for every peer's call: the others may touch colder storage (a first allowance

@@ -18,7 +18,7 @@ from flexunity.chain.eip712 import WALLET_NO_DEBIT_CAP, Order, order_typed_data
 from flexunity.chain.manifest import Manifest, deployment_of
 from flexunity.chain.node import Web3, balance, latest_time
 from flexunity.chain.retry import retrying
-from flexunity.chain.revert_reasons import ErrorDecoder
+from flexunity.chain.reverts import ErrorDecoder
 from flexunity.chain.rpc import Mined, Sender
 from flexunity.chain.settlement import RevenueLeaf
 from flexunity.errors import ChainError, InputError
@@ -34,7 +34,7 @@ class PeerClient:
     ) -> None:
         self.w3, self.manifest, self.account, self.report = w3, manifest, account, report
         self.clients = ContractClients(w3, deployment_of(manifest))
-        self.decoder = ErrorDecoder.from_abis(self.clients.abis.values())
+        self.decoder = ErrorDecoder(list(self.clients.abis.values()))
         self.sender = Sender(w3, account, self.decoder, report=report) if account is not None else None
         self.chain_id = manifest.chain_id
 
