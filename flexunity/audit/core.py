@@ -18,7 +18,7 @@ from typing import Any, TypeVar
 from flexunity.audit import clearing, orders, result, revenue, settlement
 from flexunity.audit.escrow import ledger_problems
 from flexunity.audit.verdict import Check, RoundVerdict, Tolerances
-from flexunity.chain.contracts import ResultStatus, RoundInfo
+from flexunity.chain.contracts import ResultStatus, RoundInfo, RoundResult
 from flexunity.chain.eip712 import ClearingResult
 from flexunity.chain.manifest import Manifest, load_manifest
 from flexunity.chain.reader import ChainReader, Log, Web3, connect
@@ -169,7 +169,7 @@ def _decimals(verdict: RoundVerdict, reader: ChainReader, config: dict[str, Any]
 
 
 def _no_result(
-    verdict: RoundVerdict, reader: ChainReader, round_id: int, gate_closure: int, state: result.ResultState
+    verdict: RoundVerdict, reader: ChainReader, round_id: int, gate_closure: int, state: RoundResult
 ) -> None:
     problems = result.state_problems(reader, round_id, state)
     if state.status is ResultStatus.VOID:

@@ -9,14 +9,11 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
-from dataclasses import dataclass
 from typing import Any
 
 from flexunity.audit.verdict import RoundVerdict
-from flexunity.chain.contracts import ResultStatus, RoundInfo
+from flexunity.chain.contracts import NO_RESULT, ResultStatus, RoundInfo, RoundResult
 from flexunity.chain.eip712 import ClearingResult, recover_signer, result_typed_data, typed_digest
-from flexunity.chain.hashing import abi_encode as encode
-from flexunity.chain.hashing import keccak
 from flexunity.chain.reader import ChainReader, Log
 from flexunity.errors import InputError
 from flexunity.record.orders import schedule_problems
@@ -48,41 +45,15 @@ def result_of(log: Log) -> ClearingResult:
     )  # fmt: skip
 
 
-@dataclass(frozen=True)
-class ResultState:
-    """A round's result state as its events tell it (the contract stores only a commitment to it).
-    Times are on the community clock; ``deadline`` is when the state must have been left."""
-
-    results_root: bytes
-    total_debit: int
-    challenge_ends: int
-    leaf_count: int
-    status: ResultStatus
-    deadline: int = 0
-    attempt: int = 0
-
-    def encoded(self) -> bytes:
-        types = ["bytes32", "uint128", "uint64", "uint64", "uint32", "uint32", "uint8"]
-        values = [self.results_root, self.total_debit, self.challenge_ends, self.deadline, self.leaf_count,
-                  self.attempt, int(self.status)]  # fmt: skip
-        return encode(types, values)
-
-
-NO_STATE = ResultState(b"\x00" * 32, 0, 0, 0, ResultStatus.NONE)
-STATE_KEYS = ("resultsRoot", "totalDebit", "challengeEnds", "deadline", "leafCount", "attempt", "status")
-
-
-def result_state(reader: ChainReader, round_id: int) -> ResultState:
-    """The latest state of the round's result: every ResultPosted and ResultStateChanged event carries
-    the round's new state in full; the last one is the current state."""
-    state = NO_STATE
+def result_state(reader: ChainReader, round_id: int) -> RoundResult:
+    """The latest state of the round's result (the contract stores only a commitment to it): every
+    ResultPosted and ResultStateChanged event carries the round's new state in full; the last one is
+    the current state. Times are on the community clock; ``deadline`` is when it must have been left."""
+    state = NO_RESULT
     for log in reader.logs(
         reader.clients.clearing.contract, ("ResultPosted", "ResultStateChanged"), roundId=round_id
     ):
-        raw = log.args["state"]
-        v = [raw[k] for k in STATE_KEYS] if isinstance(raw, Mapping) else list(raw)
-        state = ResultState(bytes(v[0]), int(v[1]), int(v[2]), int(v[4]), ResultStatus(int(v[6])), int(v[3]),
-                            int(v[5]))  # fmt: skip
+        state = RoundResult.from_event(log.args["state"])
     return state
 
 
@@ -103,14 +74,14 @@ def check_attempts(verdict: RoundVerdict, reader: ChainReader, round_id: int) ->
             if attempt != expected:
                 problems.append(f"block {log.block} posted attempt {attempt}, the round's next is {expected}")
         else:
-            status = ResultStatus(int(_state_field(log, "status")))
-            if status is ResultStatus.REJECTED and last_hash is not None:
+            state = RoundResult.from_event(log.args["state"])
+            if state.status is ResultStatus.REJECTED and last_hash is not None:
                 rejected.add(last_hash)
-                expected = int(_state_field(log, "attempt"))
+                expected = state.attempt
     verdict.add("result.attempts", problems, f"{len(rejected)} rejected result(s), none posted again")
 
 
-def check_deadline(verdict: RoundVerdict, reader: ChainReader, info: RoundInfo, state: ResultState) -> None:
+def check_deadline(verdict: RoundVerdict, reader: ChainReader, info: RoundInfo, state: RoundResult) -> None:
     """The round is not past the deadline of its current state (it would be stuck until someone
     voids or closes it). Deadlines are on the community clock (registry.clock())."""
     clock = int(reader.clients.registry.clock())
@@ -136,22 +107,17 @@ def check_deadline(verdict: RoundVerdict, reader: ChainReader, info: RoundInfo, 
     )
 
 
-def _state_field(log: Log, key: str) -> Any:
-    raw = log.args["state"]
-    return raw[key] if isinstance(raw, Mapping) else list(raw)[STATE_KEYS.index(key)]
-
-
-def state_problems(reader: ChainReader, round_id: int, state: ResultState) -> list[str]:
+def state_problems(reader: ChainReader, round_id: int, state: RoundResult) -> list[str]:
     """Differences between the replayed state and the commitment the contract stores."""
     stored = bytes(reader.clients.clearing.contract.functions.commitmentOf(round_id).call())
-    expected = b"\x00" * 32 if state.status is ResultStatus.NONE else keccak(state.encoded())
+    expected = state.commitment()
     if stored != expected:
         return [f"the events' result state commits to 0x{expected.hex()}, the contract to 0x{stored.hex()}"]
     return []
 
 
 def check_posted(
-    verdict: RoundVerdict, reader: ChainReader, log: Log, info: RoundInfo, state: ResultState
+    verdict: RoundVerdict, reader: ChainReader, log: Log, info: RoundInfo, state: RoundResult
 ) -> ClearingResult:
     """The event's struct hashes to its resultHash; the stored state is the events' latest state."""
     result = result_of(log)

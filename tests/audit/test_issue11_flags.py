@@ -8,7 +8,8 @@ from typing import Any
 
 from flexunity.audit import result, settlement
 from flexunity.audit.verdict import RoundVerdict
-from flexunity.chain.contracts import ResultStatus, RoundInfo
+from flexunity.chain.contracts import NO_RESULT, ResultStatus, RoundInfo, RoundResult
+from flexunity.chain.contracts.records import ROUND_RESULT_FIELDS
 from flexunity.chain.reader import Log
 from flexunity.record.settlement import Leaf
 
@@ -52,7 +53,7 @@ def _posted(block: int, result_hash: bytes, attempt: int) -> Log:
 
 
 def _changed(block: int, status: ResultStatus, attempt: int = 0, deadline: int = 0) -> Log:
-    state = dict(zip(result.STATE_KEYS, [b"\0" * 32, 0, 0, deadline, 0, attempt, int(status)], strict=True))
+    state = dict(zip(ROUND_RESULT_FIELDS, [b"\0" * 32, 0, 0, deadline, 0, attempt, int(status)], strict=True))
     return Log("ResultStateChanged", {"state": state}, block, 0, "0x")
 
 
@@ -75,12 +76,12 @@ def test_a_rejected_result_posted_again_is_flagged() -> None:
 
 def test_a_round_past_its_deadline_is_flagged() -> None:
     info = RoundInfo(1, 2000, 1000, 3600, 24, 0, b"\0" * 32, b"\0" * 32, paused_before=0)
-    none = result.NO_STATE
+    none = NO_RESULT
     verdict = RoundVerdict(1)
     result.check_deadline(verdict, _Reader([], clock=1200, timeout=100), info, none)  # type: ignore[arg-type]
     check = verdict.check("round.deadline")
     assert check is not None and not check.passed and "100 s past its deadline" in check.detail
-    disputed = result.ResultState(b"\0" * 32, 0, 0, 0, ResultStatus.DISPUTED, deadline=5000)
+    disputed = RoundResult(b"\0" * 32, 0, 0, 0, ResultStatus.DISPUTED, deadline=5000)
     verdict = RoundVerdict(1)
     result.check_deadline(verdict, _Reader([], clock=4000), info, disputed)  # type: ignore[arg-type]
     assert verdict.check("round.deadline").passed  # type: ignore[union-attr]

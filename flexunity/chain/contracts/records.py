@@ -92,6 +92,18 @@ class OrderBook:
         return {peer: r for peer, r in latest.items() if not r.is_cancellation}
 
 
+#: ``IClearingHouse.RoundResult``'s fields in struct order (events carry it by these names)
+ROUND_RESULT_FIELDS = (
+    "resultsRoot",
+    "totalDebit",
+    "challengeEnds",
+    "deadline",
+    "leafCount",
+    "attempt",
+    "status",
+)
+
+
 @dataclass(frozen=True)
 class RoundResult:
     """A round's result state (``IClearingHouse.RoundResult``), rebuilt from the clearing house's events
@@ -109,8 +121,7 @@ class RoundResult:
     @classmethod
     def from_event(cls, raw: object) -> RoundResult:
         """From an event's ``state`` argument (a mapping or a tuple in struct order)."""
-        keys = ("resultsRoot", "totalDebit", "challengeEnds", "deadline", "leafCount", "attempt", "status")
-        values = [raw[k] for k in keys] if hasattr(raw, "keys") else list(raw)  # type: ignore[index, call-overload]
+        values = [raw[k] for k in ROUND_RESULT_FIELDS] if hasattr(raw, "keys") else list(raw)  # type: ignore[index, call-overload]
         root, total, ends, deadline, count, attempt, status = values
         return cls(bytes(root), int(total), int(ends), int(count), ResultStatus(int(status)), int(deadline),
                    int(attempt))  # fmt: skip
