@@ -25,7 +25,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from fractions import Fraction
 from typing import Any
 
-from flexunity.record.settlement import EnergyWh, Leaf
+from flexunity.chain.settlement import NO_ENERGY, EnergyWh, SettlementLeaf
 
 WH_PER_KWH = 1000
 BALANCE_SLACK_BASE_UNITS = 1.0  # float error allowed per party before rounding (docs/oracle.md)
@@ -98,11 +98,20 @@ def _wh(kwh: float) -> int:
     return max(0, int(wh))
 
 
-def expected_leaves(amounts: Mapping[str, int], energy: Mapping[str, EnergyWh]) -> list[Leaf]:
+def expected_leaves(
+    round_id: int, amounts: Mapping[str, int], energy: Mapping[str, EnergyWh]
+) -> list[SettlementLeaf]:
     """One leaf per party owed or owing something (and every peer with energy), in address order."""
     accounts = sorted(a for a in amounts if amounts[a] != 0 or a in energy)
     return [
-        Leaf(index, account, abs(amounts[account]), amounts[account] < 0, *energy.get(account, (0, 0, 0, 0)))
+        SettlementLeaf(
+            round_id,
+            index,
+            account,
+            abs(amounts[account]),
+            amounts[account] < 0,
+            *energy.get(account, NO_ENERGY),
+        )
         for index, account in enumerate(accounts)
     ]
 

@@ -18,18 +18,17 @@ from flexunity.chain.eip712 import ClearingResult
 from flexunity.chain.reader import ChainReader, Log
 from flexunity.chain.settlement import SettlementLeaf, settlement_tree
 from flexunity.errors import InputError
-from flexunity.record.settlement import Leaf
 
 
-def document_leaves(document: dict[str, Any]) -> list[Leaf]:
-    return [Leaf.from_dict(x) for x in document.get("settlement", {}).get("leaves", [])]
+def document_leaves(round_id: int, document: dict[str, Any]) -> list[SettlementLeaf]:
+    return [SettlementLeaf.from_dict(round_id, x) for x in document.get("settlement", {}).get("leaves", [])]
 
 
 def check_amounts(
     verdict: RoundVerdict, reader: ChainReader, log: Log, document: dict[str, Any], decimals: int
-) -> list[Leaf]:
+) -> list[SettlementLeaf]:
     """Leaves = the documented rounding of the bills, to the right accounts, summing to zero."""
-    leaves = document_leaves(document)
+    leaves = document_leaves(verdict.round_id, document)
     settlement = document.get("settlement", {})
     fee_account, supplier = reader.registry().accounts_at(log.position)
     problems = []
@@ -39,15 +38,15 @@ def check_amounts(
         problems.append(
             f"grid charges go to {settlement.get('supplier')}, the registry's supplier was {supplier}"
         )
-    if sum(leaf.signed for leaf in leaves) != 0:
-        problems.append(f"the leaves sum to {sum(leaf.signed for leaf in leaves)} base units, not zero")
+    if sum(leaf.bill for leaf in leaves) != 0:
+        problems.append(f"the leaves sum to {sum(leaf.bill for leaf in leaves)} base units, not zero")
     clearing = document.get("clearing", {})
     try:
         bills, fees = derive.bills_and_fees(clearing)
         amounts = derive.settlement_amounts(
             bills, fees, decimals=decimals, fee_account=fee_account, supplier=supplier
         )
-        expected = derive.expected_leaves(amounts, derive.energy_wh(clearing))
+        expected = derive.expected_leaves(verdict.round_id, amounts, derive.energy_wh(clearing))
     except (InputError, KeyError, TypeError, ValueError) as exc:
         problems.append(f"amounts cannot be derived from the bills: {exc}")
         expected = []
@@ -60,7 +59,7 @@ def check_amounts(
     return leaves
 
 
-def _leaf_differences(expected: list[Leaf], posted: list[Leaf]) -> list[str]:
+def _leaf_differences(expected: list[SettlementLeaf], posted: list[SettlementLeaf]) -> list[str]:
     want = {x.account.lower(): x for x in expected}
     got = {x.account.lower(): x for x in posted}
     out = [f"{a} should get a leaf of {_money(x)} but has none" for a, x in want.items() if a not in got]
@@ -79,21 +78,17 @@ def _leaf_differences(expected: list[Leaf], posted: list[Leaf]) -> list[str]:
     return out
 
 
-def _money(leaf: Leaf) -> str:
+def _money(leaf: SettlementLeaf) -> str:
     return f"{'credit' if leaf.is_credit else 'debit'} {leaf.amount}"
 
 
-def tree_leaves(round_id: int, leaves: list[Leaf]) -> list[SettlementLeaf]:
-    return [SettlementLeaf(*leaf.values(round_id)) for leaf in leaves]
-
-
 def check_root_and_totals(
-    verdict: RoundVerdict, document: dict[str, Any], result: ClearingResult, leaves: list[Leaf]
+    verdict: RoundVerdict, document: dict[str, Any], result: ClearingResult, leaves: list[SettlementLeaf]
 ) -> None:
     """The tree of the document's leaves has the posted root; the signed totals are the leaves' sums."""
     problems = []
     try:
-        root = settlement_tree(result.round_id, tree_leaves(result.round_id, leaves)).root
+        root = settlement_tree(result.round_id, leaves).root
     except ValueError as exc:
         root = b""
         problems.append(f"the leaves do not form a tree: {exc}")
@@ -114,7 +109,9 @@ def check_root_and_totals(
     )
 
 
-def _total_problems(document: dict[str, Any], result: ClearingResult, leaves: list[Leaf]) -> list[str]:
+def _total_problems(
+    document: dict[str, Any], result: ClearingResult, leaves: list[SettlementLeaf]
+) -> list[str]:
     settlement = document.get("settlement", {})
     cm, supplier = str(settlement.get("cm", "")).lower(), str(settlement.get("supplier", "")).lower()
     expected = {
@@ -138,7 +135,7 @@ def _total_problems(document: dict[str, Any], result: ClearingResult, leaves: li
     return [f"posted {k} {posted[k]}, the leaves give {v}" for k, v in expected.items() if posted[k] != v]
 
 
-def check_debits_have_orders(verdict: RoundVerdict, logs: list[Log], leaves: list[Leaf]) -> None:
+def check_debits_have_orders(verdict: RoundVerdict, logs: list[Log], leaves: list[SettlementLeaf]) -> None:
     """Every debit (amount > 0) is of an account with an accepted order in the round: a result may not
     debit a bystander (the escrow refuses it too, and the round could then only be closed)."""
     ordered = {str(log.args["peer"]).lower() for log in logs}
@@ -154,7 +151,7 @@ def check_debits_have_orders(verdict: RoundVerdict, logs: list[Log], leaves: lis
 
 
 def check_movements(
-    verdict: RoundVerdict, reader: ChainReader, result: ClearingResult, leaves: list[Leaf]
+    verdict: RoundVerdict, reader: ChainReader, result: ClearingResult, leaves: list[SettlementLeaf]
 ) -> bool:
     """Every ``SettlementApplied`` of the round is one of the leaves, once; returns True if all applied."""
     escrow = reader.clients.escrow.contract

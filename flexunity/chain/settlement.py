@@ -3,7 +3,9 @@
 A round's tree has one leaf per account with money or energy in the round: every peer that had an
 order (zero amounts included), the CM's fee account (fees) and the supplier (supplier charges).
 Bills follow docs/conventions.md (positive: the account pays); leaves carry the unsigned amount and
-``isCredit``. A round sums to zero: the sum of debits equals the sum of credits.
+``isCredit``. A round sums to zero: the sum of debits equals the sum of credits. The result document
+lists the same leaves without their round (``to_dict`` / ``from_dict``; docs/oracle.md); the oracle
+computes their amounts and the audit re-derives them with its own code, both as ``SettlementLeaf``.
 """
 
 from __future__ import annotations
@@ -20,22 +22,16 @@ from flexunity.chain.merkle import (
     SETTLEMENT_LEAF_ENCODING,
     StandardMerkleTree,
 )
-from flexunity.chain.units import bill_to_leaf_amount
+from flexunity.units import bill_to_leaf_amount, leaf_amount_to_bill
 
-
-@dataclass(frozen=True)
-class EnergyWh:
-    """An account's community purchases and sales and its grid import and export in a round (Wh)."""
-
-    bought_wh: int = 0
-    sold_wh: int = 0
-    import_wh: int = 0
-    export_wh: int = 0
+EnergyWh = tuple[int, int, int, int]  # an account's community purchases, sales, grid import, export (Wh ≥ 0)
+NO_ENERGY: EnergyWh = (0, 0, 0, 0)
 
 
 @dataclass(frozen=True)
 class SettlementLeaf:
-    """contracts/libraries/FlexTypes.sol ``SettlementLeaf``."""
+    """One party's settlement in a round (contracts/libraries/FlexTypes.sol ``SettlementLeaf``):
+    ``amount`` base units, credited (paid to it) or debited."""
 
     round_id: int
     index: int
@@ -55,8 +51,29 @@ class SettlementLeaf:
 
     @property
     def bill(self) -> int:
-        """Signed: positive when the account pays."""
-        return -self.amount if self.is_credit else self.amount
+        """Signed: positive when the account pays (money sign of conventions.md)."""
+        return leaf_amount_to_bill(self.amount, self.is_credit)
+
+    def to_dict(self) -> dict[str, object]:
+        """The leaf as the result document lists it (its round is the document's)."""
+        return {
+            "index": self.index,
+            "account": self.account,
+            "amount": self.amount,
+            "isCredit": self.is_credit,
+            "boughtWh": self.bought_wh,
+            "soldWh": self.sold_wh,
+            "importWh": self.import_wh,
+            "exportWh": self.export_wh,
+        }
+
+    @classmethod
+    def from_dict(cls, round_id: int, x: Mapping[str, Any]) -> SettlementLeaf:
+        """A leaf of round ``round_id`` from its result-document form (energy fields default to 0)."""
+        energy = (int(x.get(key, 0)) for key in ("boughtWh", "soldWh", "importWh", "exportWh"))
+        return cls(
+            round_id, int(x["index"]), str(x["account"]), int(x["amount"]), bool(x["isCredit"]), *energy
+        )
 
 
 @dataclass(frozen=True)
@@ -111,11 +128,8 @@ def settlement_leaves(
     leaves = []
     for index, (account, bill) in enumerate(bills.items()):
         amount, is_credit = bill_to_leaf_amount(bill)
-        e = energy.get(account, EnergyWh())
         leaves.append(
-            SettlementLeaf(
-                round_id, index, account, amount, is_credit, e.bought_wh, e.sold_wh, e.import_wh, e.export_wh
-            )
+            SettlementLeaf(round_id, index, account, amount, is_credit, *energy.get(account, NO_ENERGY))
         )
     return leaves
 

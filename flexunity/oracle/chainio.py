@@ -41,7 +41,6 @@ from flexunity.oracle.port import Posted, RoundView
 from flexunity.oracle.result_struct import clearing_result
 from flexunity.oracle.runner import crash_point
 from flexunity.record import orders as codec
-from flexunity.record.settlement import Leaf
 from flexunity.record.store import FolderStore
 
 STEP_POST = "oracle: verify, clear, store, post"  # gas is counted under the demo's step names
@@ -240,7 +239,7 @@ class OracleChain:
         """Let transactions of the CM's key broadcast earlier (before a crash) land first."""
         return self.sender.await_pending()
 
-    def leaf_settled(self, round_id: int, leaves: list[Leaf]) -> list[bool]:
+    def leaf_settled(self, round_id: int, leaves: list[SettlementLeaf]) -> list[bool]:
         escrow = self.clients.escrow
         applied = self._read(lambda: escrow.progress(round_id), "progress").applied
         if applied == 0:
@@ -249,13 +248,11 @@ class OracleChain:
             return [True] * len(leaves)
         return [self._read(partial(escrow.is_applied, round_id, leaf.index), "isApplied") for leaf in leaves]
 
-    def merkle_root(self, round_id: int, leaves: list[Leaf]) -> str:
+    def merkle_root(self, round_id: int, leaves: list[SettlementLeaf]) -> str:
         return "0x" + self._tree(round_id, leaves).root.hex()
 
-    def _tree(self, round_id: int, leaves: list[Leaf]) -> SettlementTree:
-        return settlement_tree(
-            round_id, [SettlementLeaf(round_id, *leaf.values(round_id)[1:]) for leaf in leaves]
-        )
+    def _tree(self, round_id: int, leaves: list[SettlementLeaf]) -> SettlementTree:
+        return settlement_tree(round_id, leaves)
 
     # --- community manager writes ----------------------------------------------------------------
 
@@ -280,7 +277,7 @@ class OracleChain:
         return mined
 
     def post_result(self, round_id: int, data: dict[str, Any]) -> Posted:
-        leaves = [Leaf.from_dict(x) for x in data["leaves"]]
+        leaves = [SettlementLeaf.from_dict(round_id, x) for x in data["leaves"]]
         result = clearing_result(
             round_id,
             data,
@@ -304,7 +301,9 @@ class OracleChain:
             )
         return Posted(mined.tx_hash, mined.gas_used, mined.block)
 
-    def settle(self, round_id: int, leaves: list[Leaf], all_leaves: list[Leaf]) -> list[Posted]:
+    def settle(
+        self, round_id: int, leaves: list[SettlementLeaf], all_leaves: list[SettlementLeaf]
+    ) -> list[Posted]:
         """Apply ``leaves`` (EscrowClient.apply_settlements: debits first, then credits)."""
         tree = self._tree(round_id, all_leaves)
         with self._counting(STEP_SETTLE):

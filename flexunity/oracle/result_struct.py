@@ -10,14 +10,14 @@ from collections.abc import Sequence
 from typing import Any
 
 from flexunity.chain.eip712 import ClearingResult
+from flexunity.chain.settlement import SettlementLeaf
 from flexunity.errors import InputError
-from flexunity.record.settlement import Leaf
 
 
 def clearing_result(
     round_id: int,
     data: dict[str, Any],
-    leaves: Sequence[Leaf],
+    leaves: Sequence[SettlementLeaf],
     *,
     cm: str,
     supplier: str,

@@ -190,7 +190,9 @@ class RoundRunner(OutcomeHandlers):
             cm=self.chain.cm_address(),
             supplier=self.chain.supplier_address(),
         )
-        leaves = leaves_from_amounts(amounts, peer_energy(clearing) if "peers" in clearing else None)
+        leaves = leaves_from_amounts(
+            state.round_id, amounts, peer_energy(clearing) if "peers" in clearing else None
+        )
         clearing_hash = self.store.put(canonical_json({"scenario": scenario, "clearing": clearing}))
         return Cleared(
             clearing_hash=clearing_hash,

@@ -14,7 +14,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
 from typing import Any
 
-from flexunity.record.settlement import Leaf
+from flexunity.chain.settlement import SettlementLeaf
 
 Json = dict[str, Any]
 
@@ -42,7 +42,7 @@ class OrdersVerified(Saved):
 @dataclass(frozen=True)
 class Cleared(Saved):
     clearing_hash: str  # the store's copy of {"scenario", "clearing"}
-    leaves: list[Json]  # Leaf.to_dict() of each settlement leaf, in index order
+    leaves: list[Json]  # SettlementLeaf.to_dict() of each settlement leaf, in index order
     rejected_orders: list[Json]  # order reference + "reason"
     orders: list[Json]  # order references (peer, nonce, payload_hash) of the orders cleared
     clearing_timings: dict[str, float]  # wall times of the clearing (not in the hashed document)
@@ -136,7 +136,7 @@ class RoundData:
     order_digest: str = ""
     order_count: int = 0
     clearing_hash: str = ""
-    leaves: tuple[Leaf, ...] = ()
+    leaves: tuple[SettlementLeaf, ...] = ()
     orders: list[Json] = field(default_factory=list)
     rejected_orders: list[Json] = field(default_factory=list)
     clearing_timings: dict[str, float] = field(default_factory=dict)
@@ -161,9 +161,10 @@ class RoundData:
     other: Json = field(default_factory=dict)  # keys of other rooms (``revenue``)
 
     @classmethod
-    def of(cls, data: Mapping[str, Any]) -> RoundData:
+    def of(cls, data: Mapping[str, Any], round_id: int) -> RoundData:
+        """Round ``round_id``'s saved ``data`` with types."""
         known = {f.name for f in fields(cls)} - {"other"}
         values = {k: v for k, v in data.items() if k in known}
         if "leaves" in values:
-            values["leaves"] = tuple(Leaf.from_dict(x) for x in values["leaves"])
+            values["leaves"] = tuple(SettlementLeaf.from_dict(round_id, x) for x in values["leaves"])
         return cls(**values, other={k: v for k, v in data.items() if k not in known})

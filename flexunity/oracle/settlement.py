@@ -13,8 +13,8 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from flexunity.chain.settlement import NO_ENERGY, EnergyWh, SettlementLeaf
 from flexunity.errors import InputError
-from flexunity.record.settlement import EnergyWh, Leaf
 from flexunity.units import kwh_to_wh, largest_remainder
 
 TOLERANCE_BASE_UNITS = 1.0  # float error allowed in the exact sum before rounding, per party
@@ -43,8 +43,8 @@ def _add(exact: dict[str, float], account: str, value: float) -> None:
 
 
 def leaves_from_amounts(
-    amounts: Mapping[str, int], energy: Mapping[str, EnergyWh] | None = None
-) -> list[Leaf]:
+    round_id: int, amounts: Mapping[str, int], energy: Mapping[str, EnergyWh] | None = None
+) -> list[SettlementLeaf]:
     """Non-zero amounts as leaves, ordered by address so the tree is reproducible.
 
     ``energy`` gives each peer's (bought, sold, import, export) Wh for the round (informative fields
@@ -53,15 +53,15 @@ def leaves_from_amounts(
     energy = energy or {}
     ordered = sorted((a, v) for a, v in amounts.items() if v != 0 or a in energy)
     leaves = [
-        Leaf(i, account, abs(v), v < 0, *energy.get(account, (0, 0, 0, 0)))
+        SettlementLeaf(round_id, i, account, abs(v), v < 0, *energy.get(account, NO_ENERGY))
         for i, (account, v) in enumerate(ordered)
     ]
-    if sum(leaf.signed for leaf in leaves) != 0:
+    if sum(leaf.bill for leaf in leaves) != 0:
         raise AssertionError("settlement leaves do not sum to zero")
     return leaves
 
 
-def totals(leaves: list[Leaf]) -> tuple[int, int]:
+def totals(leaves: list[SettlementLeaf]) -> tuple[int, int]:
     """(total debited, total credited): equal for a balanced round."""
     debit = sum(leaf.amount for leaf in leaves if not leaf.is_credit)
     credit = sum(leaf.amount for leaf in leaves if leaf.is_credit)

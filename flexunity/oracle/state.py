@@ -87,7 +87,7 @@ class RoundState:
     @property
     def saved(self) -> RoundData:
         """``data`` with types."""
-        return RoundData.of(self.data)
+        return RoundData.of(self.data, self.round_id)
 
 
 class StateDB:

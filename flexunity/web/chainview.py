@@ -91,7 +91,7 @@ class ChainView:
         digest, document = self.result_document(round_id)
         key = address.lower()
         clearing = document["clearing"]
-        leaves = [_settlement_leaf(round_id, x) for x in document["settlement"]["leaves"]]
+        leaves = [SettlementLeaf.from_dict(round_id, x) for x in document["settlement"]["leaves"]]
         mine = [leaf for leaf in leaves if leaf.account.lower() == key]
         if not mine:
             raise InputError(f"{checksum(address)} has no settlement leaf in round {round_id}")
@@ -164,13 +164,6 @@ def stage(view: Any, now: int) -> str:
     if now < view.window_ends:
         return "challenge window"
     return "settling"
-
-
-def _settlement_leaf(round_id: int, x: dict[str, Any]) -> SettlementLeaf:
-    energy = [int(x.get(k, 0)) for k in ("boughtWh", "soldWh", "importWh", "exportWh")]
-    return SettlementLeaf(
-        round_id, int(x["index"]), str(x["account"]), int(x["amount"]), bool(x["isCredit"]), *energy
-    )
 
 
 def _json_values(values: tuple[Any, ...]) -> list[Any]:

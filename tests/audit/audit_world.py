@@ -8,6 +8,7 @@ clearer, a runner that drops an order or alters a leaf, or a chain adapter that 
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from collections.abc import Callable
 from dataclasses import dataclass, replace
@@ -16,6 +17,7 @@ from typing import Any
 
 from flexunity.chain.devnet import eth_tester_web3
 from flexunity.chain.node import advance_time
+from flexunity.chain.settlement import SettlementLeaf
 from flexunity.data.scenario_io import scenario_from_dict, scenario_to_dict
 from flexunity.demo.community import Gas, RoleKeys
 from flexunity.demo.options import DemoOptions, Timer
@@ -27,7 +29,6 @@ from flexunity.oracle.runner import RoundRunner, default_clearer
 from flexunity.oracle.saved import Cleared, GateClosed
 from flexunity.oracle.state import StateDB, Step
 from flexunity.record.orders import AcceptedOrder
-from flexunity.record.settlement import Leaf
 from flexunity.record.store import FolderStore
 
 WINDOW = 600
@@ -146,34 +147,16 @@ class SkimmingRunner(RoundRunner):
 
     def step_clear(self, state: Any) -> Cleared:
         updates = super().step_clear(state)
-        leaves = [Leaf.from_dict(x) for x in updates.leaves]
+        leaves = [SettlementLeaf.from_dict(state.round_id, x) for x in updates.leaves]
         cm = self.chain.cm_address().lower()
         victim = next(x for x in leaves if not x.is_credit and x.account.lower() != cm)
         fee = next(x for x in leaves if x.account.lower() == cm)
         changed = []
         for x in leaves:
             if x is victim:
-                x = Leaf(
-                    x.index,
-                    x.account,
-                    x.amount + 1000,
-                    False,
-                    x.bought_wh,
-                    x.sold_wh,
-                    x.import_wh,
-                    x.export_wh,
-                )
+                x = dataclasses.replace(x, amount=x.amount + 1000, is_credit=False)
             elif x is fee:
-                x = Leaf(
-                    x.index,
-                    x.account,
-                    x.amount + 1000,
-                    True,
-                    x.bought_wh,
-                    x.sold_wh,
-                    x.import_wh,
-                    x.export_wh,
-                )
+                x = dataclasses.replace(x, amount=x.amount + 1000, is_credit=True)
             changed.append(x.to_dict())
         return replace(updates, leaves=changed)
 
@@ -201,7 +184,7 @@ class WrongRootChain:
     def __getattr__(self, name: str) -> Any:
         return getattr(self._inner, name)
 
-    def merkle_root(self, round_id: int, leaves: list[Leaf]) -> str:
+    def merkle_root(self, round_id: int, leaves: list[SettlementLeaf]) -> str:
         return "0x" + "ab" * 32
 
 

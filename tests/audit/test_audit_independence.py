@@ -7,6 +7,7 @@ so each of these broken oracles would have passed its audit.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Mapping
 from typing import Any
 
@@ -14,10 +15,10 @@ import pytest
 from audit_world import World
 
 from flexunity.audit import RoundVerdict, audit_rounds
+from flexunity.chain.settlement import SettlementLeaf
 from flexunity.oracle import runner as oracle_runner
 from flexunity.oracle import settlement as oracle_settlement
 from flexunity.oracle.chainio import OracleChain
-from flexunity.record.settlement import Leaf
 
 pytestmark = pytest.mark.chain
 
@@ -67,8 +68,8 @@ def test_amounts_rounded_the_other_way_fail(world: World, monkeypatch: pytest.Mo
 def test_leaves_hashed_for_another_round_fail_the_root(world: World, monkeypatch: pytest.MonkeyPatch) -> None:
     honest = OracleChain.merkle_root
 
-    def next_rounds(self: OracleChain, round_id: int, leaves: list[Leaf]) -> str:
-        return honest(self, round_id + 1, leaves)
+    def next_rounds(self: OracleChain, round_id: int, leaves: list[SettlementLeaf]) -> str:
+        return honest(self, round_id + 1, [dataclasses.replace(x, round_id=round_id + 1) for x in leaves])
 
     monkeypatch.setattr(OracleChain, "merkle_root", next_rounds)
     round_id, _ = world.run_round(settle=False)

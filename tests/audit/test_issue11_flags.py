@@ -11,7 +11,7 @@ from flexunity.audit.verdict import RoundVerdict
 from flexunity.chain.contracts import NO_RESULT, ResultStatus, RoundInfo, RoundResult
 from flexunity.chain.contracts.records import ROUND_RESULT_FIELDS
 from flexunity.chain.reader import Log
-from flexunity.record.settlement import Leaf
+from flexunity.chain.settlement import SettlementLeaf
 
 PEER, BYSTANDER = "0x" + "11" * 20, "0x" + "22" * 20
 
@@ -22,7 +22,8 @@ def _order(peer: str) -> Log:
 
 def test_a_debit_without_an_order_is_flagged() -> None:
     verdict = RoundVerdict(1)
-    leaves = [Leaf(0, PEER, 5, False), Leaf(1, BYSTANDER, 7, False), Leaf(2, BYSTANDER, 0, False)]
+    debits = [(PEER, 5), (BYSTANDER, 7), (BYSTANDER, 0)]
+    leaves = [SettlementLeaf(1, i, account, amount, False) for i, (account, amount) in enumerate(debits)]
     settlement.check_debits_have_orders(verdict, [_order(PEER)], leaves)
     check = verdict.check("settlement.debits")
     assert check is not None and not check.passed

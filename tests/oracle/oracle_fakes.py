@@ -7,9 +7,9 @@ from typing import Any
 
 from eth_hash.auto import keccak
 
+from flexunity.chain.settlement import SettlementLeaf
 from flexunity.oracle.port import Posted, RoundView
 from flexunity.record.orders import AcceptedOrder
-from flexunity.record.settlement import Leaf
 
 
 @dataclass
@@ -87,7 +87,7 @@ class FakeChain:
     def orders(self, round_id: int) -> list[AcceptedOrder]:
         return list(self.orders_)
 
-    def merkle_root(self, round_id: int, leaves: list[Leaf]) -> str:
+    def merkle_root(self, round_id: int, leaves: list[SettlementLeaf]) -> str:
         return "0x" + keccak(repr(leaves).encode()).hex()
 
     def post_result(self, round_id: int, result: dict[str, Any]) -> Posted:
@@ -100,10 +100,12 @@ class FakeChain:
         self.posted_at = self.time
         return Posted("0xpost", 90_000, 1)
 
-    def leaf_settled(self, round_id: int, leaves: list[Leaf]) -> list[bool]:
+    def leaf_settled(self, round_id: int, leaves: list[SettlementLeaf]) -> list[bool]:
         return [leaf.index in self.settled for leaf in leaves]
 
-    def settle(self, round_id: int, leaves: list[Leaf], all_leaves: list[Leaf]) -> list[Posted]:
+    def settle(
+        self, round_id: int, leaves: list[SettlementLeaf], all_leaves: list[SettlementLeaf]
+    ) -> list[Posted]:
         out = []
         for start in range(0, len(leaves), 2):
             batch = leaves[start : start + 2]

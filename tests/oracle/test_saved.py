@@ -30,7 +30,7 @@ def test_a_row_written_as_a_plain_dictionary_reads_back_typed(tmp_path: Path) ->
     state = db.advance(state, Step.POSTED, written)
     saved = db.get(3).saved  # type: ignore[union-attr]
     assert saved.config_hash == "0xc" and saved.attempt == 2 and saved.rejected_results == ["0xr"]
-    assert saved.leaves[0].account == "0xab" and saved.leaves[0].signed == -5
+    assert saved.leaves[0].account == "0xab" and saved.leaves[0].bill == -5
     assert saved.timings == {"CLEARED": 0.5}
     assert saved.other == {"revenue": {"step": "planned"}}  # another room's key is kept, not lost
     assert db.get(3).data == written  # type: ignore[union-attr]  # the JSON itself is unchanged
@@ -38,5 +38,5 @@ def test_a_row_written_as_a_plain_dictionary_reads_back_typed(tmp_path: Path) ->
 
 
 def test_a_round_not_reached_yet_has_the_defaults() -> None:
-    saved = RoundData.of({})
+    saved = RoundData.of({}, 1)
     assert (saved.attempt, saved.leaves, saved.result_hash, saved.gas_settle) == (1, (), "", 0)
