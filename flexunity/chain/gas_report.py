@@ -1,16 +1,17 @@
 """Gas of every on-chain step of a round, measured on the in-process eth-tester chain.
 
-``run_gas_benchmark()`` deploys a fresh community of ``peers`` members, runs two rounds and a revenue
-distribution, and returns one row per operation: gas of the transaction, and gas per order or per
-peer for batches (the transaction's gas divided by the batch size, 21,000 base included). The
-``flexunity bench gas`` command prints these rows. Targets are the issue's (docs/contracts.md).
-Order payloads use the compact codec of flexunity/chain/payload.py (24 intervals: 795 bytes); an
-order costs about 24 gas more per payload byte.
+``run_gas_benchmark(payloads)`` deploys a fresh community with one member per order payload, runs two
+rounds and a revenue distribution, and returns one row per operation: gas of the transaction, and gas
+per order or per peer for batches (the transaction's gas divided by the batch size, 21,000 base
+included). The ``flexunity bench gas`` command prints these rows, for the payloads a generated
+community's peers send (``FXO1`` order documents, flexunity.record.orders, which this room does not
+import: the caller encodes them). Targets are the issue's (docs/contracts.md). An order costs about
+24 gas more per payload byte (16 calldata, 8 log data).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from eth_account import Account
@@ -20,7 +21,6 @@ from web3.types import TxReceipt, Wei
 from flexunity.chain.contracts import ContractClients, PeerKind, SignedOrder
 from flexunity.chain.deploy import ClearingConfig, RoleAccounts, deploy_all
 from flexunity.chain.eip712 import ClearingResult, Order, order_typed_data, result_typed_data, sign_typed_data
-from flexunity.chain.payload import IntervalBid, OrderPayload
 from flexunity.chain.settlement import revenue_leaves, revenue_tree, settlement_leaves, settlement_tree
 
 TARGETS = {"result posting": 100_000, "settlement": 30_000, "relayed order": 40_000}
@@ -31,15 +31,18 @@ STEPS = 11  # progress reports of one benchmark run (deployment included)
 
 
 def run_gas_benchmark(
-    peers: int = 50, intervals: int = 24, report: Callable[[str], None] = lambda _: None
+    payloads: Sequence[bytes], intervals: int = 24, report: Callable[[str], None] = lambda _: None
 ) -> list[dict[str, Any]]:
-    """Measure each operation; see the module docstring. ``peers`` is also the relay batch size.
+    """Measure each operation; see the module docstring. Peer i orders ``payloads[i]`` (non-empty) in
+    rounds of ``intervals`` hours; their count is the relay batch size.
 
     ``report`` is told each step as it starts (``STEPS`` in all), for a progress display."""
+    if not payloads or not all(payloads):
+        raise ValueError("the gas benchmark needs at least one order payload, none of them empty")
     from flexunity.chain.devnet import eth_tester_web3
 
     report("deploy the contracts on eth-tester")
-    bench = _Bench(eth_tester_web3(), peers, intervals)
+    bench = _Bench(eth_tester_web3(), payloads, intervals)
     rows = bench.run(report)
     for row in rows:
         target = row["target"]
@@ -48,12 +51,12 @@ def run_gas_benchmark(
 
 
 class _Bench:
-    def __init__(self, w3: Web3, peers: int, intervals: int) -> None:
-        self.w3, self.intervals = w3, intervals
+    def __init__(self, w3: Web3, payloads: Sequence[bytes], intervals: int) -> None:
+        self.w3, self.payloads, self.intervals = w3, list(payloads), intervals
         self.roles = RoleAccounts.from_accounts(w3.eth.accounts)
         config = ClearingConfig(challenge_window=CHALLENGE, result_timeout=86400, dispute_bond=10**6)
         self.community = ContractClients(w3, deploy_all(w3, self.roles, config=config, admin_delay=0))
-        self.peers = [Account.from_key(Web3.keccak(text=f"gas bench peer {i}")) for i in range(peers)]
+        self.peers = [Account.from_key(Web3.keccak(text=f"gas bench peer {i}")) for i in range(len(payloads))]
         self.cm_key = self._tester_key(self.roles.community_manager)
         self.rows: list[dict[str, Any]] = []
 
@@ -105,27 +108,17 @@ class _Bench:
         now = self._now()
         config_hash = Web3.keccak(text=f"gas bench round config {now}")
         round_id = self.community.rounds.open_round(
-            self.roles.community_manager, now + 4200, now + 600, 3600, 24, bytes(config_hash)
+            self.roles.community_manager, now + 4200, now + 600, 3600, self.intervals, bytes(config_hash)
         )
         if label is not None:
             (tx_hash,) = self.w3.eth.get_block("latest")["transactions"]
             self._row(label, self.w3.eth.get_transaction_receipt(tx_hash))  # type: ignore[arg-type]
         return round_id
 
-    def _payload(self, seed: int) -> bytes:
-        bids = tuple(
-            IntervalBid(
-                400 + 13 * ((t + seed) % 17), max(0, 800 - 70 * abs(t - 12)), 100, 120, 290_000, 55_000
-            )
-            for t in range(self.intervals)
-        )
-        return OrderPayload(bids, 1_000_000, 950_000).encode()
-
     def _relay(self, round_id: int, nonce: int, label: str) -> None:
         c, deadline = self.community, self._now() + 3000
         batch = []
-        for i, peer in enumerate(self.peers):
-            data = self._payload(i + nonce)
+        for peer, data in zip(self.peers, self.payloads, strict=True):
             order = Order.for_payload(round_id, peer.address, nonce, deadline, data)
             signature = sign_typed_data(peer.key, order_typed_data(c.rounds.domain(), order))
             batch.append(SignedOrder(order, data, signature))
@@ -133,7 +126,7 @@ class _Bench:
         self._row(label, receipt, per="order", batch=len(batch), target=TARGETS["relayed order"])
 
     def _direct(self, round_id: int) -> None:
-        peer, data = self.peers[0], self._payload(99)
+        peer, data = self.peers[0], self.payloads[0]
         order = Order.for_payload(round_id, peer.address, 3, self._now() + 3000, data)
         self._row("order submitted directly (replacing one)", self.community.rounds.submit_order(order, data))
 

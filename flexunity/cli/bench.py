@@ -230,6 +230,7 @@ def gas(as_json: bool) -> None:
     from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
     from flexunity.chain.gas_report import STEPS, run_gas_benchmark
+    from flexunity.demo.benchmark import generated_order_payloads
 
     columns = (TextColumn("{task.description}"), BarColumn(), TimeElapsedColumn())
     with Progress(*columns, console=Console(stderr=True), transient=True) as progress:
@@ -238,7 +239,7 @@ def gas(as_json: bool) -> None:
         def report(step: str) -> None:
             progress.update(task, advance=1, description=f"gas benchmark: {step}")
 
-        rows = run_gas_benchmark(report=report)
+        rows = run_gas_benchmark(generated_order_payloads(50, 24), report=report)
     _print(rows, "Gas report", as_json)
 
 

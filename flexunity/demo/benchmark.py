@@ -1,4 +1,5 @@
-"""``flexunity bench round``: one round end to end on anvil, wall time per step and gas.
+"""``flexunity bench round``: one round end to end on anvil, wall time per step and gas; and the order
+payloads ``flexunity bench gas`` measures.
 
 The community is a pilot or a generated one; the clock is moved past gate closure and the challenge
 window (devnet only). The headline figure is ``gate_to_settled_s``: from gate closure to the last
@@ -18,6 +19,7 @@ from flexunity.demo.options import DemoOptions, Timer, build_scenario
 from flexunity.demo.prepare import devnet, open_round_with_orders, prepare
 from flexunity.oracle.runner import RoundRunner
 from flexunity.oracle.state import StateDB, Step
+from flexunity.record.orders import encode_order
 
 
 def run_round_benchmark(
@@ -67,3 +69,12 @@ def run_round_benchmark(
         "leaves": leaves,
         "settle_txs": community.chain.txs.get("oracle: settle", 0),
     }
+
+
+def generated_order_payloads(peers: int = 50, intervals: int = 24, seed: int = 0) -> list[bytes]:
+    """The order payloads (``FXO1``, flexunity.record.orders) of a generated community of ``peers`` for
+    a round of ``intervals`` hours: what the gas benchmark relays (the demo's peers send the same)."""
+    from flexunity.data.generator import generate_community
+
+    scenario = generate_community(peers, intervals, seed=seed, interval_minutes=60)
+    return [encode_order(peer, intervals, 60) for peer in scenario["peers"]]

@@ -5,12 +5,13 @@ from __future__ import annotations
 import pytest
 
 from flexunity.chain.gas_report import run_gas_benchmark
+from flexunity.demo.benchmark import generated_order_payloads
 
 pytestmark = [pytest.mark.chain, pytest.mark.slow]
 
 
 def test_gas_targets_are_met() -> None:
-    rows = run_gas_benchmark(peers=50, intervals=24)
+    rows = run_gas_benchmark(generated_order_payloads(50, 24), intervals=24)
     by_name = {row["operation"]: row for row in rows}
     assert {"withdraw", "deposit, again", "relayed order"} <= set(by_name)
     targeted = [row for row in rows if row["target"] is not None]

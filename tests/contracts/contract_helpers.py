@@ -17,8 +17,8 @@ from flexunity.chain.eip712 import (
     result_typed_data,
     sign_typed_data,
 )
-from flexunity.chain.payload import IntervalBid, OrderPayload
 from flexunity.chain.settlement import SettlementTree
+from flexunity.record.orders import encode_order
 
 ZERO32 = b"\x00" * 32
 CONFIG_HASH = bytes(Web3.keccak(text="contract tests round config"))  # what openRound binds a round to
@@ -63,18 +63,16 @@ class Setup:
 
 
 def payload(intervals: int = 24, seed: int = 1) -> bytes:
-    bids = tuple(
-        IntervalBid(
-            load_wh=500 + 37 * ((t + seed) % 11),
-            pv_wh=max(0, 900 - 80 * abs(t - 12)) * (seed % 3),
-            flex_down_wh=100,
-            flex_up_wh=150,
-            buy_limit=300_000,
-            sell_limit=50_000,
-        )
-        for t in range(intervals)
-    )
-    return OrderPayload(bids, delta_imp_ppm=1_000_000, delta_exp_ppm=900_000).encode()
+    """A peer's order payload as the oracle reads it (``FXO1``, flexunity.record.orders), hourly
+    intervals; ``seed`` varies its load and PV."""
+    peer = {
+        "id": f"peer-{seed}",
+        "tariff": "standard",
+        "load_kw": [0.5 + 0.037 * ((t + seed) % 11) for t in range(intervals)],
+        "pv_kw": [max(0.0, 0.9 - 0.08 * abs(t - 12)) * (seed % 3) for t in range(intervals)],
+        "delta_exp": 0.9,
+    }
+    return encode_order(peer, intervals, 60)
 
 
 def signed_order(

@@ -1,10 +1,9 @@
-"""Order payload bytes and EIP-712 typed data, without a chain."""
+"""EIP-712 typed data of orders and results, without a chain (payload codec: tests/oracle/test_orders.py)."""
 
 from __future__ import annotations
 
 import json
 
-import pytest
 from eth_account import Account
 
 from flexunity.chain.eip712 import (
@@ -17,27 +16,9 @@ from flexunity.chain.eip712 import (
     sign_typed_data,
     typed_digest,
 )
-from flexunity.chain.payload import IntervalBid, OrderPayload, PayloadError, decode_payload
 
 PEER = Account.from_key(b"\x07" * 32)
 DOMAIN = Domain("FlexUnity RoundBook", 31337, "0x" + "ab" * 20)
-
-
-def test_payload_round_trip_and_size() -> None:
-    payload = OrderPayload(
-        tuple(IntervalBid(t, 2 * t, 3, 4, 300_000, 50_000) for t in range(24)), 1_000_000, 900_000
-    )
-    data = payload.encode()
-    assert len(data) == 27 + 24 * 32
-    assert decode_payload(data) == payload
-    assert decode_payload(b"") is None
-
-
-def test_payload_errors_are_readable() -> None:
-    with pytest.raises(PayloadError, match="does not fit"):
-        OrderPayload((IntervalBid(-1, 0),)).encode()
-    with pytest.raises(PayloadError, match="intervals need"):
-        decode_payload(OrderPayload((IntervalBid(1, 2),)).encode()[:-1])
 
 
 def test_typed_data_is_json_and_signatures_recover() -> None:
