@@ -98,3 +98,30 @@ def test_only_chain_imports_chain_libraries() -> None:
     }
     assert users - CHAIN_LIBRARY_DEBT == set(), "a new module outside chain/ imports web3 or eth_*"
     assert CHAIN_LIBRARY_DEBT - users == set(), "a debt was paid: remove it from CHAIN_LIBRARY_DEBT"
+
+
+def test_every_module_imports_first_without_a_cycle() -> None:
+    """Each module imported first, alone, in a fresh interpreter's view of the package: a cycle
+    between modules (even through an import inside a function run at import time) fails here."""
+    import subprocess
+    import sys
+
+    modules = sorted(
+        ".".join(("flexunity", *path.with_suffix("").relative_to(PACKAGE).parts)).removesuffix(".__init__")
+        for path in PACKAGE.rglob("*.py")
+        if path.name != "__main__.py"  # runs the CLI
+    )
+    script = (
+        "import importlib, sys\n"
+        "failed = []\n"
+        f"for name in {modules!r}:\n"
+        "    for loaded in [m for m in sys.modules if m == 'flexunity' or m.startswith('flexunity.')]:\n"
+        "        del sys.modules[loaded]\n"
+        "    try:\n"
+        "        importlib.import_module(name)\n"
+        "    except ImportError as exc:\n"
+        "        failed.append(f'{name}: {exc}')\n"
+        "print('\\n'.join(failed))\n"
+    )
+    out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == ""

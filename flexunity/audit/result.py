@@ -86,7 +86,7 @@ def check_deadline(verdict: RoundVerdict, reader: ChainReader, info: RoundInfo, 
     voids or closes it). Deadlines are on the community clock (registry.clock())."""
     clock = int(reader.clients.registry.clock())
     finished = bool(reader.clients.escrow.contract.functions.isFinished(info.round_id).call())
-    timeout = int(reader.clients.clearing.contract.functions.config().call()[1])
+    timeout = reader.clients.clearing.config().result_timeout
     problems: list[str] = []
     if finished or state.status is ResultStatus.VOID:
         verdict.add("round.deadline", [], "finished: settled, closed or void")

@@ -11,16 +11,15 @@ import json
 import os
 from decimal import Decimal
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import click
 
 from flexunity.cli.options import CHAIN_READER, KEYSTORE, MANIFEST_OR_URL, PEER_SIGNER, STORE_OR_URL
+from flexunity.cli.peer_connect import connect_peer as _connect
+from flexunity.cli.peer_connect import reader_chain
 from flexunity.errors import InputError
 from flexunity.units import parse_amount as _base_units  # an amount the user typed -> base units
-
-if TYPE_CHECKING:
-    from flexunity.chain.contracts.peer import PeerClient
 
 MANIFEST = MANIFEST_OR_URL  # peers may read the manifest from the CM's `flexunity serve`
 STORE = STORE_OR_URL
@@ -259,35 +258,6 @@ def _nonce_deadline(
     if deadline is None:
         deadline = chain.round(round_id).gate_closure
     return int(nonce), int(deadline)
-
-
-def _connect(manifest_path: str, keystore: Path | None, rpc_url: str | None) -> tuple[PeerClient, Any]:
-    """The peer's client on the manifest's deployment (``keystore`` None: read only) and its account."""
-    from flexunity.chain.contracts.peer import PeerClient
-    from flexunity.chain.keystore import load_keystore
-    from flexunity.chain.node import connect
-    from flexunity.cli.connect import manifest_and_url, report
-
-    manifest, url = manifest_and_url(manifest_path, rpc_url)
-    account = load_keystore(keystore) if keystore is not None else None
-    w3 = connect(url, manifest, report)
-    chain = PeerClient(w3, manifest, account, report=report)
-    return chain.check_deployment(), account
-
-
-def reader_chain(manifest_path: str, rpc_url: str | None) -> PeerClient:
-    """A read-only view of the deployment (no key)."""
-    chain, _ = _connect(manifest_path, None, rpc_url)
-    return chain
-
-
-def checked_address(value: str, option: str = "--address") -> str:
-    """``value`` checksummed, or a one-line InputError naming the option."""
-    from flexunity.chain.hashing import checksum_address, is_hex_address
-
-    if not is_hex_address(value):
-        raise InputError(f"not an address: {value!r} (0x followed by 40 hex digits)", where=option)
-    return checksum_address(value)
 
 
 def _register() -> None:

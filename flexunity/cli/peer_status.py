@@ -13,7 +13,9 @@ from typing import Any
 import click
 
 from flexunity.cli.options import CHAIN_READER
-from flexunity.cli.peer import STORE, _connect, checked_address, reader_chain
+from flexunity.cli.options import STORE_OR_URL as STORE
+from flexunity.cli.peer_connect import checked_address, reader_chain
+from flexunity.cli.peer_connect import connect_peer as _connect
 from flexunity.cli.timefmt import when
 from flexunity.errors import InputError
 

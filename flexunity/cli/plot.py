@@ -75,7 +75,7 @@ def _json_object(path: Path) -> dict[str, Any]:
 
 
 def _posted_document(manifest_path: str, round_id: int, store_dir: str | None, rpc_url: str | None) -> Any:
-    from flexunity.cli.peer import reader_chain
+    from flexunity.cli.peer_connect import reader_chain
     from flexunity.record.store import default_store, open_store
 
     chain = reader_chain(manifest_path, rpc_url)

@@ -1,7 +1,7 @@
 """A small sparse LP (or convex QP) container: named variable blocks and named constraint groups.
 
 The objective may carry a diagonal quadratic term ½·Σ h_j·x_j² (h ≥ 0: the exact quadratic cost
-functions, builder.define_cost_functions); without it the problem is an LP. Constraints are
+functions, asset_steps.define_cost_functions); without it the problem is an LP. Constraints are
 assembled as COO.
 
 Variables live in blocks labelled by owner (a peer or an asset) and interval, in the spirit of
@@ -17,6 +17,9 @@ from dataclasses import dataclass, field
 import numpy as np
 import numpy.typing as npt
 import scipy.sparse as sp
+
+#: scipy.optimize.linprog's status codes (HiGHS's outcome as SciPy reports it)
+LINPROG_OPTIMAL, LINPROG_INFEASIBLE, LINPROG_UNBOUNDED = 0, 2, 3
 
 FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.int64]

@@ -20,7 +20,13 @@ from flexunity.errors import InfeasibleError, InputError
 from flexunity.model import Scenario
 from flexunity.optimize.aggregate import AggregatedLP, build_aggregated_lp, disaggregate
 from flexunity.optimize.builder import build_lp
-from flexunity.optimize.lp import FloatArray, LinearProgram
+from flexunity.optimize.lp import (
+    LINPROG_INFEASIBLE,
+    LINPROG_OPTIMAL,
+    LINPROG_UNBOUNDED,
+    FloatArray,
+    LinearProgram,
+)
 
 DispatchDict = Mapping[str, Mapping[str, Any]]
 
@@ -155,17 +161,17 @@ def _solve_qp(lp: LinearProgram, method: str, options: Mapping[str, Any] | None)
 
 def _check_status(scenario: Scenario, res: Any, explain: bool) -> None:
     """Raise the error that matches a non-optimal HiGHS outcome."""
-    if res.status == 2:
+    if res.status == LINPROG_INFEASIBLE:
         from flexunity.optimize.diagnose import diagnose
 
         raise InfeasibleError(diagnose(scenario) if explain else f"community {scenario.name!r} is infeasible")
-    if res.status == 3:
+    if res.status == LINPROG_UNBOUNDED:
         raise InputError(
             "the community's optimisation is unbounded: some export price exceeds an import price "
             "(energy could be bought and resold without limit); check tariffs and grid prices",
             where=f"scenario {scenario.name!r}",
         )
-    if res.status != 0:
+    if res.status != LINPROG_OPTIMAL:
         raise InfeasibleError(f"the solver stopped without an optimum: {res.message}")
 
 

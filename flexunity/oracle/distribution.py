@@ -26,6 +26,7 @@ import time
 from collections.abc import Callable, Sequence
 from typing import Any
 
+from flexunity.chain.contracts.crowd import each_gas
 from flexunity.chain.fanout import send_from_many
 from flexunity.chain.hashing import keccak
 from flexunity.errors import ChainError, InputError
@@ -196,7 +197,7 @@ def _claim(chain: OracleChain, outcome: Any, leaves: Sequence[Any], claimers: Se
         calls.append((account, fn, f"claim share {leaf.index} of distribution {outcome.distribution_id}"))
     if calls:
         first = calls[0]
-        gas = int(first[1].estimate_gas({"from": first[0].address}) * 1.3) + 30_000
+        gas = each_gas(first[1], first[0].address)  # one estimate for every claimer, with a margin
         mined = send_from_many(chain.w3, calls, gas=gas, decoder=chain.decoder)
         chain._count(STEP_CLAIMS, mined)
         outcome.gas["claim (each)"] = max(m.gas_used for m in mined)

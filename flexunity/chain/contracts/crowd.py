@@ -24,7 +24,8 @@ EACH_GAS_MARGIN = 1.3
 EACH_GAS_HEADROOM = 20_000
 
 
-def _each_gas(fn: Any, sender: str) -> int:
+def each_gas(fn: Any, sender: str) -> int:
+    """The gas limit of one of many accounts' similar calls, from ``sender``'s estimate."""
     return int(fn.estimate_gas({"from": sender}) * EACH_GAS_MARGIN) + EACH_GAS_HEADROOM
 
 
@@ -41,10 +42,10 @@ def deposit_each(
     escrow_address = clients.escrow.address
     escrow = clients.escrow.contract.functions
     first, amount0 = holders[0]
-    approve_gas = _each_gas(token.approve(escrow_address, amount0), first.address)
+    approve_gas = each_gas(token.approve(escrow_address, amount0), first.address)
     approves = [(a, token.approve(escrow_address, amount), "approve") for a, amount in holders]
     mined = send_from_many(clients.w3, approves, gas=approve_gas, decoder=decoder, report=report)
-    deposit_gas = _each_gas(escrow.deposit(first.address, amount0), first.address)
+    deposit_gas = each_gas(escrow.deposit(first.address, amount0), first.address)
     deposits = [(a, escrow.deposit(a.address, amount), "deposit") for a, amount in holders]
     return mined + send_from_many(clients.w3, deposits, gas=deposit_gas, decoder=decoder, report=report)
 
@@ -59,6 +60,6 @@ def withdraw_each(
     calls = [(a, fn(amount, a.address), "withdraw") for a, amount in amounts if amount > 0]
     if not calls:
         return [], 0
-    limit = _each_gas(calls[0][1], calls[0][0].address)
+    limit = each_gas(calls[0][1], calls[0][0].address)
     mined = send_from_many(clients.w3, calls, gas=limit, decoder=decoder)
     return mined, sum(amount for _, amount in amounts)

@@ -26,7 +26,7 @@ from flexunity.errors import InfeasibleError
 from flexunity.optimize.admm.local import _csc32
 from flexunity.optimize.aggregate import AggregatedLP, _define_classes
 from flexunity.optimize.builder import INF
-from flexunity.optimize.lp import FloatArray, LinearProgram
+from flexunity.optimize.lp import LINPROG_UNBOUNDED, FloatArray, LinearProgram
 
 
 class Coordinator:
@@ -123,7 +123,7 @@ class Coordinator:
         ub = ub.copy()
         ub[self.z_ids.ravel()] = np.minimum(ub[self.z_ids.ravel()], caps.ravel())
         res = self._linprog(cost, lb, ub)
-        if res.status == 3:
+        if res.status == LINPROG_UNBOUNDED:
             return -np.inf
         if res.status != 0:
             raise InfeasibleError(f"the coordinator's bound stopped: {res.message}")

@@ -1,7 +1,7 @@
 """A shard's local problem in the ADMM exchange form: its peers' assets and net positions only.
 
 The shard LP is the aggregated formulation (aggregate.py) restricted to a set of flexible peers and
-stripped of every community row: per peer the asset blocks of builder.ASSET_STEPS, its balance (3b)
+stripped of every community row: per peer the asset blocks of asset_steps.ASSET_STEPS, its balance (3b)
 and its net position ``net_import`` x⁺ ≥ 0, ``net_export`` x⁻ ≥ 0. The coordinator never sees these
 rows; it receives only Σ x⁺ and Σ x⁻ per grid class and interval (docs/optimisation.md, ADMM).
 
