@@ -9,10 +9,11 @@ price (pricing.dual_band: lo > hi by 3.5e-6) and to post a dual outside it. So:
 
 1. ``fixed_vertex``: HiGHS re-solves the LP with the quadratic columns fixed at Clarabel's values
    (simplex, or IPX with crossover: a vertex); its optima are the QP's optima with those values.
-2. ``quadratic_from_prices``: each quadratic column is set to the minimiser of ½·h·x² + (c − Aᵀm)·x
-   on its bounds, m that vertex's row marginals, and the LP is re-solved with those values; kept
-   only if the QP objective is not worse (a degenerate vertex dual can price a column wrongly: then
-   only the moves up to ``POLISH_MAX_MOVE`` are tried, again kept only if not worse).
+2. ``quadratic_from_prices``: each quadratic column is priced at the minimiser of
+   ½·h·x² + (c − Aᵀm)·x on its bounds, m that vertex's row marginals. Where that moves a column by
+   at most ``POLISH_MAX_MOVE`` (a tie's error; a larger move comes from a degenerate vertex dual,
+   which prices a column wrongly) the LP is re-solved with those values, and the result kept only
+   if the QP objective is not worse. No move in that range: no second LP.
 3. ``tangent_duals``: the marginals of the LP whose cost is the QP's gradient at the final x. At a
    QP optimum x* the optimal duals of that LP are exactly the QP's multipliers (both are the duals
    that satisfy the same complementary slackness with x*), and HiGHS returns a vertex one to
@@ -29,7 +30,7 @@ from scipy.optimize import linprog
 
 from flexunity.optimize.lp import FloatArray, LinearProgram
 
-#: Largest move (kWh) of a quadratic column in the second polishing try: Clarabel's error at a tie
+#: Largest move (kWh) of a quadratic column by the polish: Clarabel's error at a tie
 #: is about √(2·gap/h), 1e-4 at h = 0.02 and gap 1e-10; a larger move comes from a degenerate
 #: vertex dual, not from that error.
 POLISH_MAX_MOVE = 1e-3
@@ -98,14 +99,12 @@ def polished_vertex(
         return None
     x, marginals = vertex
     priced = quadratic_from_prices(lp, marginals, x)
-    small = np.where(np.abs(priced - x) <= POLISH_MAX_MOVE, priced, x)
-    best = lp.objective(x)
-    for target in (priced, small):
-        if np.array_equal(target, x):
-            continue
-        polished = fixed_vertex(lp, method, options, target)
-        if polished is not None and lp.objective(polished[0]) <= best + 1e-12:
-            return polished[0]
+    move = np.abs(priced - x)
+    if not ((move > 1e-12) & (move <= POLISH_MAX_MOVE)).any():
+        return x  # no tie to correct: no second LP
+    polished = fixed_vertex(lp, method, options, np.where(move <= POLISH_MAX_MOVE, priced, x))
+    if polished is not None and lp.objective(polished[0]) <= lp.objective(x) + 1e-12:
+        return polished[0]
     return x
 
 
