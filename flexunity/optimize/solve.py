@@ -137,15 +137,15 @@ def _solve_qp(lp: LinearProgram, method: str, options: Mapping[str, Any] | None)
     polished where a tie left them inexact, and the duals are a vertex of the tangent LP's, exact
     KKT multipliers (qp_vertex.py; Clarabel's if x fails that LP's optimality check)."""
     from flexunity.optimize.qp import QPResult, solve_qp
-    from flexunity.optimize.qp_vertex import polished_vertex, tangent_duals
+    from flexunity.optimize.qp_vertex import vertex_and_duals
 
     res = solve_qp(lp)
     if res.status != 0:
         return res
-    x = polished_vertex(lp, method, options, res.x)
-    if x is None:  # numerically infeasible after fixing: keep the interior answer
+    found = vertex_and_duals(lp, method, options, res.x)
+    if found is None:  # numerically infeasible after fixing: keep the interior answer
         return res
-    duals = tangent_duals(lp, method, options, x)
+    x, duals = found
     fun = float(lp.cost @ x + 0.5 * np.sum(lp.quad * x * x))
     message = res.message + " + HiGHS vertex of the linear part"
     return QPResult(0, message, x, fun, res.eq_marginals if duals is None else duals)
