@@ -139,24 +139,22 @@ def _solve_qp(lp: LinearProgram, method: str, options: Mapping[str, Any] | None)
     with crossover above ``SIMPLEX_MAX_COLUMNS``, both give a vertex), whose optima are exactly the QP's
     optima with those values (the quadratic columns of a strictly convex cost are unique). An
     interior-point answer alone spreads over every optimal face: with a zero fee, say, a class both
-    buys and sells through the pool and a producer appears to import. The duals stay Clarabel's KKT
-    multipliers (with the quadratic columns fixed, the LP's duals would lose their meaning)."""
+    buys and sells through the pool and a producer appears to import. The quadratic columns are then
+    polished where a tie left them inexact, and the duals are a vertex of the tangent LP's, exact
+    KKT multipliers (qp_vertex.py; Clarabel's if x fails that LP's optimality check)."""
     from flexunity.optimize.qp import QPResult, solve_qp
+    from flexunity.optimize.qp_vertex import vertex_and_duals
 
     res = solve_qp(lp)
     if res.status != 0:
         return res
-    lb, ub = lp.bounds
-    quad = lp.quad > 0
-    fixed = np.clip(res.x, lb, ub)
-    lb2, ub2 = np.where(quad, fixed, lb), np.where(quad, fixed, ub)
-    vertex = _highs_lp(lp, method, options, (lb2, ub2))  # simplex, or IPX with crossover: a vertex
-    if vertex.status != 0:  # numerically infeasible after fixing: keep the interior answer
+    found = vertex_and_duals(lp, method, options, res.x)
+    if found is None:  # numerically infeasible after fixing: keep the interior answer
         return res
-    x = np.asarray(vertex.x, dtype=float)
-    x[quad] = fixed[quad]
+    x, duals = found
     fun = float(lp.cost @ x + 0.5 * np.sum(lp.quad * x * x))
-    return QPResult(0, res.message + " + HiGHS vertex of the linear part", x, fun, res.eq_marginals)
+    message = res.message + " + HiGHS vertex of the linear part"
+    return QPResult(0, message, x, fun, res.eq_marginals if duals is None else duals)
 
 
 def _check_status(scenario: Scenario, res: Any, explain: bool) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from flexunity.errors import UserError
@@ -24,7 +24,7 @@ from flexunity.model import (
 from flexunity.optimize import check_feasible, objective_value, solve_dispatch
 from flexunity.optimize.aggregate import build_aggregated_lp, grid_classes
 from flexunity.optimize.benchmark import random_community
-from flexunity.optimize.pricing import dual_band
+from flexunity.optimize.pricing import compute_prices, dual_band
 
 T = 4
 profile = st.lists(st.floats(0, 4, allow_nan=False), min_size=T, max_size=T).map(np.array)
@@ -103,8 +103,45 @@ def _assert_equivalent(sc: Scenario) -> None:
         assert (other.duals >= lo - 1e-6).all() and (other.duals <= hi + 1e-6).all()
 
 
+def _cost(a: float) -> CostFunction:
+    return CostFunction(np.full(T, a), np.full(T, 0.05), np.full(T, -1.0), np.full(T, 2.0))
+
+
+# Two optima that are not strictly complementary, found by the property test below: a quadratic
+# producer whose marginal cost at zero output equals the price it would get. An interior point is
+# exact there only to √(gap/a), about 1e-5 kWh (docs/optimisation.md, "Exact quadratic costs").
+# Islanded, fee 0.01: p0 needs 1 kWh at t3; p1 (linear, 0.05/kWh) and p2 (0.2·p²/2 + 0.05·p) both
+# have marginal cost 0.05 at p2 = 0, so p1 serves it all: price 0.05 + fee = 0.06 (a point band),
+# p2 stays at 0, objective 0.05 + 2·0.01 = 0.07.
+TIE_ISLANDED = Scenario(
+    "tie-islanded",
+    T,
+    60,
+    {"a": TARIFFS["a"]},
+    (
+        Peer("p0", "a", np.array([0.0, 0.0, 0.0, 1.0])),
+        Peer("p1", "a", np.zeros(T), cost_function=_cost(0.0)),
+        Peer("p2", "a", np.zeros(T), cost_function=_cost(0.2)),
+    ),
+    Grid(False),
+    CommunitySettings(0.01),
+)
+# Connected, no fee, export price 0.05, one peer with that cost: p = 0, band the point 0.05.
+TIE_EXPORT = Scenario(
+    "tie-export",
+    T,
+    60,
+    {"a": TARIFFS["a"]},
+    (Peer("p0", "a", np.zeros(T), cost_function=_cost(0.2)),),
+    Grid(True),
+    CommunitySettings(0.0),
+)
+
+
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(communities())
+@example(TIE_ISLANDED)  # failed: the interior-point dispatch inverted the band (lo > hi)
+@example(TIE_EXPORT)  # failed: Clarabel's dual lay 1e-6 above the band
 def test_aggregated_and_per_peer_formulations_have_the_same_optimum(sc: Scenario) -> None:
     _assert_equivalent(sc)
 
@@ -175,3 +212,65 @@ def test_interior_point_with_crossover_gives_the_same_optimum() -> None:
     assert check_feasible(sc, ipm.to_dict()) == []
     lo, hi = dual_band(ipm)
     assert (ipm.duals >= lo - 1e-6).all() and (ipm.duals <= hi + 1e-6).all()
+
+
+@pytest.mark.parametrize("formulation", ["aggregated", "per-peer"])
+def test_a_tie_between_marginal_costs_gives_the_exact_dispatch_band_and_dual(formulation: str) -> None:
+    d = solve_dispatch(TIE_ISLANDED, formulation=formulation)
+    assert d.objective == pytest.approx(0.07, abs=1e-9)
+    np.testing.assert_allclose(d.p[:, 3], [-1.0, 1.0, 0.0], atol=1e-9)  # before: p2 made 1.7e-5
+    lo, hi = dual_band(d)
+    np.testing.assert_allclose([lo[3], hi[3]], [0.06, 0.06], atol=1e-9)  # before: [0.0600035, 0.06]
+    np.testing.assert_allclose(compute_prices(d, "dual").buy[3], 0.06, atol=1e-9)
+    assert ((d.duals >= lo - 1e-9) & (d.duals <= hi + 1e-9)).all()
+    d = solve_dispatch(TIE_EXPORT, formulation=formulation)
+    assert d.objective == pytest.approx(0.0, abs=1e-9)
+    np.testing.assert_allclose(d.p, 0.0, atol=1e-9)
+    np.testing.assert_allclose(d.duals, 0.05, atol=1e-9)  # before: 0.050001, outside the band
+    np.testing.assert_allclose(np.stack(dual_band(d)), 0.05, atol=1e-9)
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="known: an intertemporal tie (battery + quadratic cost) leaves Clarabel's quadratic column "
+    "1e-5 kWh off, which the single-interval polish (qp_vertex.py) does not detect; the two "
+    "formulations' point bands then differ by 1.4e-6 (docs/optimisation.md, 'Ties')",
+)
+def test_an_intertemporal_tie_gives_the_same_band_in_both_formulations() -> None:
+    # found by the property test (--hypothesis-seed=3, 500 examples). With Clarabel's tolerances at
+    # 1e-12 both formulations agree: p0's quadratic column 2.0166674-2.0166676 at t2, band point
+    # 0.2633335; at 1e-10 they are 1.7e-5 and 1.0e-5 kWh off
+    battery = Battery("b", 4, 2, 2, 0.9, 0.95, 2.0, cycling_cost_per_kwh=0.01)
+    shift = ShiftableLoad("s", 1.0, 1.0, (1, 3), 0.02, np.full(T, 0.25))
+    peers = (
+        Peer(
+            "p0",
+            "dump",
+            np.array([2.0, 2.0, 0.0, 2.0]),
+            delta_imp=0.9,
+            batteries=(battery,),
+            shiftable_loads=(shift,),
+            cost_function=_cost(0.2),
+        ),
+        Peer(
+            "p1",
+            "b",
+            np.array([0.0, 0.0, 2.0, 0.0]),
+            shiftable_loads=(shift,),
+            ev_chargers=(EVCharger("ev", 2.0, 3.0, 1, T),),
+        ),
+    )
+    grid = Grid(True, import_price=np.full(T, 0.02), capacity_charge_per_kw=0.1)
+    _assert_equivalent(Scenario("tie-storage", T, 60, TARIFFS, peers, grid, CommunitySettings(0.01)))
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="known: two identical quadratic peers make the tangent LP flat (a wash trade between them "
+    "costs nothing at the linearised cost), so the polish (qp_vertex.py) does not apply and the "
+    "per-peer dual stays Clarabel's 0.050001, above the band [0.05, 0.05] (docs/optimisation.md, 'Ties')",
+)
+def test_two_identical_quadratic_peers_at_a_tie_post_a_dual_in_the_band() -> None:
+    # found by the property test (--hypothesis-seed=6, 500 examples): TIE_EXPORT with two such peers
+    peers = tuple(Peer(f"p{i}", "a", np.zeros(T), cost_function=_cost(0.2)) for i in range(2))
+    _assert_equivalent(Scenario("tie-twins", T, 60, TARIFFS, peers, Grid(True), CommunitySettings(0.0)))
