@@ -12,11 +12,14 @@ arrays: the builder never loops over peers × intervals in Python.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
 import scipy.sparse as sp
+from scipy.optimize import linprog
 
 #: scipy.optimize.linprog's status codes (HiGHS's outcome as SciPy reports it)
 LINPROG_OPTIMAL, LINPROG_INFEASIBLE, LINPROG_UNBOUNDED = 0, 2, 3
@@ -183,3 +186,25 @@ class LinearProgram:
     def values(self, name: str, x: FloatArray) -> FloatArray:
         """The values of block ``name`` in a solution vector, shaped like the block."""
         return np.asarray(x[self.blocks[name].ids], dtype=float)
+
+
+def highs(
+    lp: LinearProgram,
+    method: str,
+    options: Mapping[str, Any] | None,
+    bounds: tuple[FloatArray, FloatArray],
+    cost: FloatArray | None = None,
+) -> Any:
+    """linprog (HiGHS) on ``lp``'s rows with the given bounds and linear cost (default ``lp.cost``)."""
+    lb, ub = bounds
+    a_eq, a_ub = lp.matrix("eq"), lp.matrix("ub")
+    return linprog(
+        lp.cost if cost is None else cost,
+        A_ub=a_ub if a_ub.shape[0] else None,
+        b_ub=lp.rhs("ub") if a_ub.shape[0] else None,
+        A_eq=a_eq,
+        b_eq=lp.rhs("eq"),
+        bounds=np.column_stack([lb, ub]),
+        method=method,
+        options=dict(options or {}),
+    )

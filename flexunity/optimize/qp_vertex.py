@@ -27,36 +27,13 @@ from collections.abc import Mapping
 from typing import Any
 
 import numpy as np
-from scipy.optimize import linprog
 
-from flexunity.optimize.lp import FloatArray, LinearProgram
+from flexunity.optimize.lp import FloatArray, LinearProgram, highs
 
 #: Largest move (kWh) of a quadratic column by the polish: Clarabel's error at a tie
 #: is about √(2·gap/h), 1e-4 at h = 0.02 and gap 1e-10; a larger move is another vertex of a
 #: flat tangent LP, not that error.
 POLISH_MAX_MOVE = 1e-3
-
-
-def highs(
-    lp: LinearProgram,
-    method: str,
-    options: Mapping[str, Any] | None,
-    bounds: tuple[FloatArray, FloatArray],
-    cost: FloatArray | None = None,
-) -> Any:
-    """linprog (HiGHS) on ``lp``'s rows with the given bounds and linear cost (default ``lp.cost``)."""
-    lb, ub = bounds
-    a_eq, a_ub = lp.matrix("eq"), lp.matrix("ub")
-    return linprog(
-        lp.cost if cost is None else cost,
-        A_ub=a_ub if a_ub.shape[0] else None,
-        b_ub=lp.rhs("ub") if a_ub.shape[0] else None,
-        A_eq=a_eq,
-        b_eq=lp.rhs("eq"),
-        bounds=np.column_stack([lb, ub]),
-        method=method,
-        options=dict(options or {}),
-    )
 
 
 def fixed_vertex(

@@ -14,7 +14,6 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
-from scipy.optimize import linprog
 
 from flexunity.errors import InfeasibleError, InputError
 from flexunity.model import Scenario
@@ -26,6 +25,7 @@ from flexunity.optimize.lp import (
     LINPROG_UNBOUNDED,
     FloatArray,
     LinearProgram,
+    highs,
 )
 
 DispatchDict = Mapping[str, Mapping[str, Any]]
@@ -109,28 +109,7 @@ def _linprog(
     cost functions solved exactly) goes to ``_solve_qp`` instead."""
     if lp.is_quadratic:
         return _solve_qp(lp, method, options)
-    return _highs_lp(lp, method, options, lp.bounds)
-
-
-def _highs_lp(
-    lp: LinearProgram,
-    method: str,
-    options: Mapping[str, Any] | None,
-    bounds: tuple[FloatArray, FloatArray],
-) -> Any:
-    """linprog on ``lp``'s rows and linear costs with the given bounds."""
-    lb, ub = bounds
-    a_eq, a_ub = lp.matrix("eq"), lp.matrix("ub")
-    return linprog(
-        lp.cost,
-        A_ub=a_ub if a_ub.shape[0] else None,
-        b_ub=lp.rhs("ub") if a_ub.shape[0] else None,
-        A_eq=a_eq,
-        b_eq=lp.rhs("eq"),
-        bounds=np.column_stack([lb, ub]),
-        method=method,
-        options=dict(options or {}),
-    )
+    return highs(lp, method, options, lp.bounds)
 
 
 def _solve_qp(lp: LinearProgram, method: str, options: Mapping[str, Any] | None) -> Any:
