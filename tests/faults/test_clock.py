@@ -14,7 +14,8 @@ import pytest
 from fault_world import FaultWorld, make_fault_world
 
 from flexunity.chain.devnet import start_anvil
-from flexunity.demo.run import advance_time, private_chain_id
+from flexunity.chain.node import advance_time
+from flexunity.demo.prepare import private_chain_id
 from flexunity.oracle.state import Step
 
 pytestmark = [pytest.mark.faults, pytest.mark.devnet, pytest.mark.slow]
