@@ -9,7 +9,7 @@ from typing import Any
 from flexunity.audit import result, settlement
 from flexunity.audit.verdict import RoundVerdict
 from flexunity.chain.contracts import NO_RESULT, ResultStatus, RoundInfo, RoundResult
-from flexunity.chain.contracts.records import ROUND_RESULT_FIELDS
+from flexunity.chain.contracts.records import ROUND_RESULT_FIELDS, ClearingConfig
 from flexunity.chain.reader import Log
 from flexunity.chain.settlement import SettlementLeaf
 
@@ -35,9 +35,10 @@ class _Reader:
 
     def __init__(self, logs: list[Log], clock: int = 0, finished: bool = False, timeout: int = 100) -> None:
         escrow = SimpleNamespace(isFinished=lambda _r: SimpleNamespace(call=lambda: finished))
-        clearing = SimpleNamespace(config=lambda: SimpleNamespace(call=lambda: (3600, timeout, 0, 0, 0)))
+        config = ClearingConfig(challenge_window=3600, result_timeout=timeout, ruling_timeout=0,
+                                settlement_window=0, dispute_bond=0)  # fmt: skip
         self.clients = SimpleNamespace(
-            clearing=SimpleNamespace(contract=SimpleNamespace(functions=clearing)),
+            clearing=SimpleNamespace(contract=SimpleNamespace(), config=lambda: config),
             escrow=SimpleNamespace(contract=SimpleNamespace(functions=escrow)),
             registry=SimpleNamespace(clock=lambda: clock),
         )

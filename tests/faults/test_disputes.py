@@ -79,7 +79,7 @@ def test_a_dispute_never_ruled_keeps_the_round_frozen(world: FaultWorld, tmp_pat
 def test_a_round_voided_after_its_timeout_is_closed(world: FaultWorld, tmp_path: Path) -> None:
     state = tmp_path / "state.sqlite"
     round_id = world.open_round()
-    timeout = int(world.chain.clients.clearing.contract.functions.config().call()[1])
+    timeout = world.chain.clients.clearing.config().result_timeout
     from flexunity.chain.node import advance_time
 
     advance_time(world.w3, timeout + 1)
