@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Callable, Sequence
-from typing import Any, Protocol
+from typing import Any, Protocol, TypeVar
 
 from eth_account import Account
 from web3 import Web3
@@ -35,6 +35,9 @@ class Waiting(Protocol):
     tx_hash: str
     nonce: int
     raw: bytes
+
+
+W = TypeVar("W", bound=Waiting)
 
 
 def calldata_floor(data: bytes) -> int:
@@ -75,7 +78,7 @@ def nudge(w3: Web3, report: Reporter) -> None:
         report(f"transactions waiting on anvil: mined a block by hand ({blocks}) to let them through")
 
 
-def requeue(w3: Web3, waiting: Sequence[Waiting], report: Reporter) -> list[Waiting]:
+def requeue(w3: Web3, waiting: Sequence[W], report: Reporter) -> list[W]:
     """Take out of anvil's pool, and send again, an account's transactions it holds but never mines
     although the first one's nonce is the account's next one (called after a nudge).
 
@@ -83,7 +86,7 @@ def requeue(w3: Web3, waiting: Sequence[Waiting], report: Reporter) -> list[Wait
     imported"); removing the account's transactions from the pool (``anvil_removePoolTransactions``)
     and sending the same bytes again, in nonce order, does (same hashes). Returns the transactions
     not handled."""
-    by_sender: dict[str, list[Waiting]] = {}
+    by_sender: dict[str, list[W]] = {}
     for s in waiting:
         if s.raw:
             by_sender.setdefault(sender_of(s.raw), []).append(s)

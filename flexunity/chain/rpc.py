@@ -252,7 +252,7 @@ class Sender(SendDiagnosis):
         never mines although its nonce is the account's next one is taken out and sent again
         (``anvil_pool.requeue``)."""
         if self._anvil():
-            waiting = anvil_pool.requeue(self.w3, waiting, self.report)  # type: ignore[assignment]
+            waiting = anvil_pool.requeue(self.w3, waiting, self.report)
         again = []
         for s in sorted(waiting, key=lambda s: s.nonce):
             if not s.raw:
