@@ -9,8 +9,9 @@ from __future__ import annotations
 import os
 import time
 from collections.abc import Callable, Mapping
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 import numpy as np
 import numpy.typing as npt
@@ -26,7 +27,7 @@ from flexunity.optimize.bills import (
 )
 from flexunity.optimize.bills import enforce_ir as add_side_payments
 from flexunity.optimize.builder import build_lp, pwl_error_bound
-from flexunity.optimize.engines import solve_community
+from flexunity.optimize.engines import choose_engine, solve_community
 from flexunity.optimize.kpis import compute_kpis
 from flexunity.optimize.lp import FloatArray
 from flexunity.optimize.pricing import Prices, compute_prices
@@ -156,6 +157,7 @@ def price_and_bill(
 STANDALONE_CHUNK = 200
 
 Progress = Callable[[str, int, int], None]  # (stage, done, total)
+T = TypeVar("T")
 
 
 def standalone_bills(
@@ -169,7 +171,7 @@ def standalone_bills(
     solves); if a chunk is infeasible (an islanded peer that cannot serve itself), its peers are
     solved one by one. ``progress("standalone bills", done, total)`` is called after each chunk.
     """
-    from concurrent.futures import ThreadPoolExecutor, as_completed
+    from concurrent.futures import as_completed
 
     ids = scenario.peer_ids
     fixed = fixed_standalone(scenario)
@@ -228,6 +230,13 @@ def fixed_standalone_bills(scenario: Scenario, fixed: npt.NDArray[np.bool_]) -> 
     }
 
 
+def _timed(fn: Callable[..., T], *args: Any) -> tuple[T, float]:
+    """``fn(*args)`` and the seconds it took."""
+    start = time.perf_counter()
+    out = fn(*args)
+    return out, time.perf_counter() - start
+
+
 def standalone_bill(scenario: Scenario, peer_id: str) -> Bill | None:
     """One peer's standalone bill: its assets optimised alone against the grid; None if infeasible."""
     try:
@@ -261,25 +270,30 @@ def clear(
         enforce_ir = scenario.community.enforce_ir
     report = progress or (lambda stage, done, total: None)
     start = time.perf_counter()
-    report("community dispatch", 0, 1)
-    d, used, solver = solve_community(scenario, engine, workers=workers, progress=progress)
-    report("community dispatch", 1, 1)
-    prices, bills = price_and_bill(scenario, d, pricing, dict(pricing_options or {}))
-    t_price = time.perf_counter()
-    if used in ("ray", "dw-ray"):
-        from flexunity.optimize.distributed import standalone_bills_on_ray
+    planned = choose_engine(scenario, engine)
+    # The standalone bills do not depend on the dispatch: in process they run on a thread of their
+    # own while the community is solved (HiGHS releases Python's lock, so both use the cores);
+    # with Ray they follow the solve, whose actors hold the cluster's CPUs.
+    on_ray = planned in ("ray", "dw-ray")
+    with ThreadPoolExecutor(1) as pool:
+        alone = None if on_ray else pool.submit(_timed, standalone_bills, scenario, progress)
+        report("community dispatch", 0, 1)
+        d, used, solver = solve_community(scenario, engine, workers=workers, progress=progress)
+        report("community dispatch", 1, 1)
+        prices, bills = price_and_bill(scenario, d, pricing, dict(pricing_options or {}))
+        if alone is None:
+            from flexunity.optimize.distributed import standalone_bills_on_ray
 
-        standalone = standalone_bills_on_ray(scenario, progress)
-    else:
-        standalone = standalone_bills(scenario, progress)
-    t_standalone = time.perf_counter()
+            standalone, standalone_s = _timed(standalone_bills_on_ray, scenario, progress)
+        else:
+            standalone, standalone_s = alone.result()
     violations = ir_violations(bills, standalone)
     if enforce_ir and violations:
         bills = add_side_payments(bills, standalone)
         violations = ir_violations(bills, standalone)
     kpis = compute_kpis(d, bills, standalone)
     kpis["money_balance"] = money_balance(bills, d)
-    timings = dict(d.timings, standalone_s=t_standalone - t_price, total_s=time.perf_counter() - start)
+    timings = dict(d.timings, standalone_s=standalone_s, total_s=time.perf_counter() - start)
     return ClearedRound(
         scenario,
         d,

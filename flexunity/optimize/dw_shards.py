@@ -31,7 +31,7 @@ from flexunity.optimize.lp import FloatArray, IntArray
 #: the optimum); at 1e-9 the certified gap was 1e-12 and the true gap 2e-16.
 TOLERANCES: dict[str, Any] = {"primal_feasibility_tolerance": 1e-9, "dual_feasibility_tolerance": 1e-9}
 SHARD_OPTIONS: dict[str, Any] = dict(TOLERANCES)
-MASTER_OPTIONS: dict[str, Any] = {"simplex_strategy": 4, **TOLERANCES}
+MASTER_OPTIONS: dict[str, Any] = {"simplex_strategy": 4, "simplex_price_strategy": 1, **TOLERANCES}
 
 
 def highs_model(
