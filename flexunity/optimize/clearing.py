@@ -27,6 +27,7 @@ from flexunity.optimize.bills import (
 )
 from flexunity.optimize.bills import enforce_ir as add_side_payments
 from flexunity.optimize.builder import build_lp, pwl_error_bound
+from flexunity.optimize.dw_standalone import first_proposals_are_standalone
 from flexunity.optimize.engines import choose_engine, solve_community
 from flexunity.optimize.kpis import compute_kpis
 from flexunity.optimize.lp import FloatArray
@@ -161,7 +162,10 @@ T = TypeVar("T")
 
 
 def standalone_bills(
-    scenario: Scenario, progress: Progress | None = None, threads: int | None = None
+    scenario: Scenario,
+    progress: Progress | None = None,
+    threads: int | None = None,
+    known: Mapping[str, Bill] | None = None,
 ) -> dict[str, Bill | None]:
     """Every peer's bill when it trades alone against its retail tariff (None if it cannot).
 
@@ -170,13 +174,15 @@ def standalone_bills(
     on ``threads`` threads (default: the machine's cores; HiGHS releases Python's lock while it
     solves); if a chunk is infeasible (an islanded peer that cannot serve itself), its peers are
     solved one by one. ``progress("standalone bills", done, total)`` is called after each chunk.
+    Bills in ``known`` (Dantzig-Wolfe's, dw_standalone.py) are taken as they are.
     """
     from concurrent.futures import as_completed
 
     ids = scenario.peer_ids
     fixed = fixed_standalone(scenario)
     out: dict[str, Bill | None] = dict(fixed_standalone_bills(scenario, fixed)) if fixed.any() else {}
-    solve = [pid for pid, f in zip(ids, fixed, strict=True) if not f]
+    out.update(known or {})
+    solve = [pid for pid, f in zip(ids, fixed, strict=True) if not f and pid not in out]
     if progress is not None and out:
         progress("standalone bills", len(out), len(ids))
     parts = [solve[start : start + STANDALONE_CHUNK] for start in range(0, len(solve), STANDALONE_CHUNK)]
@@ -271,22 +277,31 @@ def clear(
     report = progress or (lambda stage, done, total: None)
     start = time.perf_counter()
     planned = choose_engine(scenario, engine)
-    # The standalone bills do not depend on the dispatch: in process they run on a thread of their
-    # own while the community is solved (HiGHS releases Python's lock, so both use the cores);
-    # with Ray they follow the solve, whose actors hold the cluster's CPUs.
+    # The standalone bills do not depend on the dispatch. Dantzig-Wolfe finds most of them on the
+    # way (its first proposals, dw_standalone.py): then only the rest is solved, after it. Else in
+    # process they run on a thread of their own while the community is solved (HiGHS releases
+    # Python's lock, so both use the cores); with Ray they follow the solve, whose actors hold the
+    # cluster's CPUs.
     on_ray = planned in ("ray", "dw-ray")
+    from_dw = planned in ("dw", "dw-ray") and first_proposals_are_standalone(scenario)
+    known: dict[str, Bill] = {}
     with ThreadPoolExecutor(1) as pool:
-        alone = None if on_ray else pool.submit(_timed, standalone_bills, scenario, progress)
+        beside = on_ray or from_dw
+        alone = None if beside else pool.submit(_timed, standalone_bills, scenario, progress)
         report("community dispatch", 0, 1)
-        d, used, solver = solve_community(scenario, engine, workers=workers, progress=progress)
+        d, used, solver = solve_community(
+            scenario, engine, workers=workers, progress=progress, standalone=known
+        )
         report("community dispatch", 1, 1)
         prices, bills = price_and_bill(scenario, d, pricing, dict(pricing_options or {}))
-        if alone is None:
+        if alone is not None:
+            standalone, standalone_s = alone.result()
+        elif on_ray and not known:
             from flexunity.optimize.distributed import standalone_bills_on_ray
 
             standalone, standalone_s = _timed(standalone_bills_on_ray, scenario, progress)
         else:
-            standalone, standalone_s = alone.result()
+            standalone, standalone_s = _timed(standalone_bills, scenario, progress, None, known)
     violations = ir_violations(bills, standalone)
     if enforce_ir and violations:
         bills = add_side_payments(bills, standalone)

@@ -38,10 +38,12 @@ import scipy.sparse as sp
 from flexunity.errors import InfeasibleError
 from flexunity.model import Scenario
 from flexunity.optimize.aggregate import build_aggregated_lp, disaggregate
+from flexunity.optimize.bills import Bill
 from flexunity.optimize.dw_master import Master
 from flexunity.optimize.dw_prices import SMOOTHING, Lagrangian, Proposal, entering, first_prices, improving
 from flexunity.optimize.dw_shards import LocalShards, RayShards
 from flexunity.optimize.dw_split import split
+from flexunity.optimize.dw_standalone import first_proposals_are_standalone, standalone_bills_from_first
 from flexunity.optimize.lp import FloatArray
 from flexunity.optimize.solve import Dispatch
 
@@ -74,11 +76,12 @@ class DWReport:
     proposal_rounds: int = 0  # the shards' proposals: one per iteration, two at a mispricing
     mispricings: int = 0
     columns_dropped: int = 0
+    standalone: dict[str, Bill] | None = None  # not in to_dict: clearing.clear reads it
     history: list[tuple[int, float, float]] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready (the ``solver`` part of a result document)."""
-        out = {k: v for k, v in self.__dict__.items() if k != "history"}
+        out = {k: v for k, v in self.__dict__.items() if k not in ("history", "standalone")}
         out["method"] = "dantzig-wolfe"
         out["lower_bound"] = float(self.lower_bound)
         out["certified_gap"] = float(self.certified_gap)
@@ -94,13 +97,16 @@ def solve_dantzig_wolfe(
     gap: float = GAP,
     max_iterations: int = MAX_ITERATIONS,
     smoothing: float = SMOOTHING,
+    standalone: bool = False,
     progress: Progress | None = None,
 ) -> tuple[Dispatch, DWReport]:
     """The community's optimal dispatch by Dantzig-Wolfe (module docstring), and its report.
 
     Prices are smoothed (Wentges): the shards propose at π̃ = α·π_center + (1 − α)·π_master, π_center
     the prices of the best Lagrangian bound so far; when no proposal at π̃ improves the master
-    (a mispricing), they propose again at π_master itself, which keeps the loop exact."""
+    (a mispricing), they propose again at π_master itself, which keeps the loop exact.
+    With ``standalone``, the report also carries the standalone bills of the shards' peers when
+    their first proposals are their standalone optima (dw_standalone.py), else None."""
     start = time.perf_counter()
     agg = build_aggregated_lp(scenario)
     s = split(agg, shards)
@@ -169,6 +175,8 @@ def solve_dantzig_wolfe(
         for cols, y in zip(s.shard_cols, workers.combine(weights), strict=True):
             x[cols] = y
         report.shard_cpu_s = workers.cpu()
+        if standalone and first_proposals_are_standalone(scenario):
+            report.standalone = standalone_bills_from_first(agg, s, workers.first())
     finally:
         workers.close()
     target, xx = disaggregate(agg, x)

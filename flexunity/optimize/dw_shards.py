@@ -120,6 +120,10 @@ class Shard:
         """CPU seconds this shard spent proposing."""
         return self.cpu_s
 
+    def first(self) -> FloatArray:
+        """The shard's first proposal (at the first prices)."""
+        return self.proposals[0]
+
 
 class LocalShards:
     """Shards as plain objects in this process, proposing on ``threads`` threads (HiGHS releases
@@ -144,6 +148,9 @@ class LocalShards:
 
     def cpu(self) -> float:
         return sum(s.cpu() for s in self.shards)
+
+    def first(self) -> list[FloatArray]:
+        return [s.first() for s in self.shards]
 
     def close(self) -> None:
         self.shards = []
@@ -176,6 +183,9 @@ class RayShards:
 
     def cpu(self) -> float:
         return float(sum(self._all("cpu", [()] * len(self.actors))))
+
+    def first(self) -> list[FloatArray]:
+        return self._all("first", [()] * len(self.actors))
 
     def close(self) -> None:
         for a in self.actors:

@@ -35,6 +35,17 @@ class Split:
     balance: IntArray  # positions in link_rows of Σq = 0
 
 
+def column_peers(agg: AggregatedLP) -> IntArray:
+    """Per column of the aggregated LP, the scenario position of the peer it belongs to (−1 for
+    the class and community columns)."""
+    peer = np.full(agg.lp.n_vars, -1, dtype=np.int64)
+    for name, blk in agg.lp.blocks.items():
+        if not (name.startswith("class_") or name == "peak_kw"):
+            shape = (-1,) + (1,) * (blk.ids.ndim - 1)
+            peer[blk.ids] = np.broadcast_to(blk.peer_index.reshape(shape), blk.ids.shape)
+    return peer
+
+
 def split(agg: AggregatedLP, shards: int) -> Split:
     """Cut ``agg`` into ``shards`` groups of flexible peers (contiguous, near-equal) and the master."""
     lp = agg.lp
@@ -43,11 +54,7 @@ def split(agg: AggregatedLP, shards: int) -> Split:
     n_eq = eq.shape[0]
     row_lo = np.concatenate([lp.rhs("eq"), np.full(ub.shape[0], -np.inf)])
     row_hi = np.concatenate([lp.rhs("eq"), lp.rhs("ub")])
-    peer = np.full(lp.n_vars, -1, dtype=np.int64)
-    for name, blk in lp.blocks.items():
-        if not (name.startswith("class_") or name == "peak_kw"):
-            shape = (-1,) + (1,) * (blk.ids.ndim - 1)
-            peer[blk.ids] = np.broadcast_to(blk.peer_index.reshape(shape), blk.ids.shape)
+    peer = column_peers(agg)
     link = np.concatenate(
         [np.arange(lp.groups[g].start, lp.groups[g].start + lp.groups[g].size) for g in LINK_GROUPS]
     )

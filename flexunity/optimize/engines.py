@@ -19,6 +19,7 @@ from typing import Any
 
 from flexunity.errors import InfeasibleError, InputError
 from flexunity.model import Scenario
+from flexunity.optimize.bills import Bill
 from flexunity.optimize.solve import Dispatch, solve_dispatch
 
 ENGINES = ("auto", "highs", "dw", "dw-ray", "admm", "ray")
@@ -89,13 +90,17 @@ def solve_community(
     *,
     workers: int | None = None,
     progress: Progress | None = None,
+    standalone: dict[str, Bill] | None = None,
 ) -> tuple[Dispatch, str, dict[str, Any]]:
-    """The dispatch, the engine that produced it, and that engine's report (empty for HiGHS)."""
+    """The dispatch, the engine that produced it, and that engine's report (empty for HiGHS).
+
+    ``standalone``, if given, receives the standalone bills the engine found on the way
+    (Dantzig-Wolfe's first proposals, dw_standalone.py); clearing.clear solves only the others."""
     used = choose_engine(scenario, engine)
     if used == "highs":
         return solve_dispatch(scenario), used, {}
     if used in ("dw", "dw-ray"):
-        return _dantzig_wolfe(scenario, used, workers, progress)
+        return _dantzig_wolfe(scenario, used, workers, progress, standalone)
     from flexunity.optimize.admm import solve_admm
 
     if used == "ray":
@@ -115,7 +120,11 @@ def dw_shards(flexible: int, workers: int, engine: str) -> int:
 
 
 def _dantzig_wolfe(
-    scenario: Scenario, used: str, workers: int | None, progress: Progress | None
+    scenario: Scenario,
+    used: str,
+    workers: int | None,
+    progress: Progress | None,
+    standalone: dict[str, Bill] | None,
 ) -> tuple[Dispatch, str, dict[str, Any]]:
     """Dantzig-Wolfe in process (threads: ``workers``, default the machine's cores) or on Ray."""
     import os
@@ -133,8 +142,15 @@ def _dantzig_wolfe(
     shards = dw_shards(flexible_count(scenario), threads, engine)
     try:
         d, report = solve_dantzig_wolfe(
-            scenario, shards=shards, engine=engine, threads=threads, progress=progress
+            scenario,
+            shards=shards,
+            engine=engine,
+            threads=threads,
+            standalone=standalone is not None,
+            progress=progress,
         )
     except InfeasibleError:  # the monolithic solve names the rows at fault (diagnose.py)
         return solve_dispatch(scenario), "highs", {}
+    if standalone is not None and report.standalone is not None:
+        standalone.update(report.standalone)
     return d, used, report.to_dict()

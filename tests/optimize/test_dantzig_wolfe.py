@@ -30,11 +30,13 @@ from flexunity.model import (
 from flexunity.optimize import check_feasible, clear, solve_dispatch
 from flexunity.optimize.aggregate import build_aggregated_lp
 from flexunity.optimize.benchmark import general_case, generated_community
+from flexunity.optimize.clearing import standalone_bills
 from flexunity.optimize.dantzig_wolfe import GAP, solve_dantzig_wolfe
 from flexunity.optimize.dw_master import Master
 from flexunity.optimize.dw_prices import SMOOTHING, Lagrangian, first_prices
 from flexunity.optimize.dw_shards import LocalShards
 from flexunity.optimize.dw_split import split
+from flexunity.optimize.dw_standalone import first_proposals_are_standalone
 from flexunity.optimize.engines import choose_engine
 from flexunity.optimize.pricing import dual_band
 
@@ -207,3 +209,35 @@ def test_dropping_stale_columns_keeps_the_optimum(community: Scenario, monkeypat
         assert report.converged and report.certified_gap <= GAP
         assert d.objective == pytest.approx(ref, rel=1e-7, abs=1e-7)
         assert check_feasible(community, d.to_dict()) == []
+
+
+@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(communities())
+def test_the_first_proposals_are_the_standalone_bills_where_no_g_price_applies(sc: Scenario) -> None:
+    """Dantzig-Wolfe's first proposals give each peer's standalone bill (dw_standalone.py): the same
+    cost as its standalone LP solved alone, for every peer in a shard; with a G price, none."""
+    try:
+        solve_dispatch(sc, explain=False)
+        _, report = solve_dantzig_wolfe(sc, shards=2, standalone=True)
+    except Exception:  # infeasible communities are left to the monolithic path
+        return
+    if not first_proposals_are_standalone(sc):
+        assert report.standalone is None
+        return
+    assert report.standalone is not None
+    alone = standalone_bills(sc)
+    for pid, bill in report.standalone.items():
+        ref = alone[pid]
+        assert ref is not None
+        assert bill.cost == pytest.approx(ref.cost, rel=1e-7, abs=1e-7), pid
+
+
+def test_clear_by_dantzig_wolfe_reuses_its_standalone_bills(community: Scenario) -> None:
+    """`clear` takes the standalone bills from Dantzig-Wolfe: the same costs as HiGHS's path, which
+    solves every peer's standalone LP."""
+    by_dw, by_highs = clear(community, engine="dw", workers=2), clear(community, engine="highs")
+    assert by_dw.standalone_bills.keys() == by_highs.standalone_bills.keys()
+    for pid, bill in by_dw.standalone_bills.items():
+        ref = by_highs.standalone_bills[pid]
+        assert bill is not None and ref is not None
+        assert bill.cost == pytest.approx(ref.cost, rel=1e-7, abs=1e-7), pid
