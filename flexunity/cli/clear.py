@@ -212,14 +212,22 @@ def _engine_note(doc: dict[str, Any]) -> str:
     if solver.get("engine", "highs") == "highs":
         return ", solved by HiGHS as one LP"
     where = "on Ray" if solver["engine"] in ("ray", "dw-ray") else "in process"
+    gap = max(0.0, solver["certified_gap"])  # a bound above the value by rounding reads as 0
     if solver["engine"] in ("dw", "dw-ray"):
         return (
             f", solved by Dantzig-Wolfe {where} ({solver['iterations']} iterations, "
-            f"{solver['shards']} shards, certified gap {solver['certified_gap']:.1e})"
+            f"{solver['shards']} shards, certified gap {gap:.1e})"
+        )
+    finish = solver.get("finish")
+    if finish is None:
+        return (
+            f", solved by ADMM {where} ({solver['iterations']} passes, "
+            f"certified gap {gap:.1e})"
         )
     return (
-        f", solved by ADMM {where} ({solver['iterations']} passes, "
-        f"certified gap {solver['certified_gap']:.1e})"
+        f", solved by ADMM {where} ({solver['iterations']} passes, gap {solver['admm_gap']:.1e}), "
+        f"finished by Dantzig-Wolfe ({finish['iterations']} iterations, "
+        f"certified gap {gap:.1e})"
     )
 
 

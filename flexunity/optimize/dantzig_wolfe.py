@@ -40,7 +40,15 @@ from flexunity.model import Scenario
 from flexunity.optimize.aggregate import build_aggregated_lp, disaggregate
 from flexunity.optimize.bills import Bill
 from flexunity.optimize.dw_master import Master
-from flexunity.optimize.dw_prices import SMOOTHING, Lagrangian, Proposal, entering, first_prices, improving
+from flexunity.optimize.dw_prices import (
+    SMOOTHING,
+    Lagrangian,
+    Proposal,
+    bounded_prices,
+    entering,
+    first_prices,
+    improving,
+)
 from flexunity.optimize.dw_shards import LocalShards, RayShards
 from flexunity.optimize.dw_split import split
 from flexunity.optimize.dw_standalone import first_proposals_are_standalone, standalone_bills_from_first
@@ -88,6 +96,14 @@ class DWReport:
         return out
 
 
+def admm_prices(class_prices: FloatArray, balance_duals: FloatArray) -> FloatArray:
+    """Dantzig-Wolfe's linking prices π from ADMM's: its class prices y (2, K, T) are what a peer
+    pays per kWh of x⁺ and x⁻, which Dantzig-Wolfe charges as −π on the class rows; its Σq = 0
+    duals are −π on the balance row (as ``Dispatch.duals`` reads them)."""
+    y = np.asarray(class_prices, dtype=float)
+    return np.concatenate([-y[0].ravel(), -y[1].ravel(), -np.asarray(balance_duals, dtype=float)])
+
+
 def solve_dantzig_wolfe(
     scenario: Scenario,
     *,
@@ -98,6 +114,7 @@ def solve_dantzig_wolfe(
     max_iterations: int = MAX_ITERATIONS,
     smoothing: float = SMOOTHING,
     standalone: bool = False,
+    prices: FloatArray | None = None,
     progress: Progress | None = None,
 ) -> tuple[Dispatch, DWReport]:
     """The community's optimal dispatch by Dantzig-Wolfe (module docstring), and its report.
@@ -106,7 +123,9 @@ def solve_dantzig_wolfe(
     the prices of the best Lagrangian bound so far; when no proposal at π̃ improves the master
     (a mispricing), they propose again at π_master itself, which keeps the loop exact.
     With ``standalone``, the report also carries the standalone bills of the shards' peers when
-    their first proposals are their standalone optima (dw_standalone.py), else None."""
+    their first proposals are their standalone optima (dw_standalone.py), else None. ``prices``
+    (the linking rows' π, e.g. ADMM's, ``admm_prices``) replace the first prices: good ones give a
+    bound near the optimum from the first iteration; any give the same certified result."""
     start = time.perf_counter()
     agg = build_aggregated_lp(scenario)
     s = split(agg, shards)
@@ -131,7 +150,8 @@ def solve_dantzig_wolfe(
 
     try:
         x_master = np.zeros(0)
-        price, sigma, value = lagrangian.signed(first_prices(s)), np.zeros(int(sum(sizes))), np.inf
+        start_prices = first_prices(s) if prices is None else bounded_prices(s, np.asarray(prices, float))
+        price, sigma, value = lagrangian.signed(start_prices), np.zeros(int(sum(sizes))), np.inf
         previous = np.inf
         for it in range(1, max_iterations + 1):
             # smooth while the master still improves; once its value stalls (gained less than
@@ -175,7 +195,7 @@ def solve_dantzig_wolfe(
         for cols, y in zip(s.shard_cols, workers.combine(weights), strict=True):
             x[cols] = y
         report.shard_cpu_s = workers.cpu()
-        if standalone and first_proposals_are_standalone(scenario):
+        if standalone and prices is None and first_proposals_are_standalone(scenario):
             report.standalone = standalone_bills_from_first(agg, s, workers.first())
     finally:
         workers.close()

@@ -31,6 +31,23 @@ def first_prices(s: Split) -> FloatArray:
     return np.concatenate([-classes.cost_imp.ravel(), classes.cost_exp.ravel(), np.zeros(t)])
 
 
+def bounded_prices(s: Split, price: FloatArray) -> FloatArray:
+    """``price`` (import sides, export sides, Σq = 0) moved to the nearest prices, class by class,
+    at which the master's own columns are bounded, so L(π) is finite: a class imports at no more
+    than its grid price (π_imp ≥ −c_imp), exports at no less (π_exp ≥ c_exp), netting never pays
+    (π_imp + π_exp ≤ 0: the wash W), and the community price lies within every class's trade band
+    (−φ − π_exp ≤ π_bal ≤ φ + π_imp: Q⁺ and Q⁻). Prices from elsewhere (ADMM's) need this."""
+    classes, fee = s.agg.classes, s.agg.scenario.community.fee_per_kwh
+    k, t = classes.cost_imp.shape
+    imp = np.maximum(price[: k * t].reshape(k, t), -classes.cost_imp)
+    exp = np.maximum(price[k * t : 2 * k * t].reshape(k, t), classes.cost_exp)
+    exp = np.maximum(classes.cost_exp, np.minimum(exp, -imp))
+    imp = np.minimum(imp, -exp)
+    lo, hi = np.max(-fee - exp, axis=0), np.min(fee + imp, axis=0)
+    balance = np.where(lo <= hi, np.clip(price[2 * k * t :], lo, hi), 0.5 * (lo + hi))
+    return np.concatenate([imp.ravel(), exp.ravel(), balance])
+
+
 class Lagrangian:
     """The Lagrangian bound L(π) of the whole LP at any linking prices π of the right signs:
 

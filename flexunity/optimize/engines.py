@@ -24,11 +24,15 @@ from flexunity.optimize.solve import Dispatch, solve_dispatch
 
 ENGINES = ("auto", "highs", "dw", "dw-ray", "admm", "ray")
 #: Peers with assets from which "auto" decomposes by Dantzig-Wolfe. Measured (docs/distributed.md,
-#: 2026-12-01, CPU seconds): 137 peers with assets, monolithic 1.0 against DW 1.5; 673, monolithic
-#: 20-22 against DW 12-17; the two cross in between (300 is set there, not measured at 300).
+#: 2026-12-01, idle machine, wall): 137 peers with assets, monolithic 1.2 s against DW 1.6-1.8 s;
+#: 213, 4.1-4.5 s against 2.5-3.2 s; 673, 23-26 s against 5.7-9.1 s. They cross between 137 and
+#: 213; 300 keeps the monolithic LP (one solve, no threads) wherever it is not clearly slower.
 DW_MIN_FLEXIBLE_PEERS = 300
 #: Peers with assets per Dantzig-Wolfe shard (a shard's simplex work grows faster than its size).
 DW_PEERS_PER_SHARD = 100
+#: ADMM stops at residuals near 10⁻³ relative; above this certified gap (a tenth of the audit's
+#: 10⁻⁶) its result is finished exactly by Dantzig-Wolfe from ADMM's prices (_finish_admm).
+ADMM_EXACT_GAP = 1e-7
 
 Progress = Callable[[str, int, int], None]
 
@@ -110,7 +114,43 @@ def solve_community(
     d, report = solve_admm(
         scenario, workers=workers or 2, engine="ray" if used == "ray" else "local", progress=progress
     )
-    return d, used, report.to_dict()
+    out = report.to_dict()
+    if report.gap <= ADMM_EXACT_GAP:
+        return d, used, out
+    return _finish_admm(scenario, used, workers or 2, d, out, report, progress)
+
+
+def _finish_admm(
+    scenario: Scenario,
+    used: str,
+    workers: int,
+    d: Dispatch,
+    out: dict[str, Any],
+    report: Any,
+    progress: Progress | None,
+) -> tuple[Dispatch, str, dict[str, Any]]:
+    """ADMM's result finished exactly: Dantzig-Wolfe started from ADMM's prices (its bound is then
+    near the optimum from the first iteration), on the same shards' engine. The report keeps
+    ADMM's figures and adds the finish's; the certified gap is the finish's. If the finish cannot
+    run (an elastic column stays in use), ADMM's own feasible result stands with its gap."""
+    from flexunity.optimize.dantzig_wolfe import admm_prices, solve_dantzig_wolfe
+
+    engine = "ray" if used == "ray" else "local"
+    try:
+        exact, finish = solve_dantzig_wolfe(
+            scenario,
+            shards=dw_shards(flexible_count(scenario), workers, engine),
+            engine=engine,
+            threads=workers,
+            prices=admm_prices(report.prices, report.duals),
+            progress=progress,
+        )
+    except InfeasibleError:
+        return d, used, out
+    out = dict(out, admm_gap=out["certified_gap"], objective=exact.objective)
+    out.update(certified_gap=finish.certified_gap, lower_bound=finish.lower_bound)
+    out["finish"] = {k: v for k, v in finish.to_dict().items() if k != "engine"}
+    return exact, used, out
 
 
 def dw_shards(flexible: int, workers: int, engine: str) -> int:

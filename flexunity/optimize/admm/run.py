@@ -74,6 +74,8 @@ class AdmmReport:
     finish_s: float = 0.0
     #: dual of Σq = 0 of the community rows solved at the peers' sums (the pricing band's fallback)
     duals: FloatArray = field(default_factory=lambda: np.zeros(0))
+    #: the final prices y = ρ·u of the class sums (2, K, T): import side, export side
+    prices: FloatArray = field(default_factory=lambda: np.zeros(0))
 
     @property
     def gap(self) -> float:
@@ -239,7 +241,7 @@ def _assemble(
     exactly at the shards' class sums; the report gets the objective and the Lagrangian bound."""
     lp = agg.lp
     x = np.zeros(lp.n_vars)
-    price = st.rho * st.u
+    price = report.prices = st.rho * st.u
     pool.call("finish", [(price, FINISH_WEIGHT) for _ in of_class])
     solutions = pool.call("solution", [() for _ in of_class])
     sums = np.zeros_like(st.xbar)
