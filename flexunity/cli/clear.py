@@ -220,10 +220,7 @@ def _engine_note(doc: dict[str, Any]) -> str:
         )
     finish = solver.get("finish")
     if finish is None:
-        return (
-            f", solved by ADMM {where} ({solver['iterations']} passes, "
-            f"certified gap {gap:.1e})"
-        )
+        return f", solved by ADMM {where} ({solver['iterations']} passes, certified gap {gap:.1e})"
     return (
         f", solved by ADMM {where} ({solver['iterations']} passes, gap {solver['admm_gap']:.1e}), "
         f"finished by Dantzig-Wolfe ({finish['iterations']} iterations, "
