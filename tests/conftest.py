@@ -43,3 +43,20 @@ def anvil_node() -> Iterator[Anvil]:
 @pytest.fixture
 def anvil_w3(anvil_node: Anvil) -> Web3:
     return anvil_node.web3()
+
+
+@pytest.fixture(scope="session")
+def ray_cluster() -> Iterator[object]:
+    """A two-node Ray cluster on this machine (``ray.cluster_utils.Cluster``, one CPU per node),
+    joined by this test process; shut down at the end of the session (about 15 s to start)."""
+    ray = pytest.importorskip("ray")
+    from ray.cluster_utils import Cluster
+
+    nodes = Cluster(initialize_head=True, head_node_args={"num_cpus": 1, "include_dashboard": False})
+    nodes.add_node(num_cpus=1)
+    ray.init(address=nodes.address, log_to_driver=False)
+    try:
+        yield nodes
+    finally:
+        ray.shutdown()
+        nodes.shutdown()

@@ -48,6 +48,14 @@ DEFAULT_DESIGNS = "none,community,pay-as-clear,pay-as-bid,cda,bilateral,hybrid"
     help="Bilateral product differentiation, currency/kWh (also runs bilateral without); 'none' to skip.",
 )
 @click.option(
+    "--engine",
+    type=click.Choice(["local", "ray"]),
+    default="local",
+    show_default=True,
+    help="ray: the designs as Ray tasks (each design's days in order; the community rules one task).",
+)
+@click.option("--address", default=None, help="Ray cluster to join (default: RAY_ADDRESS, else a local one).")
+@click.option(
     "--out",
     "out",
     type=click.Path(path_type=Path),
@@ -64,6 +72,8 @@ def compare(
     seed: int,
     group_by: str,
     preferences: str,
+    engine: str,
+    address: str | None,
     out: Path,
 ) -> None:
     """Compare market designs on SCENARIO (a pilot name: corby, iberia; or a scenario file/folder)."""
@@ -79,7 +89,7 @@ def compare(
         days_of, described = source(scenario, start, seed)
     except ValueError as exc:
         raise InputError(str(exc), where="--start") from None
-    with _progress() as progress:
+    with _progress() as progress, _ray_if(engine, address):
         result = lab.run(
             days_of,
             specs,
@@ -89,10 +99,23 @@ def compare(
             preferences=prefs,
             progress=progress,
             source=described,
+            engine=engine,
         )
         paths = report.write(result, out)
     _print(result.kpis(), result.currency)
     click.echo("wrote " + ", ".join(str(p) for p in paths.values()))
+
+
+@contextmanager
+def _ray_if(engine: str, address: str | None) -> Iterator[None]:
+    """Ray for the comparison when ``engine`` is ray (joined at ``address`` or started here)."""
+    if engine != "ray":
+        yield
+        return
+    from flexunity.optimize.ray_runtime import ray_session
+
+    with ray_session(address):
+        yield
 
 
 def _preferences(text: str) -> dict[str, float]:

@@ -23,7 +23,8 @@ ELASTIC = 1e4
 DROP_AGE = 5
 DROP_AGE_LARGE = 2
 LARGE_MASTER = 20_000
-#: Reduced cost (relative to the largest proposal cost) below which a column prices out.
+#: A λ column whose reduced cost is at most this counts as used (basic, or priced at zero); a
+#: proposal prices out below −this × its largest cost (dw_prices.entering).
 DROP_REDUCED = 1e-9
 
 
@@ -57,9 +58,9 @@ class Master:
         )
         self.first_lambda = n_cols + 2 * n_rows
         self.rows = n_rows
-        # the λ columns in the model, in order: the iteration and peer of each, and the last
-        # iteration at which it was used (positive or priced at zero)
-        self.lam_iteration = np.zeros(0, dtype=np.int64)
+        # the λ columns in the model, in order: the proposal round and peer of each, and the last
+        # master solve at which it was used (basic, or priced at zero)
+        self.lam_round = np.zeros(0, dtype=np.int64)
         self.lam_peer = np.zeros(0, dtype=np.int64)
         self.lam_used = np.zeros(0, dtype=np.int64)
         self.solves = 0
@@ -70,7 +71,7 @@ class Master:
         m = cost.size
         if m == 0:
             return
-        self.lam_iteration = np.concatenate([self.lam_iteration, np.full(m, proposal)])
+        self.lam_round = np.concatenate([self.lam_round, np.full(m, proposal)])
         self.lam_peer = np.concatenate([self.lam_peer, peers])
         self.lam_used = np.concatenate([self.lam_used, np.full(m, self.solves)])
         conv = sp.csc_array(
@@ -105,10 +106,10 @@ class Master:
         self.lam_used[reduced <= DROP_REDUCED] = self.solves
         return value, dual[: self.n_link], dual[self.rows :], x
 
-    def weights(self, x: FloatArray, iterations: int) -> FloatArray:
-        """λ as an iterations × peers array (columns dropped from the model weigh 0)."""
-        lam = np.zeros((iterations, self.peers))
-        lam[self.lam_iteration - 1, self.lam_peer] = x[self.first_lambda :]
+    def weights(self, x: FloatArray, rounds: int) -> FloatArray:
+        """λ as a proposal rounds × peers array (columns dropped or never added weigh 0)."""
+        lam = np.zeros((rounds, self.peers))
+        lam[self.lam_round - 1, self.lam_peer] = x[self.first_lambda :]
         return lam
 
     def drop_stale(self) -> int:
@@ -121,6 +122,6 @@ class Master:
             self.model.deleteCols(stale.size, (self.first_lambda + stale).astype(np.int32))
             keep = np.ones(self.lam_used.size, dtype=bool)
             keep[stale] = False
-            self.lam_iteration, self.lam_peer = self.lam_iteration[keep], self.lam_peer[keep]
+            self.lam_round, self.lam_peer = self.lam_round[keep], self.lam_peer[keep]
             self.lam_used = self.lam_used[keep]
         return int(stale.size)

@@ -12,9 +12,9 @@ from flexunity.optimize.dw_shards import MASTER_OPTIONS, highs, highs_model
 from flexunity.optimize.dw_split import Split
 from flexunity.optimize.lp import FloatArray, IntArray
 
-#: Wentges smoothing of the prices the shards see (0: plain Dantzig-Wolfe): at 1,000 peers
-#: (general case) 0.5 took 14-16 iterations against 16-22 unsmoothed, at 10,000 16-25 against 15-40
-#: (the tail from a gap of 10⁻⁶ to 10⁻⁹ is where it helps most; docs/distributed.md).
+#: Wentges smoothing of the prices the shards see (0: plain Dantzig-Wolfe). At 1,000 peers × 96
+#: (general case, default mix) 0.5 took 14 iterations, 0.3 16, 0.7 20, none 16-22; on the
+#: benchmark's flexible-heavy community 0.5 took 27-29 against 32-46 (docs/distributed.md).
 SMOOTHING = 0.5
 
 Proposal = tuple[FloatArray, FloatArray, sp.csc_array]  # per peer: cost, reduced value, linking column
@@ -32,8 +32,8 @@ def first_prices(s: Split) -> FloatArray:
 
 
 def bounded_prices(s: Split, price: FloatArray) -> FloatArray:
-    """``price`` (import sides, export sides, Σq = 0) moved to the nearest prices, class by class,
-    at which the master's own columns are bounded, so L(π) is finite: a class imports at no more
+    """``price`` (import sides, export sides, Σq = 0) clipped, class by class, into the prices at
+    which the master's own columns are bounded, so L(π) is finite: a class imports at no more
     than its grid price (π_imp ≥ −c_imp), exports at no less (π_exp ≥ c_exp), netting never pays
     (π_imp + π_exp ≤ 0: the wash W), and the community price lies within every class's trade band
     (−φ − π_exp ≤ π_bal ≤ φ + π_imp: Q⁺ and Q⁻). Prices from elsewhere (ADMM's) need this."""

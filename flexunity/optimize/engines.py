@@ -15,12 +15,15 @@ from __future__ import annotations
 
 import importlib.util
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from flexunity.errors import InfeasibleError, InputError
 from flexunity.model import Scenario
 from flexunity.optimize.bills import Bill
 from flexunity.optimize.solve import Dispatch, solve_dispatch
+
+if TYPE_CHECKING:
+    from flexunity.optimize.admm.run import AdmmReport
 
 ENGINES = ("auto", "highs", "dw", "dw-ray", "admm", "ray")
 #: Peers with assets from which "auto" decomposes by Dantzig-Wolfe. Measured (docs/distributed.md,
@@ -126,11 +129,12 @@ def _finish_admm(
     workers: int,
     d: Dispatch,
     out: dict[str, Any],
-    report: Any,
+    report: AdmmReport,
     progress: Progress | None,
 ) -> tuple[Dispatch, str, dict[str, Any]]:
-    """ADMM's result finished exactly: Dantzig-Wolfe started from ADMM's prices (its bound is then
-    near the optimum from the first iteration), on the same shards' engine. The report keeps
+    """ADMM's result finished exactly: Dantzig-Wolfe started from ADMM's prices (moved where the
+    master's columns are bounded, so the first iteration already has a finite bound), on the same
+    shards' engine (threads, or Ray actors). The report keeps
     ADMM's figures and adds the finish's; the certified gap is the finish's. If the finish cannot
     run (an elastic column stays in use), ADMM's own feasible result stands with its gap."""
     from flexunity.optimize.dantzig_wolfe import admm_prices, solve_dantzig_wolfe

@@ -7,7 +7,6 @@ shut down after the module. Speed is measured by ``flexunity bench clearing --en
 from __future__ import annotations
 
 import warnings
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -21,17 +20,8 @@ pytestmark = pytest.mark.slow  # starts a Ray cluster (about 15 s): not in make 
 
 
 @pytest.fixture(scope="module")
-def cluster() -> Iterator[Any]:
-    from ray.cluster_utils import Cluster
-
-    nodes = Cluster(initialize_head=True, head_node_args={"num_cpus": 1, "include_dashboard": False})
-    nodes.add_node(num_cpus=1)
-    ray.init(address=nodes.address, log_to_driver=False)
-    try:
-        yield nodes
-    finally:
-        ray.shutdown()
-        nodes.shutdown()
+def cluster(ray_cluster: Any) -> Any:
+    return ray_cluster
 
 
 @pytest.fixture(scope="module")
