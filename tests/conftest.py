@@ -45,10 +45,11 @@ def anvil_w3(anvil_node: Anvil) -> Web3:
     return anvil_node.web3()
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def ray_cluster() -> Iterator[object]:
     """A two-node Ray cluster on this machine (``ray.cluster_utils.Cluster``, one CPU per node),
-    joined by this test process; shut down at the end of the session (about 15 s to start)."""
+    joined by this test process for one test module (about 15 s to start); shut down after it, so
+    no other module finds Ray initialised (engines.choose_engine would then pick dw-ray)."""
     ray = pytest.importorskip("ray")
     from ray.cluster_utils import Cluster
 

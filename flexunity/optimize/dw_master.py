@@ -7,7 +7,7 @@ from __future__ import annotations
 import numpy as np
 import scipy.sparse as sp
 
-from flexunity.optimize.dw_shards import MASTER_OPTIONS, highs_model, optimal
+from flexunity.optimize.dw_shards import MASTER_OPTIONS, highs_model, solve_warm
 from flexunity.optimize.dw_split import Split
 from flexunity.optimize.lp import FloatArray, IntArray
 
@@ -95,8 +95,7 @@ class Master:
 
     def solve(self) -> tuple[float, FloatArray, FloatArray, FloatArray]:
         """Value, linking duals π, convexity duals σ, primal values of all columns."""
-        self.model.run()
-        optimal(self.model, "master")
+        solve_warm(self.model, "master")
         self.solves += 1
         sol = self.model.getSolution()
         dual = np.asarray(sol.row_dual, dtype=float)

@@ -59,6 +59,17 @@ def highs_model(
     return h
 
 
+def solve_warm(h: Any, what: str) -> None:
+    """Re-solve ``h`` from its last basis; if HiGHS cannot finish that way (status "Unknown", seen
+    once in a hypothesis community at smoothed prices), solve again from scratch before giving up
+    (``optimal``)."""
+    h.run()
+    if h.getModelStatus() != highs.HighsModelStatus.kOptimal:
+        h.clearSolver()
+        h.run()
+    optimal(h, what)
+
+
 def optimal(h: Any, what: str) -> None:
     status = h.getModelStatus()
     if status != highs.HighsModelStatus.kOptimal:
@@ -98,8 +109,7 @@ class Shard:
         d = self.data
         reduced = d.cost - d.link.T @ price
         self.model.changeColsCost(reduced.size, self.columns, reduced)
-        self.model.run()
-        optimal(self.model, "shard")
+        solve_warm(self.model, "shard")
         y = np.asarray(self.model.getSolution().col_value, dtype=float)
         self.proposals.append(y)
         cost = np.bincount(d.owner, d.cost * y, minlength=d.peers).astype(float)

@@ -241,3 +241,38 @@ def test_clear_by_dantzig_wolfe_reuses_its_standalone_bills(community: Scenario)
         ref = by_highs.standalone_bills[pid]
         assert bill is not None and ref is not None
         assert bill.cost == pytest.approx(ref.cost, rel=1e-7, abs=1e-7), pid
+
+
+def test_a_shard_that_highs_cannot_finish_warm_is_solved_again_from_scratch() -> None:
+    """A community hypothesis found (3 shards, smoothed prices): one shard's warm re-solve ended
+    with HiGHS status "Unknown"; dw_shards.solve_warm solves it again from scratch."""
+    pref = np.full(T, 0.3)
+    p0 = Peer(
+        "p0",
+        "flat",
+        np.array([0.0, 0, 0, 0, 3, 1]),
+        None,
+        shiftable_loads=(ShiftableLoad("s", 1.5, 1.0, (2, 5), 0.02, pref),),
+        curtailable_loads=(CurtailableLoad("c", np.full(T, 1.0), 0.5, 0.15, 0.0),),
+        ev_chargers=(EVCharger("ev", 3.0, 2.0, 2, T),),
+    )
+    p1 = Peer(
+        "p1",
+        "flat",
+        np.array([0.0, 0, 1, 0, 0, 1]),
+        None,
+        batteries=(Battery("b", 5, 0.5, 2, 1.0, 0.95, 1.0),),
+        ev_chargers=(EVCharger("ev", 3.0, 2.0, 0, T),),
+    )
+    p2 = Peer(
+        "p2",
+        "tou",
+        np.array([0.0, 0, 2, 2, 3, 2]),
+        None,
+        batteries=(Battery("b", 5, 3.0, 2, 1.0, 0.95, 3.0),),
+        shiftable_loads=(ShiftableLoad("s", 1.5, 1.0, (0, 5), 0.02, pref),),
+    )
+    sc = Scenario(
+        "random", T, 60, TARIFFS, (p0, p1, p2), Grid(True, max_import_kw=8.0), CommunitySettings(0.01)
+    )
+    _assert_exact(sc, 3, SMOOTHING)
