@@ -286,8 +286,8 @@ def clear(
     from_dw = planned in ("dw", "dw-ray") and first_proposals_are_standalone(scenario)
     known: dict[str, Bill] = {}
     with ThreadPoolExecutor(1) as pool:
-        beside = on_ray or from_dw
-        alone = None if beside else pool.submit(_timed, standalone_bills, scenario, progress)
+        after_solve = on_ray or from_dw
+        alone = None if after_solve else pool.submit(_timed, standalone_bills, scenario, progress)
         report("community dispatch", 0, 1)
         d, used, solver = solve_community(
             scenario, engine, workers=workers, progress=progress, standalone=known
